@@ -1,0 +1,60 @@
+# Deepline: `make run` (whole pipeline on the bundled taxi data) and `make test`.
+# Everything is installed into .venv from requirements.lock.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+OUTPUT ?= outputs
+PYTEST_ARGS ?=
+
+# python3.10 is needed (TFX 1.16 does not install on 3.11). Take the first that works:
+# on PATH, or pyenv's, or a system one.
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 \
+	/usr/local/bin/python3.10 /usr/bin/python3.10; do \
+	if $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then \
+	echo $$p; break; fi; done)
+
+# Deepline trains with tf_keras (Keras 2); every process, Beam workers included,
+# inherits this from the environment.
+export TF_USE_LEGACY_KERAS := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: run test test-fast e2e lint bench lock clean
+
+$(VENV)/.installed: requirements.lock setup.py
+	@if [ -z "$(PYTHON310)" ]; then echo "python3.10 not found: install it (e.g. pyenv install 3.10) or pass PYTHON310=/path/to/python3.10"; exit 2; fi
+	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24,<27"
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+run: $(VENV)/.installed
+	$(VENV)/bin/deepline run --output $(OUTPUT)
+
+test: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+e2e: $(VENV)/.installed
+	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/taxi_pipeline.py
+
+# Re-resolve requirements.in into requirements.lock in a scratch venv.
+lock:
+	rm -rf .venv-lock && $(PYTHON310) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade "pip>=24,<27"
+	.venv-lock/bin/python -m pip install --quiet -r requirements.in
+	.venv-lock/bin/python -m pip freeze --exclude-editable > requirements.lock
+	rm -rf .venv-lock
+
+clean:
+	rm -rf $(OUTPUT) .pytest_cache

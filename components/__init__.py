@@ -1,0 +1,1 @@
+"""Module code TFX components execute: features, Transform and Trainer logic, custom components."""

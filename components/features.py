@@ -1,0 +1,216 @@
+"""The feature registry: every raw column, how it is transformed, and the label.
+
+Transform (`components.preprocessing`), the Trainer (`components.trainer`) and
+the Evaluator (`components.evaluation`) all import their feature names from
+here, so the three cannot disagree. A transformed feature is always named
+`<raw name>_xf`; numeric features with a bucketized view also produce
+`<raw name>_bucket_xf`, and features that can be missing produce
+`<raw name>_missing_xf` (1.0 when the value was absent).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+TRANSFORMED_SUFFIX = "_xf"
+
+
+def transformed_name(name: str) -> str:
+    """Returns the name of the transformed feature made from raw column `name`."""
+    return name + TRANSFORMED_SUFFIX
+
+
+class Encoding(str, enum.Enum):
+    """How a categorical column becomes integer ids."""
+
+    VOCABULARY = "vocabulary"  # top-k vocabulary computed by Transform, plus OOV buckets
+    HASH = "hash"  # fingerprint hashing into a fixed number of bins
+    IDENTITY = "identity"  # the value already is a small integer id in [0, num_values)
+
+
+@dataclasses.dataclass(frozen=True)
+class NumericFeature:
+    """A numeric column, standardized to zero mean and unit variance.
+
+    Attributes:
+      name: Raw column name.
+      log1p: Apply log(1 + max(x, 0)) before standardizing; for heavy-tailed,
+        non-negative columns such as fares and durations. Defaults to False.
+      buckets: When positive, also emit `<name>_bucket_xf`: the quantile
+        bucket of the value (`buckets` buckets, plus one for missing values).
+        Defaults to 0 (no bucketized view).
+    """
+
+    name: str
+    log1p: bool = False
+    buckets: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class CategoricalFeature:
+    """A categorical column, turned into integer ids for an embedding.
+
+    Attributes:
+      name: Raw column name.
+      encoding: How values become ids.
+      top_k: VOCABULARY only: keep the `top_k` most frequent values. Defaults to 1000.
+      oov_buckets: VOCABULARY only: hash bins for values outside the vocabulary,
+        so values never seen in training still get a learnable id. Defaults to 2.
+      hash_buckets: HASH only: number of bins. Defaults to 0 (must be set for HASH).
+      num_values: IDENTITY only: ids are in [0, num_values). Defaults to 0.
+      offset: IDENTITY only: subtracted from the raw value first (e.g. 1 for
+        months numbered 1..12). Defaults to 0.
+    """
+
+    name: str
+    encoding: Encoding
+    top_k: int = 1000
+    oov_buckets: int = 2
+    hash_buckets: int = 0
+    num_values: int = 0
+    offset: int = 0
+
+    def __post_init__(self):
+        if self.encoding is Encoding.HASH and self.hash_buckets <= 0:
+            raise ValueError(f"Feature {self.name!r}: HASH encoding needs hash_buckets > 0.")
+        if self.encoding is Encoding.IDENTITY and self.num_values <= 0:
+            raise ValueError(f"Feature {self.name!r}: IDENTITY encoding needs num_values > 0.")
+
+
+@dataclasses.dataclass(frozen=True)
+class BinaryLabel:
+    """A binary label derived from two numeric raw columns: numerator > ratio * denominator.
+
+    For the taxi data this is the TFX convention "big tipper": tips > 0.2 * fare.
+    A missing numerator counts as 0; a missing denominator as 0.
+    """
+
+    name: str
+    numerator: str
+    denominator: str
+    ratio: float
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        return (self.numerator, self.denominator)
+
+
+@dataclasses.dataclass(frozen=True)
+class TransformedFeature:
+    """One model input produced by Transform.
+
+    Attributes:
+      name: Transformed name (`..._xf`).
+      cardinality: Number of distinct ids for an integer id feature, or None for
+        a real-valued feature. For VOCABULARY features it is known only after
+        Transform has run, so it is None here and read from the Transform
+        output by the Trainer (see `vocabulary_name`).
+      vocabulary_name: File name of the Transform vocabulary, for VOCABULARY features.
+      extra_ids: Ids beyond the vocabulary (OOV buckets), for VOCABULARY features.
+    """
+
+    name: str
+    is_categorical: bool
+    cardinality: int | None = None
+    vocabulary_name: str | None = None
+    extra_ids: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureRegistry:
+    """All raw columns of a data set and what becomes of them."""
+
+    numeric: tuple[NumericFeature, ...]
+    categorical: tuple[CategoricalFeature, ...]
+    label: BinaryLabel
+    ignored: tuple[str, ...] = ()
+    slice_columns: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        names = [f.name for f in self.numeric] + [f.name for f in self.categorical]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"Features declared twice: {duplicates}.")
+        unknown_slices = set(self.slice_columns) - set(self.raw_columns)
+        if unknown_slices:
+            raise ValueError(f"Slice columns {sorted(unknown_slices)} are not raw columns.")
+
+    @property
+    def feature_columns(self) -> tuple[str, ...]:
+        """Raw columns the model uses, in declaration order."""
+        return tuple(f.name for f in self.numeric) + tuple(f.name for f in self.categorical)
+
+    @property
+    def raw_columns(self) -> tuple[str, ...]:
+        """Every column the raw data must have (features, label sources, ignored)."""
+        label_only = tuple(c for c in self.label.source_columns if c not in self.feature_columns)
+        return self.feature_columns + label_only + tuple(self.ignored)
+
+    @property
+    def numeric_columns(self) -> tuple[str, ...]:
+        """Raw columns whose values must parse as numbers."""
+        identity = tuple(f.name for f in self.categorical if f.encoding is Encoding.IDENTITY)
+        label_sources = tuple(c for c in self.label.source_columns if c not in self.feature_columns)
+        return tuple(f.name for f in self.numeric) + identity + label_sources
+
+    @property
+    def label_key(self) -> str:
+        """Name of the transformed label."""
+        return transformed_name(self.label.name)
+
+    def transformed_features(self) -> tuple[TransformedFeature, ...]:
+        """Every model input Transform produces, in a stable order."""
+        out = []
+        for f in self.numeric:
+            out.append(TransformedFeature(transformed_name(f.name), is_categorical=False))
+            out.append(
+                TransformedFeature(transformed_name(f.name + "_missing"), is_categorical=False)
+            )
+            if f.buckets:
+                out.append(
+                    TransformedFeature(
+                        transformed_name(f.name + "_bucket"),
+                        is_categorical=True,
+                        cardinality=f.buckets + 1,
+                    )
+                )
+        for f in self.categorical:
+            name = transformed_name(f.name)
+            if f.encoding is Encoding.VOCABULARY:
+                out.append(
+                    TransformedFeature(name, True, vocabulary_name=f.name, extra_ids=f.oov_buckets)
+                )
+            elif f.encoding is Encoding.HASH:
+                out.append(TransformedFeature(name, True, cardinality=f.hash_buckets))
+            else:
+                # One extra id for a missing value.
+                out.append(TransformedFeature(name, True, cardinality=f.num_values + 1))
+        return tuple(out)
+
+
+TAXI = FeatureRegistry(
+    numeric=(
+        NumericFeature("fare", log1p=True),
+        NumericFeature("trip_miles", log1p=True),
+        NumericFeature("trip_seconds", log1p=True),
+        NumericFeature("pickup_latitude", buckets=10),
+        NumericFeature("pickup_longitude", buckets=10),
+        NumericFeature("dropoff_latitude", buckets=10),
+        NumericFeature("dropoff_longitude", buckets=10),
+    ),
+    categorical=(
+        CategoricalFeature("payment_type", Encoding.VOCABULARY, top_k=100, oov_buckets=2),
+        CategoricalFeature("company", Encoding.VOCABULARY, top_k=200, oov_buckets=5),
+        CategoricalFeature("pickup_census_tract", Encoding.HASH, hash_buckets=256),
+        CategoricalFeature("dropoff_census_tract", Encoding.HASH, hash_buckets=256),
+        CategoricalFeature("pickup_community_area", Encoding.HASH, hash_buckets=64),
+        CategoricalFeature("dropoff_community_area", Encoding.HASH, hash_buckets=64),
+        CategoricalFeature("trip_start_hour", Encoding.IDENTITY, num_values=24),
+        CategoricalFeature("trip_start_day", Encoding.IDENTITY, num_values=7, offset=1),
+        CategoricalFeature("trip_start_month", Encoding.IDENTITY, num_values=12, offset=1),
+    ),
+    label=BinaryLabel("big_tipper", numerator="tips", denominator="fare", ratio=0.2),
+    ignored=("trip_start_timestamp",),
+    slice_columns=("payment_type", "company"),
+)

@@ -1,0 +1,154 @@
+"""TF Transform `preprocessing_fn`: the feature engineering baked into the served model.
+
+Every statistic used here (means, variances, quantiles, vocabularies) is
+computed once by Transform's analyzers over the training split and saved as
+constants in the transform graph; the Trainer puts that graph inside the
+exported model, so serving applies exactly the same transformation as training.
+
+Missing values are handled explicitly: a numeric value that is absent is
+standardized as if it were the mean (0 after z-scoring) and flagged in
+`<name>_missing_xf`; a missing categorical value becomes its own id.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from components import features as features_lib
+
+MISSING_TOKEN = "__missing__"
+
+
+def _to_dense(tensor, default_value):
+    """Densifies a rank-2 (batch, 0 or 1) feature to shape (batch,).
+
+    Raw features whose schema allows them to be absent arrive as SparseTensors
+    whose second dimension is 0 when no row of the batch has the value; the
+    reshape to width 1 makes that case work too.
+    """
+    if isinstance(tensor, tf.SparseTensor):
+        tensor = tf.sparse.to_dense(
+            tf.SparseTensor(tensor.indices, tensor.values, [tensor.dense_shape[0], 1]),
+            default_value=default_value,
+        )
+    elif isinstance(tensor, tf.RaggedTensor):
+        tensor = tensor.to_tensor(default_value=default_value, shape=[None, 1])
+    return tf.reshape(tensor, [-1])
+
+
+def _is_missing(tensor):
+    """Returns a float (batch,) tensor: 1.0 where the feature had no value."""
+    if isinstance(tensor, tf.SparseTensor):
+        present = tf.sparse.to_dense(
+            tf.SparseTensor(
+                tensor.indices,
+                tf.ones_like(tensor.values, dtype=tf.float32),
+                [tensor.dense_shape[0], 1],
+            )
+        )
+        return 1.0 - tf.reshape(present, [-1])
+    batch = tf.shape(tensor)[0]
+    return tf.zeros([batch], tf.float32)
+
+
+def _as_float(tensor):
+    if isinstance(tensor, tf.SparseTensor):
+        return tf.SparseTensor(
+            tensor.indices, tf.cast(tensor.values, tf.float32), tensor.dense_shape
+        )
+    return tf.cast(tensor, tf.float32)
+
+
+def _map_values(tensor, fn):
+    if isinstance(tensor, tf.SparseTensor):
+        return tf.SparseTensor(tensor.indices, fn(tensor.values), tensor.dense_shape)
+    return fn(tensor)
+
+
+def scale_numeric_feature(raw, feature: features_lib.NumericFeature):
+    """Standardizes a numeric feature over its present values.
+
+    Returns:
+      A dict of transformed name -> dense (batch,) tensor: the z-score (0 where
+      missing), the missing flag, and, when the feature asks for it, its
+      quantile bucket (bucket `buckets` for a missing value).
+    """
+    values = _as_float(raw)
+    if feature.log1p:
+        values = _map_values(values, lambda v: tf.math.log1p(tf.maximum(v, 0.0)))
+    # Analyzers see only present values, so missing rows do not pull the mean
+    # towards the fill value.
+    scaled = tft.scale_to_z_score(values)
+    outputs = {
+        features_lib.transformed_name(feature.name): _to_dense(scaled, 0.0),
+        features_lib.transformed_name(feature.name + "_missing"): _is_missing(raw),
+    }
+    if feature.buckets:
+        bucket = tft.bucketize(values, feature.buckets)
+        outputs[features_lib.transformed_name(feature.name + "_bucket")] = _to_dense(
+            bucket, tf.constant(feature.buckets, tf.int64)
+        )
+    return outputs
+
+
+def encode_categorical_feature(raw, feature: features_lib.CategoricalFeature):
+    """Turns a categorical feature into dense int64 ids of shape (batch,)."""
+    encoding = feature.encoding
+    if encoding is features_lib.Encoding.IDENTITY:
+        missing_id = feature.num_values
+        ids = _to_dense(_map_values(raw, lambda v: tf.cast(v, tf.int64)), -1)
+        ids = ids - feature.offset
+        # Out-of-range values share the missing id rather than crash the lookup.
+        in_range = (ids >= 0) & (ids < feature.num_values)
+        missing = _is_missing(raw) > 0
+        return tf.where(in_range & ~missing, ids, tf.constant(missing_id, tf.int64))
+
+    strings = _map_values(raw, lambda v: v if v.dtype == tf.string else tf.strings.as_string(v))
+    strings = _to_dense(strings, MISSING_TOKEN)
+    if encoding is features_lib.Encoding.VOCABULARY:
+        return tft.compute_and_apply_vocabulary(
+            strings,
+            top_k=feature.top_k,
+            num_oov_buckets=feature.oov_buckets,
+            vocab_filename=feature.name,
+        )
+    return tft.hash_strings(strings, feature.hash_buckets)
+
+
+def make_label(inputs, label: features_lib.BinaryLabel):
+    """Returns the int64 (batch,) label: numerator > ratio * denominator."""
+    numerator = _to_dense(_as_float(inputs[label.numerator]), 0.0)
+    denominator = _to_dense(_as_float(inputs[label.denominator]), 0.0)
+    return tf.cast(numerator > label.ratio * denominator, tf.int64)
+
+
+def transform_features(inputs, registry: features_lib.FeatureRegistry):
+    """Applies the registry's transforms to a dict of raw feature tensors.
+
+    The label is produced only when its source columns are present, so the
+    same function serves training (label in) and serving (label absent).
+    """
+    outputs = {}
+    for feature in registry.numeric:
+        outputs.update(scale_numeric_feature(inputs[feature.name], feature))
+    for feature in registry.categorical:
+        outputs[features_lib.transformed_name(feature.name)] = encode_categorical_feature(
+            inputs[feature.name], feature
+        )
+    if all(column in inputs for column in registry.label.source_columns):
+        outputs[registry.label_key] = make_label(inputs, registry.label)
+    return outputs
+
+
+def preprocessing_fn(inputs):
+    """TFX Transform entry point for the taxi data set.
+
+    Args:
+      inputs: Map from raw column name to a (Sparse)Tensor, as parsed with the
+        raw schema.
+
+    Returns:
+      Map from transformed feature name (`<name>_xf`) to a dense tensor.
+    """
+    return transform_features(inputs, features_lib.TAXI)

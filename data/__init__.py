@@ -1,0 +1,1 @@
+"""Bundled data sets, one folder each (data, schema, provenance)."""

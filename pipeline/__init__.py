@@ -1,0 +1,1 @@
+"""Deepline pipeline assembly: configuration, the pipeline factory, runners and the CLI."""

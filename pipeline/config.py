@@ -1,0 +1,134 @@
+"""Typed run configuration: read once at the edge (CLI), immutable afterwards.
+
+`PipelineConfig` holds everything a run depends on, paths included; every
+default is written here, once. The pipeline factory turns it into TFX protos
+and component parameters; nothing below the CLI reads flags or the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from pathlib import Path
+
+from components.evaluation import BlessingThresholds
+from components.trainer.hparams import HParams
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_DATA = PACKAGE_ROOT / "data"
+
+DEFAULT_PIPELINE_NAME = "deepline-taxi"
+DEFAULT_OUTPUT_DIR = "outputs"
+DEFAULT_DATA = str(BUNDLED_DATA / "taxi" / "data.csv")
+DEFAULT_SCHEMA = str(BUNDLED_DATA / "taxi" / "schema.pbtxt")
+
+# Beam's DirectRunner in multi-processing mode, one worker per core.
+DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitRatio:
+    """Deterministic hash split of the ingested rows into train / eval / test.
+
+    The Trainer fits on `train` and early-stops on `eval`; the Evaluator
+    measures (and blesses) on `test`, which neither training nor model
+    selection has seen.
+
+    Attributes:
+      train: Hash buckets for training. Defaults to 14 (70%).
+      eval: Hash buckets for early stopping. Defaults to 3 (15%).
+      test: Hash buckets for the Evaluator. Defaults to 3 (15%).
+    """
+
+    train: int = 14
+    eval: int = 3
+    test: int = 3
+
+    def __post_init__(self):
+        if min(self.train, self.eval, self.test) <= 0:
+            raise ValueError(f"Every split needs at least one hash bucket, got {self}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    """Everything one pipeline run depends on.
+
+    Attributes:
+      data: A CSV file, or a folder whose `*.csv` files are read together.
+        Defaults to the bundled taxi sample.
+      schema: Curated schema (`schema.pbtxt`) the data is validated against.
+        Defaults to the bundled taxi schema.
+      output_dir: Root of everything a run writes: pipeline artifacts, ML
+        Metadata, pushed models, summary. Defaults to "outputs".
+      pipeline_name: Names the pipeline in ML Metadata and the serving folder.
+        Defaults to "deepline-taxi".
+      split: Train / eval / test split. Defaults to 70/15/15.
+      hparams: Trainer hyperparameters. Defaults to `HParams()`.
+      thresholds: Evaluator blessing thresholds. Defaults to `BlessingThresholds()`.
+      beam_args: Beam pipeline options for the Beam-based components.
+        Defaults to the multi-processing DirectRunner on every core.
+      enable_cache: Reuse a component's earlier output when its inputs,
+        parameters and code are unchanged. Defaults to True.
+      code_fingerprint: Hash of the module code TFX runs, so that changing
+        the code invalidates cached Transform/Trainer results. Defaults to
+        `module_code_fingerprint()` when built by `from_args`.
+    """
+
+    data: str = DEFAULT_DATA
+    schema: str = DEFAULT_SCHEMA
+    output_dir: str = DEFAULT_OUTPUT_DIR
+    pipeline_name: str = DEFAULT_PIPELINE_NAME
+    split: SplitRatio = SplitRatio()
+    hparams: HParams = HParams()
+    thresholds: BlessingThresholds = BlessingThresholds()
+    beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
+    enable_cache: bool = True
+    code_fingerprint: str = ""
+
+    @property
+    def data_root(self) -> str:
+        """Folder ExampleGen reads from."""
+        return (
+            self.data if os.path.isdir(self.data) else os.path.dirname(os.path.abspath(self.data))
+        )
+
+    @property
+    def data_pattern(self) -> str:
+        """File pattern, relative to `data_root`, of the input files."""
+        return "*.csv" if os.path.isdir(self.data) else os.path.basename(self.data)
+
+    @property
+    def pipeline_root(self) -> str:
+        return os.path.join(self.output_dir, "pipeline")
+
+    @property
+    def metadata_path(self) -> str:
+        return os.path.join(self.output_dir, "metadata.sqlite")
+
+    @property
+    def serving_dir(self) -> str:
+        """Pushed models go to `<serving_dir>/<version>/`."""
+        return os.path.join(self.output_dir, "serving_model", self.pipeline_name)
+
+    @property
+    def summary_path(self) -> str:
+        return os.path.join(self.output_dir, "summary.json")
+
+    def absolute(self) -> PipelineConfig:
+        """Returns a copy with absolute paths (TFX stores paths in ML Metadata)."""
+        return dataclasses.replace(
+            self,
+            data=os.path.abspath(self.data),
+            schema=os.path.abspath(self.schema),
+            output_dir=os.path.abspath(self.output_dir),
+        )
+
+
+def module_code_fingerprint(root: Path = PACKAGE_ROOT / "components") -> str:
+    """SHA-256 over the Python sources under `root` (paths and contents, sorted)."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,129 @@
+"""`create_pipeline(config)`: the component graph, and nothing else.
+
+raw CSV -> ExampleGen (GZIP TFRecords, train/eval/test) -> StatisticsGen ->
+ExampleValidator against the curated schema -> DataValidationGate (stops the
+run on any anomaly) -> Transform -> Trainer -> Evaluator (on `test`, against
+the latest blessed model) -> Pusher (only a blessed model).
+"""
+
+from __future__ import annotations
+
+from tfx import v1 as tfx
+from tfx.proto import example_gen_pb2
+
+from components import features as features_lib
+from components.evaluation import make_eval_config
+from components.validation_gate import DataValidationGate
+from pipeline.config import PipelineConfig
+
+PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
+RUN_FN = "components.trainer.run.run_fn"
+
+
+def create_pipeline(
+    config: PipelineConfig,
+    metadata_connection_config=None,
+) -> tfx.dsl.Pipeline:
+    """Returns the Deepline pipeline for `config`.
+
+    Args:
+      config: The run configuration, with absolute paths.
+      metadata_connection_config: ML Metadata connection; None lets the
+        orchestrator provide one (as Vertex / Kubeflow do).
+    """
+    registry = features_lib.TAXI
+    split = config.split
+
+    example_gen = tfx.components.CsvExampleGen(
+        input_base=config.data_root,
+        input_config=example_gen_pb2.Input(
+            splits=[example_gen_pb2.Input.Split(name="single_split", pattern=config.data_pattern)]
+        ),
+        output_config=example_gen_pb2.Output(
+            split_config=example_gen_pb2.SplitConfig(
+                splits=[
+                    example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=split.train),
+                    example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=split.eval),
+                    example_gen_pb2.SplitConfig.Split(name="test", hash_buckets=split.test),
+                ]
+            )
+        ),
+    )
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_gen.outputs["schema"],
+    )
+    validation_gate = DataValidationGate(
+        anomalies=example_validator.outputs["anomalies"], schema_path=config.schema
+    )
+
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval"]),
+        # Pre/post-transform statistics would double Transform's time; the raw
+        # data is already validated, and the transformed data is a function of it.
+        disable_statistics=True,
+        # Part of the cache key: changed module code re-runs Transform.
+        custom_config={"code_fingerprint": config.code_fingerprint},
+    )
+    transform.add_upstream_node(validation_gate)
+
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        # Training length is decided by early stopping inside run_fn.
+        train_args=tfx.proto.TrainArgs(splits=["train"]),
+        eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        custom_config={
+            "hparams": config.hparams.to_dict(),
+            "code_fingerprint": config.code_fingerprint,
+        },
+    )
+
+    baseline_model = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        example_splits=["test"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline_model.outputs["model"],
+        eval_config=make_eval_config(registry, config.thresholds),
+    )
+
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_dir)
+        ),
+    )
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.pipeline_root,
+        components=[
+            example_gen,
+            statistics_gen,
+            schema_gen,
+            example_validator,
+            validation_gate,
+            transform,
+            trainer,
+            baseline_model,
+            evaluator,
+            pusher,
+        ],
+        enable_cache=config.enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(config.beam_args),
+    )

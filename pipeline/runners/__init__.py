@@ -1,0 +1,1 @@
+"""Runners: one thin module per execution target."""

@@ -1,0 +1,34 @@
+"""Process set-up that must happen before TensorFlow is imported.
+
+Deepline trains with tf_keras (Keras 2): TFX 1.16, TF Transform and TFMA
+build and load Keras 2 models, and TF 2.16's default Keras 3 breaks them.
+`TF_USE_LEGACY_KERAS=1` makes `tf.keras` mean tf_keras; it must be in the
+environment before TensorFlow is first imported, in this process and in every
+process it starts (Beam's multi-processing workers inherit it from here).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+REQUIRED_ENVIRONMENT = {"TF_USE_LEGACY_KERAS": "1"}
+QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+def configure_environment() -> None:
+    """Sets the environment every Deepline process needs.
+
+    Raises:
+      RuntimeError: TensorFlow was imported before with another Keras mode,
+        too late to change it.
+    """
+    for key, value in QUIET_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
+    changed = {k for k, v in REQUIRED_ENVIRONMENT.items() if os.environ.get(k) != v}
+    os.environ.update(REQUIRED_ENVIRONMENT)
+    if changed and "tensorflow" in sys.modules:
+        raise RuntimeError(
+            f"TensorFlow was imported before {sorted(changed)} could be set; "
+            "call pipeline.runtime.configure_environment() first."
+        )

@@ -1,0 +1,175 @@
+"""The run summary: time per component, eval metrics, blessing and where the model went.
+
+Read from ML Metadata after a local run (the latest `pipeline_run` context),
+so it describes what TFX recorded, cached components included. Written as
+JSON to `<output>/summary.json` and printed as a short table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+from tfx import v1 as tfx
+
+from pipeline.config import PipelineConfig
+from pipeline.progress import ComponentTiming
+
+# Metrics shown in the console table, in this order (all of them go to JSON).
+HEADLINE_METRICS = ("binary_accuracy", "auc", "precision", "recall", "calibration", "example_count")
+
+
+def _store(config: PipelineConfig) -> metadata_store.MetadataStore:
+    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+    return metadata_store.MetadataStore(connection)
+
+
+def _latest_run_executions(store) -> dict[str, metadata_store_pb2.Execution]:
+    """Node id -> execution, for the newest pipeline run in the store."""
+    runs = store.get_contexts_by_type("pipeline_run")
+    if not runs:
+        return {}
+    latest = max(runs, key=lambda c: c.create_time_since_epoch)
+    by_node = {}
+    for execution in store.get_executions_by_context(latest.id):
+        for context in store.get_contexts_by_execution(execution.id):
+            if context.type == "node":
+                by_node[context.name.split(".", 1)[-1]] = execution
+    return by_node
+
+
+def _output_artifacts(store, execution) -> list[metadata_store_pb2.Artifact]:
+    events = store.get_events_by_execution_ids([execution.id])
+    ids = [e.artifact_id for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
+    return store.get_artifacts_by_id(ids) if ids else []
+
+
+def _custom_value(artifact, key: str):
+    if key not in artifact.custom_properties:
+        return None
+    value = artifact.custom_properties[key]
+    which = value.WhichOneof("value")
+    return getattr(value, which) if which else None
+
+
+def _metrics_by_slice(evaluation_uri: str) -> dict[str, dict[str, float]]:
+    import tensorflow_model_analysis as tfma
+
+    result = {}
+    for record in tfma.load_metrics(evaluation_uri):
+        slice_name = "overall"
+        if record.slice_key.single_slice_keys:
+            parts = []
+            for key in record.slice_key.single_slice_keys:
+                which = key.WhichOneof("kind")
+                value = getattr(key, which)
+                parts.append(
+                    f"{key.column}={value.decode() if isinstance(value, bytes) else value}"
+                )
+            slice_name = ",".join(parts)
+        metrics = {}
+        for kv in record.metric_keys_and_values:
+            if kv.key.is_diff:
+                name = f"{kv.key.name}_diff"
+            else:
+                name = kv.key.name
+            which = kv.value.WhichOneof("type")
+            if which == "double_value":
+                metrics[name] = kv.value.double_value.value
+        result[slice_name] = metrics
+    return result
+
+
+def _failed_thresholds(evaluation_uri: str) -> list[str]:
+    import tensorflow_model_analysis as tfma
+
+    validation = tfma.load_validation_result(evaluation_uri)
+    reasons = []
+    for per_slice in validation.metric_validations_per_slice:
+        for failure in per_slice.failures:
+            reasons.append(f"{failure.metric_key.name}: {failure.message}".strip())
+    if validation.missing_thresholds:
+        reasons.append(f"{len(validation.missing_thresholds)} threshold(s) had no metric value")
+    return reasons
+
+
+def collect(config: PipelineConfig, timings: dict[str, ComponentTiming]) -> dict[str, Any]:
+    """Builds the summary of the newest run recorded in `config`'s ML Metadata."""
+    store = _store(config)
+    executions = _latest_run_executions(store)
+    summary: dict[str, Any] = {
+        "pipeline_name": config.pipeline_name,
+        "data": config.data,
+        "output_dir": config.output_dir,
+        "components": {
+            name: {"seconds": round(t.seconds, 2), "cached": t.cached}
+            for name, t in timings.items()
+        },
+        "total_seconds": round(sum(t.seconds for t in timings.values()), 2),
+        "blessed": False,
+        "pushed": False,
+        "not_blessed_reasons": [],
+        "metrics": {},
+        "model_dir": None,
+        "training": None,
+    }
+    if "Evaluator" in executions:
+        for artifact in _output_artifacts(store, executions["Evaluator"]):
+            if artifact.type == "ModelEvaluation":
+                summary["metrics"] = _metrics_by_slice(artifact.uri)
+                summary["not_blessed_reasons"] = _failed_thresholds(artifact.uri)
+            elif artifact.type == "ModelBlessing":
+                summary["blessed"] = _custom_value(artifact, "blessed") == 1
+    if "Pusher" in executions:
+        for artifact in _output_artifacts(store, executions["Pusher"]):
+            if artifact.type == "PushedModel":
+                summary["pushed"] = _custom_value(artifact, "pushed") == 1
+                summary["model_dir"] = _custom_value(artifact, "pushed_destination")
+    if "Trainer" in executions:
+        for artifact in _output_artifacts(store, executions["Trainer"]):
+            history = os.path.join(artifact.uri, "history.json")
+            if artifact.type == "ModelRun" and os.path.exists(history):
+                with open(history) as f:
+                    record = json.load(f)
+                summary["training"] = {
+                    "epochs": record["epochs"],
+                    "best_epoch": record["best_epoch"],
+                }
+    return summary
+
+
+def write(summary: dict[str, Any], path: str) -> None:
+    """Writes the summary as JSON, creating the folder if needed."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(summary, f, indent=2, sort_keys=True)
+
+
+def render(summary: dict[str, Any]) -> str:
+    """Returns the summary as a few lines of plain text for the console."""
+    lines = ["", "Run summary"]
+    for name, component in summary["components"].items():
+        cached = "  (cached)" if component["cached"] else ""
+        lines.append(f"  {name:<32} {component['seconds']:>8.1f}s{cached}")
+    lines.append(f"  {'total':<32} {summary['total_seconds']:>8.1f}s")
+    if summary["training"]:
+        training = summary["training"]
+        lines.append(
+            f"Training: {training['epochs']} epochs, "
+            f"best weights from epoch {training['best_epoch']}"
+        )
+    overall = summary["metrics"].get("overall", {})
+    if overall:
+        shown = [f"{m}={overall[m]:.4f}" for m in HEADLINE_METRICS if m in overall]
+        lines.append("Test metrics: " + ", ".join(shown))
+    if summary["pushed"]:
+        lines.append(f"Blessed and pushed to {summary['model_dir']}")
+    elif summary["blessed"]:
+        lines.append("Blessed, but not pushed.")
+    else:
+        reasons = "; ".join(summary["not_blessed_reasons"]) or "see the Evaluator output"
+        lines.append(f"Not blessed, not pushed (the live model is unchanged): {reasons}")
+    return "\n".join(lines)

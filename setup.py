@@ -1,0 +1,25 @@
+"""Deepline package: the pipeline, its TFX module code and the bundled data.
+
+This is also what Beam workers (Dataflow) and pipeline images install, so it
+carries the data specs and schemas. Exact versions live in requirements.lock.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="deepline",
+    version="0.1.0",
+    description="A TFX training pipeline: raw data to a validated, evaluated, served model.",
+    python_requires=">=3.9,<3.11",
+    packages=find_packages(
+        include=["pipeline", "pipeline.*", "components", "components.*", "data", "data.*"]
+    ),
+    package_data={"data": ["*/*.csv", "*/*.pbtxt", "*/*.md", "*/*.yaml"]},
+    install_requires=[
+        "tfx==1.16.0",
+        "apache-beam[gcp]>=2.59,<2.65",
+        "pyyaml>=6",
+    ],
+    extras_require={"dev": ["pytest", "ruff"]},
+    entry_points={"console_scripts": ["deepline=pipeline.cli:main"]},
+)

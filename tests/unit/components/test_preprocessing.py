@@ -1,0 +1,157 @@
+"""preprocessing_fn on a handful of in-memory rows, with exact expected outputs."""
+
+import math
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+import tensorflow_transform.beam as tft_beam
+from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
+
+from components import features as F
+from components import preprocessing
+
+TAXI_SCHEMA = Path(__file__).parents[3] / "data" / "taxi" / "schema.pbtxt"
+
+SMALL = F.FeatureRegistry(
+    numeric=(F.NumericFeature("x", buckets=2), F.NumericFeature("y", log1p=True)),
+    categorical=(
+        F.CategoricalFeature("c", F.Encoding.VOCABULARY, top_k=10, oov_buckets=1),
+        F.CategoricalFeature("h", F.Encoding.HASH, hash_buckets=7),
+        F.CategoricalFeature("d", F.Encoding.IDENTITY, num_values=3, offset=1),
+    ),
+    label=F.BinaryLabel("big", numerator="tips", denominator="y", ratio=0.2),
+)
+
+# Every raw column may be missing: VarLen features, as the curated schema declares them.
+RAW_SPEC = {
+    "x": tf.io.VarLenFeature(tf.float32),
+    "y": tf.io.VarLenFeature(tf.float32),
+    "tips": tf.io.VarLenFeature(tf.float32),
+    "c": tf.io.VarLenFeature(tf.string),
+    "h": tf.io.VarLenFeature(tf.int64),
+    "d": tf.io.VarLenFeature(tf.int64),
+}
+
+# Six rows; [] is a missing value.
+ROWS = [
+    {"x": [1.0], "y": [0.0], "tips": [0.0], "c": [b"a"], "h": [17], "d": [1]},
+    {"x": [2.0], "y": [math.e - 1], "tips": [1.0], "c": [b"a"], "h": [18], "d": [3]},
+    {"x": [9.0], "y": [math.e**2 - 1], "tips": [0.5], "c": [b"a"], "h": [], "d": [4]},
+    {"x": [10.0], "y": [], "tips": [0.3], "c": [b"b"], "h": [17], "d": []},
+    {"x": [], "y": [0.0], "tips": [], "c": [b"b"], "h": [19], "d": [2]},
+    {"x": [], "y": [0.0], "tips": [0.0], "c": [], "h": [17], "d": [2]},
+]
+
+
+def _analyze_and_transform(rows, registry):
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
+    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
+        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
+            lambda inputs: preprocessing.transform_features(inputs, registry),
+            output_record_batches=False,
+        )
+    return {k: np.array([row[k] for row in transformed]) for k in transformed[0]}
+
+
+@pytest.fixture(scope="module")
+def out():
+    return _analyze_and_transform(ROWS, SMALL)
+
+
+def test_outputs_are_exactly_the_registry_features_and_label(out):
+    expected = {f.name for f in SMALL.transformed_features()} | {SMALL.label_key}
+    assert set(out) == expected
+
+
+def test_numeric_z_score_uses_present_values_and_zero_fills_missing(out):
+    # Present x: 1, 2, 9, 10 -> mean 5.5, population std sqrt(16.25).
+    std = math.sqrt(((4.5**2) * 2 + (3.5**2) * 2) / 4)
+    expected = [(1 - 5.5) / std, (2 - 5.5) / std, (9 - 5.5) / std, (10 - 5.5) / std, 0.0, 0.0]
+    np.testing.assert_allclose(out["x_xf"], expected, rtol=1e-5)
+    np.testing.assert_array_equal(out["x_missing_xf"], [0, 0, 0, 0, 1, 1])
+
+
+def test_log1p_before_z_score(out):
+    # log1p(y) of present values: 0, 1, 2, 0, 0 -> mean 0.6, population std sqrt(0.64) = 0.8.
+    expected = [-0.75, 0.5, 1.75, 0.0, -0.75, -0.75]
+    np.testing.assert_allclose(out["y_xf"], expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(out["y_missing_xf"], [0, 0, 0, 1, 0, 0])
+
+
+def test_quantile_buckets_with_a_bucket_for_missing(out):
+    # Two quantile buckets split {1, 2} from {9, 10}; missing values get bucket 2.
+    np.testing.assert_array_equal(out["x_bucket_xf"], [0, 0, 1, 1, 2, 2])
+
+
+def test_vocabulary_ids_by_frequency_and_missing_token(out):
+    # "a" x3 -> 0, "b" x2 -> 1, the missing token x1 -> 2.
+    np.testing.assert_array_equal(out["c_xf"], [0, 0, 0, 1, 1, 2])
+
+
+def test_unseen_vocabulary_value_goes_to_an_oov_bucket():
+    # Transform the training rows plus one unseen category with the same analysis.
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
+    unseen = dict(ROWS[0], c=[b"zzz"])
+    fn = lambda inputs: preprocessing.transform_features(inputs, SMALL)  # noqa: E731
+    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
+        transform_fn = (ROWS, metadata) | tft_beam.AnalyzeDataset(fn)
+        transformed, _ = ((([unseen], metadata), transform_fn)) | tft_beam.TransformDataset(
+            output_record_batches=False
+        )
+    # Vocabulary has 3 entries (ids 0..2); the single OOV bucket is id 3.
+    assert transformed[0]["c_xf"] == 3
+
+
+def test_hashing_is_the_fingerprint_of_the_string_form(out):
+    strings = tf.constant(["17", "18", preprocessing.MISSING_TOKEN, "17", "19", "17"])
+    expected = tf.strings.to_hash_bucket_fast(strings, 7).numpy()
+    np.testing.assert_array_equal(out["h_xf"], expected)
+    assert out["h_xf"][0] == out["h_xf"][3] == out["h_xf"][5]
+
+
+def test_identity_ids_shift_by_offset_and_send_missing_and_out_of_range_to_last_id(out):
+    # d in 1..3 -> 0..2; 4 is out of range and missing is missing: both id 3.
+    np.testing.assert_array_equal(out["d_xf"], [0, 2, 3, 3, 1, 1])
+
+
+def test_label_is_tips_over_ratio_of_fare_with_missing_as_zero(out):
+    # tips > 0.2 * y: 0>0 no; 1>0.34 yes; 0.5>1.28 no; 0.3>0 (y missing) yes;
+    # missing tips no; 0>0 no.
+    np.testing.assert_array_equal(out["big_xf"], [0, 1, 0, 1, 0, 0])
+
+
+def test_taxi_schema_registry_and_preprocessing_fn_agree(taxi_rows):
+    """Real taxi rows, parsed with the curated schema, give every registry feature."""
+    import csv
+
+    from tensorflow_metadata.proto.v0 import schema_pb2
+    from tensorflow_transform.tf_metadata import schema_utils as tft_schema_utils
+    from tfx.utils import io_utils
+
+    schema = io_utils.parse_pbtxt_file(str(TAXI_SCHEMA), schema_pb2.Schema())
+    spec = tft_schema_utils.schema_as_feature_spec(schema).feature_spec
+    assert set(F.TAXI.raw_columns) <= set(spec)
+    casts = {tf.float32: float, tf.int64: lambda v: int(float(v)), tf.string: str.encode}
+    rows = [
+        {name: [casts[spec[name].dtype](record[name])] if record[name] else [] for name in spec}
+        for record in csv.DictReader(taxi_rows)
+    ]
+    metadata = dataset_metadata.DatasetMetadata(schema)
+    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
+        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
+            preprocessing.preprocessing_fn, output_record_batches=False
+        )
+    names = {f.name for f in F.TAXI.transformed_features()} | {F.TAXI.label_key}
+    assert set(transformed[0]) == names
+    assert all(name.endswith(F.TRANSFORMED_SUFFIX) for name in names)
+    assert len(transformed) == 40
+
+
+def test_tft_is_importable_under_the_chosen_keras():
+    # TF Transform's Keras layer and our model must be the same Keras (tf_keras).
+    assert tf.keras.__name__.startswith("tf_keras")
+    assert hasattr(tft, "TFTransformOutput")

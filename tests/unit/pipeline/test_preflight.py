@@ -1,0 +1,82 @@
+"""Bad input files end in a clear error that names the file, line and column."""
+
+import pytest
+
+from components.features import TAXI
+from pipeline import preflight
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    def write(lines, name="trips.csv"):
+        path = tmp_path / name
+        path.write_text("".join(line + "\n" for line in lines))
+        return path
+
+    return write
+
+
+def test_good_file_counts_rows(write_csv, taxi_rows):
+    path = write_csv(taxi_rows)
+    assert preflight.check_inputs(str(path.parent), path.name, TAXI) == {str(path): 40}
+
+
+def test_missing_column_is_named(write_csv, taxi_rows):
+    header = taxi_rows[0].split(",")
+    drop = header.index("trip_miles")
+    lines = [",".join(v for i, v in enumerate(row.split(",")) if i != drop) for row in taxi_rows]
+    path = write_csv(lines)
+    with pytest.raises(
+        preflight.InputDataError, match=r"trips\.csv, line 1: missing column\(s\) trip_miles"
+    ):
+        preflight.check_csv_file(str(path), TAXI)
+
+
+def test_non_numeric_value_is_named_by_line_and_column(write_csv, taxi_rows):
+    header = taxi_rows[0].split(",")
+    fields = taxi_rows[5].split(",")
+    fields[header.index("fare")] = "twelve"
+    path = write_csv(taxi_rows[:5] + [",".join(fields)] + taxi_rows[6:])
+    with pytest.raises(
+        preflight.InputDataError, match=r"line 6, column 'fare': 'twelve' is not a number"
+    ):
+        preflight.check_csv_file(str(path), TAXI)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    with pytest.raises(preflight.InputDataError, match=r"empty\.csv: the file is empty"):
+        preflight.check_csv_file(str(path), TAXI)
+
+
+def test_header_only_file(write_csv, taxi_rows):
+    path = write_csv(taxi_rows[:1])
+    with pytest.raises(preflight.InputDataError, match="header but no rows"):
+        preflight.check_csv_file(str(path), TAXI)
+
+
+def test_truncated_last_line(tmp_path, taxi_rows):
+    text = "\n".join(taxi_rows)
+    path = tmp_path / "cut.csv"
+    path.write_text(
+        text[: len(text) - len(taxi_rows[-1]) // 2]
+    )  # half of the last line, no newline
+    with pytest.raises(
+        preflight.InputDataError, match=r"cut\.csv, line 41: \d+ field\(s\) where the header has 18"
+    ):
+        preflight.check_csv_file(str(path), TAXI)
+
+
+def test_unknown_category_passes_preflight_for_the_validator(write_csv, taxi_rows):
+    # A new payment type is well-formed CSV; the schema check (validator) stops it.
+    header = taxi_rows[0].split(",")
+    fields = taxi_rows[1].split(",")
+    fields[header.index("payment_type")] = "Bitcoin"
+    path = write_csv([taxi_rows[0], ",".join(fields)])
+    assert preflight.check_csv_file(str(path), TAXI) == 1
+
+
+def test_no_matching_file(tmp_path):
+    with pytest.raises(preflight.InputDataError, match="No input file matches"):
+        preflight.input_files(str(tmp_path), "*.csv")
