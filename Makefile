@@ -17,7 +17,6 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 # Deepline trains with tf_keras (Keras 2); every process, Beam workers included,
 # inherits this from the environment.
 export TF_USE_LEGACY_KERAS := 1
-export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: run test test-fast e2e lint bench lock clean
 

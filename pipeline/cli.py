@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 import logging
 import sys
+import warnings
 
 from pipeline import runtime
 
@@ -82,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument(
         "--hidden-units",
         type=_int_tuple,
-        default=HParams.hidden_units,
+        default=",".join(map(str, HParams.hidden_units)),
         help="hidden layer widths, comma-separated; 4 or more layers make a deep "
         "net (Swish + batch norm)",
     )
@@ -140,8 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         dest="beam_args",
         metavar="ARG",
-        help="a Beam pipeline option, repeatable; replaces the defaults "
-        f"{' '.join(config_lib.DEFAULT_BEAM_ARGS)}",
+        help="a Beam pipeline option, repeatable, written --beam-arg=--flag=value; any "
+        f"replace the defaults {' '.join(config_lib.DEFAULT_BEAM_ARGS)}",
     )
     execution.add_argument(
         "-v", "--verbose", action="store_true", help="show TFX and Beam logs, not just progress"
@@ -263,6 +264,10 @@ def _find_cause(error: BaseException, kind: type) -> BaseException | None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `deepline` console script; returns the exit code."""
     runtime.configure_environment()
+    # Import-time notices of third-party packages (Python version support,
+    # deprecations) are not the user's concern.
+    for category in (FutureWarning, DeprecationWarning, UserWarning):
+        warnings.filterwarnings("ignore", category=category, module=r"(?!pipeline|components)")
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return _run(args)

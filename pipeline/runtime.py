@@ -13,7 +13,9 @@ import os
 import sys
 
 REQUIRED_ENVIRONMENT = {"TF_USE_LEGACY_KERAS": "1"}
-QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "2"}
+# TensorFlow's C++ start-up chatter (e.g. CUDA plugin registration on a CPU
+# machine) in every Beam worker; errors still surface as Python exceptions.
+QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 def configure_environment() -> None:

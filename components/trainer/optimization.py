@@ -18,7 +18,9 @@ def make_optimizer(hparams: HParams) -> keras.optimizers.Optimizer:
     """Returns the optimizer named by `hparams.optimizer`."""
     if hparams.optimizer == "adamw":
         return keras.optimizers.AdamW(
-            learning_rate=hparams.learning_rate, weight_decay=hparams.weight_decay
+            learning_rate=hparams.learning_rate,
+            weight_decay=hparams.weight_decay,
+            jit_compile=False,
         )
     return keras.optimizers.SGD(learning_rate=hparams.learning_rate, momentum=0.9, nesterov=True)
 

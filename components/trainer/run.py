@@ -91,6 +91,7 @@ def run_fn(fn_args) -> None:
             loss=keras.losses.BinaryCrossentropy(),
             metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
         )
+    model.skip_autograph(dnn)
     history = dnn.fit(
         train_ds,
         validation_data=eval_ds,

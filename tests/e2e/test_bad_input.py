@@ -1,0 +1,94 @@
+"""Bad input through the real CLI: a clear error or a validation stop, never a pushed model."""
+
+import csv
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+TAXI_CSV = ROOT / "data" / "taxi" / "data.csv"
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1200,
+    )
+
+
+def _taxi_rows(n):
+    with open(TAXI_CSV, newline="") as f:
+        reader = csv.DictReader(f)
+        return reader.fieldnames, list(itertools.islice(reader, n))
+
+
+def _write(path, header, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _nothing_trained_or_pushed(output: Path):
+    assert not (output / "serving_model").exists()
+    assert not (output / "pipeline" / "Transform").exists()
+    assert not (output / "pipeline" / "Trainer").exists()
+
+
+def test_new_payment_type_stops_the_run_at_validation(tmp_path):
+    header, rows = _taxi_rows(3000)
+    for row in rows[::100]:
+        row["payment_type"] = "Bitcoin"
+    data = _write(tmp_path / "trips.csv", header, rows)
+    output = tmp_path / "out"
+    proc = run_cli("run", "--data", data, "--output", output)
+    assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr[-4000:]
+    assert "column 'payment_type'" in proc.stderr
+    assert "Bitcoin" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    _nothing_trained_or_pushed(output)
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("missing-column", "line 1: missing column(s) company"),
+        ("non-numeric", "line 3, column 'trip_miles': 'n/a' is not a number"),
+        ("empty", "the file is empty"),
+        ("truncated", "line 11: 6 field(s) where the header has 18"),
+    ],
+)
+def test_malformed_csv_is_refused_before_the_pipeline_starts(tmp_path, damage, message):
+    header, rows = _taxi_rows(10)
+    data = tmp_path / "trips.csv"
+    if damage == "missing-column":
+        _write(
+            data,
+            [h for h in header if h != "company"],
+            [{k: v for k, v in r.items() if k != "company"} for r in rows],
+        )
+    elif damage == "non-numeric":
+        rows[1]["trip_miles"] = "n/a"
+        _write(data, header, rows)
+    elif damage == "empty":
+        data.write_text("")
+    else:
+        _write(data, header, rows)
+        with open(data, "a") as f:
+            f.write(",".join(rows[0][h] for h in header[:6]))  # cut mid-row, no newline
+    output = tmp_path / "out"
+    proc = run_cli("run", "--data", data, "--output", output)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert str(data) in proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not output.exists()

@@ -1,0 +1,143 @@
+"""The whole pipeline on the bundled taxi data, through the `deepline` CLI, in tmp_path."""
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+TAXI_CSV = ROOT / "data" / "taxi" / "data.csv"
+COMPONENTS = (
+    "CsvExampleGen",
+    "ImportSchemaGen",
+    "StatisticsGen",
+    "ExampleValidator",
+    "DataValidationGate",
+    "Transform",
+    "Trainer",
+    "latest_blessed_model_resolver",
+    "Evaluator",
+    "Pusher",
+)
+
+
+def run_cli(*args, env=None):
+    """Runs `deepline` as a user would, in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=1800,
+    )
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    output = tmp_path_factory.mktemp("taxi")
+    proc = run_cli("run", "--output", output)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return output, proc, json.loads((output / "summary.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def second_run(first_run):
+    output, _, _ = first_run
+    proc = run_cli("run", "--output", output)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return proc, json.loads((output / "summary.json").read_text())
+
+
+def test_user_sees_each_component_and_a_summary(first_run):
+    _, proc, _ = first_run
+    for component in COMPONENTS:
+        assert f"▶ {component} running…" in proc.stdout
+        assert f"✔ {component} finished in" in proc.stdout
+    assert "Run summary" in proc.stdout
+    assert "Blessed and pushed to" in proc.stdout
+
+
+def test_model_is_blessed_and_pushed_to_the_serving_folder(first_run):
+    output, _, summary = first_run
+    assert summary["blessed"] and summary["pushed"]
+    model_dir = Path(summary["model_dir"])
+    assert model_dir.parent == output / "serving_model" / "deepline-taxi"
+    assert (model_dir / "saved_model.pb").exists()
+    assert set(summary["components"]) == set(COMPONENTS)
+    blessings = list((output / "pipeline" / "Evaluator" / "blessing").glob("*/BLESSED"))
+    assert len(blessings) == 1
+
+
+def test_test_split_metrics_clear_the_blessing_thresholds(first_run):
+    _, _, summary = first_run
+    overall = summary["metrics"]["overall"]
+    # The 70/15/15 split leaves ~2,270 test trips; majority class alone scores 0.775.
+    assert overall["example_count"] > 2000
+    assert overall["binary_accuracy"] >= 0.88
+    assert overall["auc"] >= 0.94
+    assert "payment_type=Credit Card" in summary["metrics"]
+    assert any(key.startswith("company=") for key in summary["metrics"])
+    assert summary["training"]["epochs"] > summary["training"]["best_epoch"]  # early stopping
+
+
+def _raw_example(row: dict[str, str], numeric_types: dict[str, str]) -> bytes:
+    """A serialized tf.train.Example with raw CSV names; empty cells are left out."""
+    feature = {}
+    for name, text in row.items():
+        if text == "" or name == "tips":
+            continue
+        kind = numeric_types.get(name)
+        if kind == "float":
+            feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(text)]))
+        elif kind == "int":
+            feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(text)]))
+        else:
+            feature[name] = tf.train.Feature(bytes_list=tf.train.BytesList(value=[text.encode()]))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def test_served_model_scores_raw_examples_including_missing_values(first_run):
+    import csv
+
+    from tensorflow_metadata.proto.v0 import schema_pb2
+    from tfx.utils import io_utils
+
+    _, _, summary = first_run
+    schema = io_utils.parse_pbtxt_file(
+        str(ROOT / "data" / "taxi" / "schema.pbtxt"), schema_pb2.Schema()
+    )
+    kinds = {schema_pb2.FLOAT: "float", schema_pb2.INT: "int"}
+    types = {f.name: kinds.get(f.type) for f in schema.feature}
+    with open(TAXI_CSV) as f:
+        rows = list(itertools.islice(csv.DictReader(f), 20))
+    rows[0] = {k: v for k, v in rows[0].items() if k in ("payment_type", "fare")}  # almost empty
+    rows[1] = dict(rows[1], company="", dropoff_latitude="", trip_seconds="")
+    rows[2] = dict(rows[2], payment_type="Bitcoin")  # unseen category: an OOV bucket
+    model = tf.saved_model.load(summary["model_dir"])
+    serve = model.signatures["serving_default"]
+    assert list(serve.structured_input_signature[1]) == ["examples"]
+    batch = tf.constant([_raw_example(r, types) for r in rows])
+    probabilities = serve(examples=batch)["probability"].numpy()
+    assert probabilities.shape == (20, 1)
+    assert np.isfinite(probabilities).all()
+    assert ((probabilities >= 0) & (probabilities <= 1)).all()
+    # Not a constant: the model uses its inputs.
+    assert probabilities.std() > 0.05
+
+
+def test_second_run_reuses_cached_components(first_run, second_run):
+    _, _, first = first_run
+    _, second = second_run
+    cached = {name for name, c in second["components"].items() if c["cached"]}
+    assert {"CsvExampleGen", "StatisticsGen", "Transform", "Trainer"} <= cached
+    assert second["total_seconds"] < 0.6 * first["total_seconds"]
+    assert second["blessed"] and second["pushed"]

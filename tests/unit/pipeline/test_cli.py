@@ -1,0 +1,79 @@
+"""CLI arguments become the typed config; defaults come from the config classes."""
+
+import re
+
+import pytest
+
+from components.evaluation import BlessingThresholds
+from components.trainer.hparams import HParams
+from pipeline import cli
+from pipeline import config as config_lib
+
+
+def test_defaults_are_the_config_defaults():
+    args = cli.build_parser().parse_args(["run"])
+    config = cli.config_from_args(args)
+    assert config.hparams == HParams()
+    assert config.thresholds == BlessingThresholds()
+    assert config.beam_args == config_lib.DEFAULT_BEAM_ARGS
+    assert config.enable_cache
+    assert config.output_dir.endswith("outputs")
+    assert config.data_pattern == "data.csv"
+    assert len(config.code_fingerprint) == 16
+
+
+def test_options_reach_the_config(tmp_path):
+    args = cli.build_parser().parse_args(
+        [
+            "run",
+            "--data",
+            str(tmp_path),
+            "--output",
+            str(tmp_path / "o"),
+            "--hidden-units",
+            "32,16",
+            "--optimizer",
+            "nesterov",
+            "--min-auc",
+            "0.5",
+            "--no-cache",
+            "--beam-arg=--direct_num_workers=1",
+        ]
+    )
+    config = cli.config_from_args(args)
+    assert config.hparams.hidden_units == (32, 16)
+    assert config.hparams.optimizer == "nesterov"
+    assert config.thresholds.min_auc == 0.5
+    assert not config.enable_cache
+    assert config.beam_args == ("--direct_num_workers=1",)
+    assert config.data_root == str(tmp_path) and config.data_pattern == "*.csv"
+    assert config.serving_dir == str(tmp_path / "o" / "serving_model" / "deepline-taxi")
+
+
+def test_help_lists_every_run_option_with_its_default(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    options = re.findall(r"^\s+(--[a-z-]+)", text, flags=re.M)
+    assert {"--data", "--schema", "--output", "--hidden-units", "--min-auc", "--no-cache"} <= set(
+        options
+    )
+    assert "(default: outputs)" in text
+    assert "(default: 0.001)" in text
+    assert "(default: 256,128,64)" in text
+
+
+def test_bad_option_value_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["run", "--hidden-units", "wide"])
+    assert exit_info.value.code == cli.EXIT_USAGE
+    assert "expected comma-separated integers" in capsys.readouterr().err
+
+
+def test_code_fingerprint_changes_with_module_code(tmp_path):
+    (tmp_path / "a.py").write_text("x = 1\n")
+    before = config_lib.module_code_fingerprint(tmp_path)
+    (tmp_path / "a.py").write_text("x = 2\n")
+    assert config_lib.module_code_fingerprint(tmp_path) != before
