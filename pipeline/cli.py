@@ -249,15 +249,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _find_cause(error: BaseException, kind: type) -> BaseException | None:
-    """Finds an exception of `kind` in the cause chain, or by its name in a wrapped message."""
-    seen = error
-    while seen is not None:
-        if isinstance(seen, kind):
-            return seen
-        if kind.__name__ in str(seen):
-            text = str(seen)
-            return kind(text[text.index(kind.__name__) + len(kind.__name__) + 2 :].strip())
-        seen = seen.__cause__ or seen.__context__
+    """Returns the first exception of `kind` in `error`'s cause/context chain."""
+    while error is not None:
+        if isinstance(error, kind):
+            return error
+        error = error.__cause__ or error.__context__
     return None
 
 

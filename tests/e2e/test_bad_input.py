@@ -64,7 +64,7 @@ def test_new_payment_type_stops_the_run_at_validation(tmp_path):
         ("missing-column", "line 1: missing column(s) company"),
         ("non-numeric", "line 3, column 'trip_miles': 'n/a' is not a number"),
         ("empty", "the file is empty"),
-        ("truncated", "line 11: 6 field(s) where the header has 18"),
+        ("truncated", "line 12: 6 field(s) where the header has 18"),  # header + 10 rows
     ],
 )
 def test_malformed_csv_is_refused_before_the_pipeline_starts(tmp_path, damage, message):

@@ -141,3 +141,19 @@ def test_second_run_reuses_cached_components(first_run, second_run):
     assert {"CsvExampleGen", "StatisticsGen", "Transform", "Trainer"} <= cached
     assert second["total_seconds"] < 0.6 * first["total_seconds"]
     assert second["blessed"] and second["pushed"]
+
+
+def test_examples_are_gzip_tfrecord_shards_and_every_row_lands_in_one_split(first_run):
+    output, _, _ = first_run
+    counts = {}
+    for split in ("train", "eval", "test"):
+        shards = sorted(
+            (output / "pipeline" / "CsvExampleGen" / "examples").glob(f"*/Split-{split}/*.gz")
+        )
+        assert shards, split
+        records = tf.data.TFRecordDataset([str(s) for s in shards], compression_type="GZIP")
+        counts[split] = sum(1 for _ in records)
+    assert sum(counts.values()) == 15002
+    # Hash buckets 14/3/3 of 20: about 70/15/15.
+    assert 0.67 < counts["train"] / 15002 < 0.73
+    assert 0.13 < counts["test"] / 15002 < 0.17
