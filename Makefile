@@ -6,6 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 OUTPUT ?= outputs
 PYTEST_ARGS ?=
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # python3.10 is needed (TFX 1.16 does not install on 3.11). Take the first that works:
 # on PATH, or pyenv's, or a system one.
@@ -18,7 +19,7 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 # inherits this from the environment.
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: run test test-fast e2e lint bench lock clean
+.PHONY: run test test-fast e2e lint bench lock clean browser
 
 $(VENV)/.installed: requirements.lock setup.py
 	@if [ -z "$(PYTHON310)" ]; then echo "python3.10 not found: install it (e.g. pyenv install 3.10) or pass PYTHON310=/path/to/python3.10"; exit 2; fi
@@ -31,14 +32,14 @@ $(VENV)/.installed: requirements.lock setup.py
 run: $(VENV)/.installed
 	$(VENV)/bin/deepline run --output $(OUTPUT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	$(PY) -m ruff check .
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
-e2e: $(VENV)/.installed
+e2e: $(VENV)/.installed browser
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
@@ -46,6 +47,12 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/taxi_pipeline.py
+
+# The report test opens the page in a real headless browser: Debian's chromium.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	{ echo "Installing Debian's chromium for the report test"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 # Re-resolve requirements.in into requirements.lock in a scratch venv.
 lock:

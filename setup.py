@@ -19,6 +19,7 @@ setup(
         "tfx==1.16.0",
         "apache-beam[gcp]>=2.59,<2.65",
         "pyyaml>=6",
+        "matplotlib>=3.8,<3.10",
     ],
     extras_require={"dev": ["pytest", "ruff"]},
     entry_points={"console_scripts": ["deepline=pipeline.cli:main"]},

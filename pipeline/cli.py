@@ -1,10 +1,13 @@
-"""The `deepline` command.
+"""The `deepline` command: argument parsing, logging set-up and exit codes.
 
     deepline run [--data PATH] [--output DIR] [...]   run the whole pipeline locally
+    deepline report [RUN]                             write RUN's HTML report again
+    deepline tensorboard [RUN]                        TensorBoard on RUN's training logs
 
-Exit codes: 0 the model was pushed; 4 the run completed but the model was not
-blessed (the live model is untouched); 3 data validation stopped the run;
-2 usage or input-file error; 1 anything else.
+Exit codes: 0 the model was pushed (or the command succeeded); 4 the run
+completed but the model was not blessed (the live model is untouched); 3 data
+validation stopped the run; 2 usage or input-file error; 1 anything else.
+The commands themselves live in `pipeline.commands`.
 """
 
 from __future__ import annotations
@@ -16,12 +19,9 @@ import sys
 import warnings
 
 from pipeline import runtime
+from pipeline.exit_codes import EXIT_FAILED, EXIT_USAGE
 
-EXIT_PUSHED = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INVALID_DATA = 3
-EXIT_NOT_BLESSED = 4
+VERSION = "0.1.0"
 
 
 def _int_tuple(text: str) -> tuple[int, ...]:
@@ -42,14 +42,34 @@ def build_parser() -> argparse.ArgumentParser:
     from components.trainer.hparams import HParams
     from pipeline import config as config_lib
 
+    common = argparse.ArgumentParser(add_help=False)
+    output = common.add_argument_group("output")
+    output.add_argument(
+        "-q", "--quiet", action="store_true", help="print only errors and the final result"
+    )
+    output.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per line (progress, epochs, summary), for schedulers",
+    )
+    output.add_argument(
+        "-v", "--verbose", action="store_true", help="show TFX and Beam logs, not just progress"
+    )
+    output.add_argument("--debug", action="store_true", help="print tracebacks of errors")
+
     parser = argparse.ArgumentParser(
         prog="deepline",
         description="Deepline: raw data to a validated, evaluated and served deep-learning model, "
         "orchestrated by TFX.",
+        epilog="Exit codes: 0 pushed / succeeded, 4 not blessed, 3 data validation stopped the "
+        "run, 2 usage or input error, 1 anything else.",
     )
+    parser.add_argument("--version", action="version", version=f"deepline {VERSION}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "run",
+        parents=[common],
         help="run the whole pipeline locally",
         description="Ingest, validate, transform, train, evaluate and (if blessed) push, with the "
         "local orchestrator and Beam's DirectRunner. Components whose inputs, parameters and "
@@ -144,10 +164,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="a Beam pipeline option, repeatable, written --beam-arg=--flag=value; any "
         f"replace the defaults {' '.join(config_lib.DEFAULT_BEAM_ARGS)}",
     )
-    execution.add_argument(
-        "-v", "--verbose", action="store_true", help="show TFX and Beam logs, not just progress"
+
+    report = commands.add_parser(
+        "report",
+        parents=[common],
+        help="write a run's HTML report again",
+        description="Rebuild RUN/report.html from what the run wrote (no re-run).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    execution.add_argument("--debug", action="store_true", help="print tracebacks of errors")
+    report.add_argument(
+        "run_dir",
+        nargs="?",
+        default=config_lib.DEFAULT_OUTPUT_DIR,
+        metavar="RUN",
+        help="the --output folder of a run",
+    )
+    board = commands.add_parser(
+        "tensorboard",
+        parents=[common],
+        help="TensorBoard on a run's training logs",
+        description="Print the TensorBoard command for RUN's training logs, or start it.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    board.add_argument(
+        "run_dir",
+        nargs="?",
+        default=config_lib.DEFAULT_OUTPUT_DIR,
+        metavar="RUN",
+        help="the --output folder of a run",
+    )
+    board.add_argument("--start", action="store_true", help="start TensorBoard, not just print")
+    board.add_argument("--port", type=int, default=6006, help="TensorBoard port")
     return parser
 
 
@@ -169,8 +216,10 @@ def config_from_args(args: argparse.Namespace):
     thresholds = BlessingThresholds(
         min_auc=args.min_auc, min_accuracy=args.min_accuracy, min_auc_gain=args.min_auc_gain
     )
+    data_root, data_pattern = config_lib.split_data_path(args.data)
     return config_lib.PipelineConfig(
-        data=args.data,
+        data_root=data_root,
+        data_pattern=data_pattern,
         schema=args.schema,
         output_dir=args.output,
         pipeline_name=args.pipeline_name,
@@ -182,29 +231,34 @@ def config_from_args(args: argparse.Namespace):
     ).absolute()
 
 
-def _configure_logging(verbose: bool):
-    """Routes logs: progress lines always; TFX/Beam logs only with --verbose.
+def configure_logging(args: argparse.Namespace):
+    """Routes logs for the chosen output mode; returns the progress handler.
 
-    The CLI owns the process's logging, so handlers that libraries installed
-    on the root logger at import time are replaced.
+    Text (default): progress lines and our own modules' messages (devices,
+    epochs); JSON: the same as JSON lines; quiet: nothing but errors. TFX and
+    Beam logs only with --verbose. The CLI owns the process's logging, so
+    handlers that libraries installed on the root logger are replaced.
     """
     from absl import logging as absl_logging
 
-    from pipeline.progress import ProgressHandler
+    from pipeline import progress as progress_lib
 
+    mode = progress_lib.QUIET if args.quiet else args.log_format
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.setLevel(logging.INFO)
-    if verbose:
+    if args.verbose:
         root.addHandler(logging.StreamHandler(sys.stderr))
-    else:
-        # Our own modules' messages (devices, early stopping) are worth seeing.
+    if mode != progress_lib.QUIET:
         ours = logging.StreamHandler(sys.stdout)
         ours.addFilter(lambda r: r.name.startswith(("components", "pipeline")))
-        ours.setFormatter(logging.Formatter("  %(message)s"))
+        if mode == progress_lib.JSON:
+            ours.setFormatter(_JsonFormatter())
+        else:
+            ours.setFormatter(logging.Formatter("  %(message)s"))
         root.addHandler(ours)
-    progress = ProgressHandler()
+    progress = progress_lib.ProgressHandler(mode=mode)
     # Through absl's own setter: TensorFlow saves and restores absl's verbosity
     # flag around SavedModel export, so a bare setLevel would be undone there.
     absl_logging.set_verbosity(absl_logging.INFO)
@@ -212,49 +266,13 @@ def _configure_logging(verbose: bool):
     return progress
 
 
-def _run(args: argparse.Namespace) -> int:
-    from components import features as features_lib
-    from components.validation_gate import DataValidationError
-    from pipeline import preflight, summary
-    from pipeline.runners import local
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        from pipeline.progress import json_line
 
-    config = config_from_args(args)
-    try:
-        rows = preflight.check_inputs(config.data_root, config.data_pattern, features_lib.TAXI)
-    except preflight.InputDataError as error:
-        print(f"deepline: input error: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"Input: {sum(rows.values())} rows in {len(rows)} file(s) under {config.data_root}")
-    progress = _configure_logging(args.verbose)
-    try:
-        local.run(config)
-    except Exception as error:  # noqa: BLE001 - every failure becomes one readable paragraph
-        validation = _find_cause(error, DataValidationError)
-        if args.debug:
-            logging.getLogger(__name__).exception("Run failed")
-        if validation is not None:
-            print(f"deepline: {validation}", file=sys.stderr)
-            return EXIT_INVALID_DATA
-        component = progress.failed_component() or "the pipeline"
-        print(
-            f"deepline: {component} failed: {type(error).__name__}: {error}\n"
-            "Run again with --verbose for the TFX/Beam logs, --debug for the traceback.",
-            file=sys.stderr,
+        return json_line(
+            "log", logger=record.name, level=record.levelname, message=record.getMessage()
         )
-        return EXIT_FAILED
-    run_summary = summary.collect(config, progress.timings)
-    summary.write(run_summary, config.summary_path)
-    print(summary.render(run_summary))
-    return EXIT_PUSHED if run_summary["pushed"] else EXIT_NOT_BLESSED
-
-
-def _find_cause(error: BaseException, kind: type) -> BaseException | None:
-    """Returns the first exception of `kind` in `error`'s cause/context chain."""
-    while error is not None:
-        if isinstance(error, kind):
-            return error
-        error = error.__cause__ or error.__context__
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,9 +283,27 @@ def main(argv: list[str] | None = None) -> int:
     for category in (FutureWarning, DeprecationWarning, UserWarning):
         warnings.filterwarnings("ignore", category=category, module=r"(?!pipeline|components)")
     args = build_parser().parse_args(argv)
-    if args.command == "run":
-        return _run(args)
-    return EXIT_USAGE
+    from pipeline import commands
+
+    command = {
+        "run": commands.run,
+        "report": commands.report,
+        "tensorboard": commands.tensorboard,
+    }[args.command]
+    try:
+        return command(args)
+    except commands.UsageError as error:
+        print(f"deepline: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as error:  # noqa: BLE001 - one readable paragraph, traceback on request
+        if args.debug:
+            logging.getLogger(__name__).exception("deepline %s failed", args.command)
+        print(
+            f"deepline {args.command} failed: {type(error).__name__}: {error}\n"
+            "Run again with --debug for the traceback.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -55,8 +55,10 @@ class PipelineConfig:
     """Everything one pipeline run depends on.
 
     Attributes:
-      data: A CSV file, or a folder whose `*.csv` files are read together.
-        Defaults to the bundled taxi sample.
+      data_root: Folder ExampleGen reads from. Defaults to the bundled taxi folder.
+      data_pattern: Pattern of the input files, relative to `data_root`.
+        Defaults to the bundled "data.csv". `split_data_path` makes both from
+        a file or folder path.
       schema: Curated schema (`schema.pbtxt`) the data is validated against.
         Defaults to the bundled taxi schema.
       output_dir: Root of everything a run writes: pipeline artifacts, ML
@@ -75,7 +77,8 @@ class PipelineConfig:
         `module_code_fingerprint()` when built by `from_args`.
     """
 
-    data: str = DEFAULT_DATA
+    data_root: str = os.path.dirname(DEFAULT_DATA)
+    data_pattern: str = os.path.basename(DEFAULT_DATA)
     schema: str = DEFAULT_SCHEMA
     output_dir: str = DEFAULT_OUTPUT_DIR
     pipeline_name: str = DEFAULT_PIPELINE_NAME
@@ -85,18 +88,6 @@ class PipelineConfig:
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     enable_cache: bool = True
     code_fingerprint: str = ""
-
-    @property
-    def data_root(self) -> str:
-        """Folder ExampleGen reads from."""
-        return (
-            self.data if os.path.isdir(self.data) else os.path.dirname(os.path.abspath(self.data))
-        )
-
-    @property
-    def data_pattern(self) -> str:
-        """File pattern, relative to `data_root`, of the input files."""
-        return "*.csv" if os.path.isdir(self.data) else os.path.basename(self.data)
 
     @property
     def pipeline_root(self) -> str:
@@ -119,10 +110,17 @@ class PipelineConfig:
         """Returns a copy with absolute paths (TFX stores paths in ML Metadata)."""
         return dataclasses.replace(
             self,
-            data=os.path.abspath(self.data),
+            data_root=os.path.abspath(self.data_root),
             schema=os.path.abspath(self.schema),
             output_dir=os.path.abspath(self.output_dir),
         )
+
+
+def split_data_path(path: str) -> tuple[str, str]:
+    """Returns (folder, file pattern) for a CSV file, or for a folder of `*.csv` files."""
+    if os.path.isdir(path):
+        return path, "*.csv"
+    return os.path.dirname(os.path.abspath(path)), os.path.basename(path)
 
 
 def module_code_fingerprint(root: Path = PACKAGE_ROOT / "components") -> str:

@@ -11,51 +11,19 @@ import json
 import os
 from typing import Any
 
-from ml_metadata.metadata_store import metadata_store
-from ml_metadata.proto import metadata_store_pb2
-from tfx import v1 as tfx
-
 from pipeline.config import PipelineConfig
 from pipeline.progress import ComponentTiming
+from pipeline.run_artifacts import RunArtifacts, custom_value
 
 # Metrics shown in the console table, in this order (all of them go to JSON).
 HEADLINE_METRICS = ("binary_accuracy", "auc", "precision", "recall", "calibration", "example_count")
 
 
-def _store(config: PipelineConfig) -> metadata_store.MetadataStore:
-    connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
-    return metadata_store.MetadataStore(connection)
+def metrics_by_slice(evaluation_uri: str) -> dict[str, dict[str, float]]:
+    """TFMA metrics of an evaluation folder: slice name ("overall", "column=value") -> metrics.
 
-
-def _latest_run_executions(store) -> dict[str, metadata_store_pb2.Execution]:
-    """Node id -> execution, for the newest pipeline run in the store."""
-    runs = store.get_contexts_by_type("pipeline_run")
-    if not runs:
-        return {}
-    latest = max(runs, key=lambda c: c.create_time_since_epoch)
-    by_node = {}
-    for execution in store.get_executions_by_context(latest.id):
-        for context in store.get_contexts_by_execution(execution.id):
-            if context.type == "node":
-                by_node[context.name.split(".", 1)[-1]] = execution
-    return by_node
-
-
-def _output_artifacts(store, execution) -> list[metadata_store_pb2.Artifact]:
-    events = store.get_events_by_execution_ids([execution.id])
-    ids = [e.artifact_id for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
-    return store.get_artifacts_by_id(ids) if ids else []
-
-
-def _custom_value(artifact, key: str):
-    if key not in artifact.custom_properties:
-        return None
-    value = artifact.custom_properties[key]
-    which = value.WhichOneof("value")
-    return getattr(value, which) if which else None
-
-
-def _metrics_by_slice(evaluation_uri: str) -> dict[str, dict[str, float]]:
+    A metric compared with the baseline also appears as `<name>_diff`.
+    """
     import tensorflow_model_analysis as tfma
 
     result = {}
@@ -96,13 +64,21 @@ def _failed_thresholds(evaluation_uri: str) -> list[str]:
     return reasons
 
 
-def collect(config: PipelineConfig, timings: dict[str, ComponentTiming]) -> dict[str, Any]:
-    """Builds the summary of the newest run recorded in `config`'s ML Metadata."""
-    store = _store(config)
-    executions = _latest_run_executions(store)
+def collect(
+    config: PipelineConfig, timings: dict[str, ComponentTiming], started: str = ""
+) -> dict[str, Any]:
+    """Builds the summary of the newest run recorded in `config`'s ML Metadata.
+
+    Args:
+      config: The run's configuration.
+      timings: Wall time of each component in this run, from the progress handler.
+      started: When the run started (ISO 8601).
+    """
+    run = RunArtifacts(config.metadata_path)
     summary: dict[str, Any] = {
         "pipeline_name": config.pipeline_name,
-        "data": config.data,
+        "started": started,
+        "data": os.path.join(config.data_root, config.data_pattern),
         "output_dir": config.output_dir,
         "components": {
             name: {"seconds": round(t.seconds, 2), "cached": t.cached}
@@ -116,28 +92,23 @@ def collect(config: PipelineConfig, timings: dict[str, ComponentTiming]) -> dict
         "model_dir": None,
         "training": None,
     }
-    if "Evaluator" in executions:
-        for artifact in _output_artifacts(store, executions["Evaluator"]):
-            if artifact.type == "ModelEvaluation":
-                summary["metrics"] = _metrics_by_slice(artifact.uri)
-                summary["not_blessed_reasons"] = _failed_thresholds(artifact.uri)
-            elif artifact.type == "ModelBlessing":
-                summary["blessed"] = _custom_value(artifact, "blessed") == 1
-    if "Pusher" in executions:
-        for artifact in _output_artifacts(store, executions["Pusher"]):
-            if artifact.type == "PushedModel":
-                summary["pushed"] = _custom_value(artifact, "pushed") == 1
-                summary["model_dir"] = _custom_value(artifact, "pushed_destination")
-    if "Trainer" in executions:
-        for artifact in _output_artifacts(store, executions["Trainer"]):
-            history = os.path.join(artifact.uri, "history.json")
-            if artifact.type == "ModelRun" and os.path.exists(history):
-                with open(history) as f:
-                    record = json.load(f)
-                summary["training"] = {
-                    "epochs": record["epochs"],
-                    "best_epoch": record["best_epoch"],
-                }
+    evaluation = run.output("Evaluator", "ModelEvaluation")
+    if evaluation is not None:
+        summary["metrics"] = metrics_by_slice(evaluation.uri)
+        summary["not_blessed_reasons"] = _failed_thresholds(evaluation.uri)
+    blessing = run.output("Evaluator", "ModelBlessing")
+    if blessing is not None:
+        summary["blessed"] = custom_value(blessing, "blessed") == 1
+    pushed = run.output("Pusher", "PushedModel")
+    if pushed is not None:
+        summary["pushed"] = custom_value(pushed, "pushed") == 1
+        summary["model_dir"] = custom_value(pushed, "pushed_destination")
+    model_run = run.output("Trainer", "ModelRun")
+    history = os.path.join(model_run.uri, "history.json") if model_run else ""
+    if history and os.path.exists(history):
+        with open(history) as f:
+            record = json.load(f)
+        summary["training"] = {"epochs": record["epochs"], "best_epoch": record["best_epoch"]}
     return summary
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tf_keras as keras
 
+from components.trainer import callbacks as training_callbacks
 from components.trainer.hparams import HParams
 
 MONITOR = "val_loss"
@@ -33,6 +34,8 @@ def make_callbacks(hparams: HParams, log_dir: str | None = None) -> list[keras.c
       log_dir: Where TensorBoard logs go; None for no TensorBoard logging.
     """
     callbacks = [
+        training_callbacks.StepRecorder(),
+        training_callbacks.EpochLogger(),
         keras.callbacks.ReduceLROnPlateau(
             monitor=MONITOR,
             factor=hparams.reduce_lr_factor,

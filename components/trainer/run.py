@@ -11,6 +11,7 @@ import tensorflow_transform as tft
 import tf_keras as keras
 
 from components import features as features_lib
+from components.trainer import callbacks as training_callbacks
 from components.trainer import data, distribution, export, model, optimization
 from components.trainer.hparams import HParams
 
@@ -92,12 +93,14 @@ def run_fn(fn_args) -> None:
             metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
         )
     model.skip_autograph(dnn)
+    callbacks = optimization.make_callbacks(hparams, log_dir=fn_args.model_run_dir)
+    steps = next(c for c in callbacks if isinstance(c, training_callbacks.StepRecorder))
     history = dnn.fit(
         train_ds,
         validation_data=eval_ds,
         epochs=hparams.max_epochs,
-        callbacks=optimization.make_callbacks(hparams, log_dir=fn_args.model_run_dir),
-        verbose=2,
+        callbacks=callbacks,
+        verbose=0,  # EpochLogger reports each epoch through logging
     )
     epochs = len(history.history["loss"])
     best = min(range(epochs), key=lambda i: history.history["val_loss"][i])
@@ -117,6 +120,7 @@ def run_fn(fn_args) -> None:
                 "best_epoch": best + 1,
                 "hparams": hparams.to_dict(),
                 "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+                "steps": {"learning_rate": steps.learning_rate, "momentum": steps.momentum},
             },
             f,
             indent=2,

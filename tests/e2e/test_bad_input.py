@@ -2,8 +2,6 @@
 
 import csv
 import itertools
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,16 +10,6 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 TAXI_CSV = ROOT / "data" / "taxi" / "data.csv"
-
-
-def run_cli(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=1200,
-    )
 
 
 def _taxi_rows(n):
@@ -44,13 +32,13 @@ def _nothing_trained_or_pushed(output: Path):
     assert not (output / "pipeline" / "Trainer").exists()
 
 
-def test_new_payment_type_stops_the_run_at_validation(tmp_path):
+def test_new_payment_type_stops_the_run_at_validation(tmp_path, cli):
     header, rows = _taxi_rows(3000)
     for row in rows[::100]:
         row["payment_type"] = "Bitcoin"
     data = _write(tmp_path / "trips.csv", header, rows)
     output = tmp_path / "out"
-    proc = run_cli("run", "--data", data, "--output", output)
+    proc = cli("run", "--data", data, "--output", output)
     assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr[-4000:]
     assert "column 'payment_type'" in proc.stderr
     assert "Bitcoin" in proc.stderr
@@ -67,7 +55,7 @@ def test_new_payment_type_stops_the_run_at_validation(tmp_path):
         ("truncated", "line 12: 6 field(s) where the header has 18"),  # header + 10 rows
     ],
 )
-def test_malformed_csv_is_refused_before_the_pipeline_starts(tmp_path, damage, message):
+def test_malformed_csv_is_refused_before_the_pipeline_starts(tmp_path, cli, damage, message):
     header, rows = _taxi_rows(10)
     data = tmp_path / "trips.csv"
     if damage == "missing-column":
@@ -86,9 +74,20 @@ def test_malformed_csv_is_refused_before_the_pipeline_starts(tmp_path, damage, m
         with open(data, "a") as f:
             f.write(",".join(rows[0][h] for h in header[:6]))  # cut mid-row, no newline
     output = tmp_path / "out"
-    proc = run_cli("run", "--data", data, "--output", output)
+    proc = cli("run", "--data", data, "--output", output)
     assert proc.returncode == 2, proc.stderr[-3000:]
     assert str(data) in proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not output.exists()
+
+
+def test_an_unreadable_schema_fails_the_run_with_one_paragraph(tmp_path, cli):
+    schema = tmp_path / "schema.pbtxt"
+    schema.write_text("feature { name: 'fare' type: NOT_A_TYPE }\n")
+    output = tmp_path / "out"
+    proc = cli("run", "--schema", schema, "--output", output)
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "ImportSchemaGen failed" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    _nothing_trained_or_pushed(output)

@@ -2,9 +2,6 @@
 
 import itertools
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,64 +12,24 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 TAXI_CSV = ROOT / "data" / "taxi" / "data.csv"
-COMPONENTS = (
-    "CsvExampleGen",
-    "ImportSchemaGen",
-    "StatisticsGen",
-    "ExampleValidator",
-    "DataValidationGate",
-    "Transform",
-    "Trainer",
-    "latest_blessed_model_resolver",
-    "Evaluator",
-    "Pusher",
-)
 
 
-def run_cli(*args, env=None):
-    """Runs `deepline` as a user would, in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=1800,
-    )
-
-
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    output = tmp_path_factory.mktemp("taxi")
-    proc = run_cli("run", "--output", output)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    return output, proc, json.loads((output / "summary.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def second_run(first_run):
-    output, _, _ = first_run
-    proc = run_cli("run", "--output", output)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
-    return proc, json.loads((output / "summary.json").read_text())
-
-
-def test_user_sees_each_component_and_a_summary(first_run):
+def test_user_sees_each_component_and_a_summary(first_run, pipeline_components):
     _, proc, _ = first_run
-    for component in COMPONENTS:
+    for component in pipeline_components:
         assert f"▶ {component} running…" in proc.stdout
         assert f"✔ {component} finished in" in proc.stdout
     assert "Run summary" in proc.stdout
     assert "Blessed and pushed to" in proc.stdout
 
 
-def test_model_is_blessed_and_pushed_to_the_serving_folder(first_run):
+def test_model_is_blessed_and_pushed_to_the_serving_folder(first_run, pipeline_components):
     output, _, summary = first_run
     assert summary["blessed"] and summary["pushed"]
     model_dir = Path(summary["model_dir"])
     assert model_dir.parent == output / "serving_model" / "deepline-taxi"
     assert (model_dir / "saved_model.pb").exists()
-    assert set(summary["components"]) == set(COMPONENTS)
+    assert set(summary["components"]) == set(pipeline_components)
     blessings = list((output / "pipeline" / "Evaluator" / "blessing").glob("*/BLESSED"))
     assert len(blessings) == 1
 
@@ -157,3 +114,23 @@ def test_examples_are_gzip_tfrecord_shards_and_every_row_lands_in_one_split(firs
     # Hash buckets 14/3/3 of 20: about 70/15/15.
     assert 0.67 < counts["train"] / 15002 < 0.73
     assert 0.13 < counts["test"] / 15002 < 0.17
+
+
+def test_json_logs_are_one_json_object_per_line(second_run):
+    proc, _ = second_run
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    kinds = {e["event"] for e in events}
+    assert {"component_started", "component_finished", "summary"} <= kinds
+    assert events[-1]["event"] == "summary" and events[-1]["pushed"] is True
+
+
+def test_a_model_below_the_bar_is_not_pushed_and_exits_4(strict_run):
+    proc, summary, versions_before, versions_after = strict_run
+    assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert not summary["blessed"] and not summary["pushed"]
+    assert any(reason.startswith("auc:") for reason in summary["not_blessed_reasons"])
+    assert versions_after == versions_before  # the live model is untouched
+    # -q: the verdict only, no progress lines.
+    assert proc.stdout.strip().splitlines() == [
+        "deepline: not blessed: " + "; ".join(summary["not_blessed_reasons"])
+    ]

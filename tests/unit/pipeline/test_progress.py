@@ -41,3 +41,50 @@ def test_failed_component_is_the_one_that_did_not_finish():
     handler.emit(_record("Component StatisticsGen is finished."))
     handler.emit(_record("Component DataValidationGate is running."))
     assert handler.failed_component() == "DataValidationGate"
+
+
+def test_heartbeat_while_a_component_runs():
+    import time
+
+    out = io.StringIO()
+    handler = ProgressHandler(stream=out, heartbeat_seconds=0.05)
+    handler.emit(_record("Component Transform is running."))
+    time.sleep(0.3)
+    handler.emit(_record("Component Transform is finished."))
+    lines = out.getvalue().splitlines()
+    beats = [line for line in lines if line.startswith("… Transform still running (")]
+    assert len(beats) >= 2
+    assert lines[-1].startswith("✔ Transform finished in")
+    time.sleep(0.15)  # no beat after the component finished
+    assert out.getvalue().splitlines() == lines
+
+
+def test_json_mode_writes_one_event_per_line():
+    import json
+
+    times = iter([0.0, 3.0])
+    out = io.StringIO()
+    handler = ProgressHandler(stream=out, clock=lambda: next(times), mode="json")
+    handler.emit(_record("Component Trainer is running."))
+    handler.emit(_record("Component Trainer is finished."))
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["event"] for e in events] == ["component_started", "component_finished"]
+    assert events[1]["component"] == "Trainer" and events[1]["seconds"] == 3.0
+    assert all("time" in e for e in events)
+
+
+def test_quiet_mode_prints_nothing_but_keeps_timings():
+    times = iter([0.0, 4.0])
+    out = io.StringIO()
+    handler = ProgressHandler(stream=out, clock=lambda: next(times), mode="quiet")
+    handler.emit(_record("Component Evaluator is running."))
+    handler.emit(_record("Component Evaluator is finished."))
+    assert out.getvalue() == ""
+    assert handler.timings["Evaluator"].seconds == 4.0
+
+
+def test_durations_read_as_minutes_past_a_minute():
+    from pipeline.progress import format_duration
+
+    assert format_duration(12.34) == "12.3s"
+    assert format_duration(95) == "1m35s"

@@ -1,0 +1,145 @@
+"""The `deepline` subcommands: run, report, tensorboard. Each returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import os
+import shutil
+import subprocess
+import sys
+
+from pipeline.exit_codes import (
+    EXIT_FAILED,
+    EXIT_INVALID_DATA,
+    EXIT_NOT_BLESSED,
+    EXIT_PUSHED,
+    EXIT_USAGE,
+)
+
+REPORT_FILE = "report.html"
+logger = logging.getLogger(__name__)
+
+
+class UsageError(ValueError):
+    """The command cannot run as asked; the message says what to pass instead."""
+
+
+def run(args: argparse.Namespace) -> int:
+    """`deepline run`: the whole pipeline, then the summary and the report."""
+    from components import features as features_lib
+    from components.validation_gate import DataValidationError
+    from pipeline import cli, preflight, summary
+    from pipeline.runners import local
+
+    config = cli.config_from_args(args)
+    try:
+        rows = preflight.check_inputs(config.data_root, config.data_pattern, features_lib.TAXI)
+    except preflight.InputDataError as error:
+        print(f"deepline: input error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    progress = cli.configure_logging(args)
+    logger.info(
+        "Input: %d rows in %d file(s) under %s", sum(rows.values()), len(rows), config.data_root
+    )
+    started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    try:
+        local.run(config)
+    except Exception as error:  # noqa: BLE001 - every failure becomes one readable paragraph
+        if args.debug:
+            logger.exception("Run failed")
+        validation = _find_cause(error, DataValidationError)
+        if validation is not None:
+            print(f"deepline: {validation}", file=sys.stderr)
+            return EXIT_INVALID_DATA
+        component = progress.failed_component() or "the pipeline"
+        print(
+            f"deepline: {component} failed: {type(error).__name__}: {error}\n"
+            "Run again with --verbose for the TFX/Beam logs, --debug for the traceback.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    finally:
+        progress.close()
+    run_summary = summary.collect(config, progress.timings, started)
+    # The report is built from what the run wrote, summary.json included; the
+    # summary then records where the report went.
+    summary.write(run_summary, config.summary_path)
+    run_summary["report"] = _write_report(config.output_dir)
+    summary.write(run_summary, config.summary_path)
+    _print_result(args, summary.render(run_summary), run_summary)
+    return EXIT_PUSHED if run_summary["pushed"] else EXIT_NOT_BLESSED
+
+
+def _print_result(args: argparse.Namespace, text: str, run_summary: dict) -> None:
+    from pipeline.progress import json_line
+
+    if args.log_format == "json" and not args.quiet:
+        print(json_line("summary", **run_summary), flush=True)
+    elif args.quiet:
+        verdict = (
+            "pushed to " + str(run_summary["model_dir"])
+            if run_summary["pushed"]
+            else ("not blessed: " + "; ".join(run_summary["not_blessed_reasons"]))
+        )
+        print(f"deepline: {verdict}")
+    else:
+        print(text)
+        if run_summary.get("report"):
+            print(f"Report: {run_summary['report']}")
+
+
+def _write_report(output_dir: str) -> str | None:
+    """Writes `<output_dir>/report.html`; a report failure never fails a finished run."""
+    from pipeline.report import collect, render
+
+    path = os.path.join(output_dir, REPORT_FILE)
+    try:
+        render.write_report(collect.collect(output_dir), path)
+    except Exception:  # noqa: BLE001 - the run itself succeeded; say why the page is missing
+        logger.exception("Could not write the run report %s", path)
+        return None
+    return path
+
+
+def report(args: argparse.Namespace) -> int:
+    """`deepline report [RUN]`: rebuild the HTML report of a finished run."""
+    from pipeline.report import collect, render
+
+    if not os.path.exists(os.path.join(args.run_dir, "summary.json")):
+        raise UsageError(
+            f"{args.run_dir} holds no finished run (no summary.json); pass the --output "
+            "folder of a `deepline run`."
+        )
+    path = os.path.join(args.run_dir, REPORT_FILE)
+    render.write_report(collect.collect(os.path.abspath(args.run_dir)), path)
+    if not args.quiet:
+        print(path)
+    return EXIT_PUSHED
+
+
+def tensorboard(args: argparse.Namespace) -> int:
+    """`deepline tensorboard [RUN]`: print (or start) TensorBoard on the Trainer's logs."""
+    log_dir = os.path.abspath(os.path.join(args.run_dir, "pipeline", "Trainer", "model_run"))
+    if not os.path.isdir(log_dir):
+        raise UsageError(
+            f"No training logs under {log_dir}; pass the --output folder of a run that trained."
+        )
+    executable = shutil.which("tensorboard") or os.path.join(
+        os.path.dirname(sys.executable), "tensorboard"
+    )
+    command = [executable, "--logdir", log_dir, "--port", str(args.port)]
+    if not args.start:
+        print(" ".join(command))
+        return EXIT_PUSHED
+    return subprocess.call(command)
+
+
+def _find_cause(error: BaseException, kind: type) -> BaseException | None:
+    """Returns the first exception of `kind` in `error`'s cause/context chain."""
+    while error is not None:
+        if isinstance(error, kind):
+            return error
+        error = error.__cause__ or error.__context__
+    return None

@@ -1,0 +1,191 @@
+"""What a run report shows: typed, frozen records shared by the collector and the renderer.
+
+`collect.py` builds a `ReportData` from a run's outputs; `render.py` turns it
+into a page. Nothing here reads files or knows about TFX, so a report can be
+rendered from hand-built data in a test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureStats:
+    """Summary statistics of one feature in one data split.
+
+    Attributes:
+      name: Feature name as in the schema.
+      kind: "numeric" or "categorical".
+      count: Examples in which the feature is present (TFDV `num_non_missing`).
+      missing: Examples in which it is absent (TFDV `num_missing`); the share
+        missing is `missing / (count + missing)`.
+      mean: Mean value; None for a categorical feature.
+      std: Standard deviation; None for a categorical feature.
+      minimum: Smallest value; None for a categorical feature.
+      maximum: Largest value; None for a categorical feature.
+      top_values: (value, frequency) pairs, most frequent first, for a
+        categorical feature; empty for a numeric one.
+    """
+
+    name: str
+    kind: str
+    count: int
+    missing: int
+    mean: float | None
+    std: float | None
+    minimum: float | None
+    maximum: float | None
+    top_values: tuple[tuple[str, int], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInfo:
+    """What ran, when, and what became of the model.
+
+    Attributes:
+      pipeline_name: Name of the TFX pipeline.
+      data: Where the input data came from (path or URI).
+      output_dir: Root folder of the run's outputs.
+      started: Start time of the run, ISO 8601.
+      component_seconds: (component, wall seconds, whether the cached result
+        was reused) per component, in execution order.
+      blessed: Whether the Evaluator blessed the candidate model.
+      pushed: Whether the Pusher pushed it.
+      not_blessed_reasons: Failed blessing thresholds in words; empty when
+        blessed or when none were recorded.
+      model_dir: Where the pushed model was written; None when nothing was pushed.
+    """
+
+    pipeline_name: str
+    data: str
+    output_dir: str
+    started: str
+    component_seconds: tuple[tuple[str, float, bool], ...]
+    blessed: bool
+    pushed: bool
+    not_blessed_reasons: tuple[str, ...]
+    model_dir: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Training:
+    """How the Trainer's fit went.
+
+    Attributes:
+      epochs: Epochs run before training stopped.
+      best_epoch: Epoch whose weights were kept, counted from 1.
+      history: Keras history: metric name ("loss", "accuracy", "auc", ...) and
+        its "val_" twin for the eval split -> one value per epoch.
+      learning_rate_per_step: Learning rate at each optimizer step.
+      momentum_per_step: Momentum (or Adam beta_1) at each step; empty when the
+        schedule does not vary it.
+      lr_finder: (learning rate, loss) points of a learning-rate range test;
+        empty when none was run.
+      hparams: Hyperparameters of the run, name -> value.
+    """
+
+    epochs: int
+    best_epoch: int
+    history: dict[str, tuple[float, ...]]
+    learning_rate_per_step: tuple[float, ...]
+    momentum_per_step: tuple[float, ...]
+    lr_finder: tuple[tuple[float, float], ...]
+    hparams: dict[str, object]
+
+
+@dataclasses.dataclass(frozen=True)
+class CalibrationBucket:
+    """One prediction bucket of a calibration plot.
+
+    Attributes:
+      lower: Lowest prediction in the bucket (may be -inf for the first one).
+      upper: Bound above the bucket's predictions (may be +inf for the last one).
+      mean_prediction: Mean predicted probability of the bucket's examples.
+      mean_label: Mean label (share of positives) of those examples.
+      count: (Weighted) number of examples in the bucket.
+    """
+
+    lower: float
+    upper: float
+    mean_prediction: float
+    mean_label: float
+    count: float
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfusionAtThreshold:
+    """Confusion counts when scores above `threshold` are called positive.
+
+    Attributes:
+      threshold: Decision threshold on the predicted probability.
+      tp: True positives.
+      fp: False positives.
+      tn: True negatives.
+      fn: False negatives.
+    """
+
+    threshold: float
+    tp: float
+    fp: float
+    tn: float
+    fn: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """The Evaluator's verdict on the candidate model, from the test split.
+
+    Attributes:
+      metrics_by_slice: Slice name ("overall", or "column=value") -> metric
+        name -> value.
+      calibration: Buckets of the calibration plot, by increasing prediction.
+      confusion: Confusion counts at many thresholds, sorted by threshold.
+      baseline_diff: Metric -> candidate minus baseline (the live model) on
+        the overall slice; empty when there was no baseline.
+    """
+
+    metrics_by_slice: dict[str, dict[str, float]]
+    calibration: tuple[CalibrationBucket, ...]
+    confusion: tuple[ConfusionAtThreshold, ...]
+    baseline_diff: dict[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerRow:
+    """One layer of the trained Keras model, as in `model.summary()`.
+
+    Attributes:
+      name: Layer name.
+      kind: Layer class, e.g. "Dense".
+      output_shape: Output shape as text, e.g. "(None, 64)".
+      params: Number of weights.
+      trainable: Whether its weights are trained.
+    """
+
+    name: str
+    kind: str
+    output_shape: str
+    params: int
+    trainable: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportData:
+    """Everything one run report shows.
+
+    Attributes:
+      run: Pipeline, timings and the fate of the model.
+      statistics: Split name ("train", "eval", ...) -> statistics per feature.
+      anomalies: Data validation anomalies in words; empty when there were none.
+      training: The fit; None when the Trainer did not run or left no history.
+      evaluation: The Evaluator's results; None when it did not run.
+      layers: The model's layers; empty when no model summary was recorded.
+    """
+
+    run: RunInfo
+    statistics: dict[str, tuple[FeatureStats, ...]]
+    anomalies: tuple[str, ...]
+    training: Training | None
+    evaluation: Evaluation | None
+    layers: tuple[LayerRow, ...]

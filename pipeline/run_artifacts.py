@@ -1,0 +1,61 @@
+"""What the newest pipeline run recorded in ML Metadata: its executions and their outputs.
+
+Read after a local run by the summary and the report. A cached component
+counts as part of the run: its execution points at the outputs it reused.
+"""
+
+from __future__ import annotations
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+from tfx import v1 as tfx
+
+
+class RunArtifacts:
+    """Output artifacts of each component of the newest run in one ML Metadata store."""
+
+    def __init__(self, metadata_path: str):
+        connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
+        self._store = metadata_store.MetadataStore(connection)
+        self._executions = self._latest_run_executions()
+
+    def _latest_run_executions(self) -> dict[str, metadata_store_pb2.Execution]:
+        runs = self._store.get_contexts_by_type("pipeline_run")
+        if not runs:
+            return {}
+        latest = max(runs, key=lambda c: c.create_time_since_epoch)
+        by_node = {}
+        for execution in self._store.get_executions_by_context(latest.id):
+            for context in self._store.get_contexts_by_execution(execution.id):
+                if context.type == "node":
+                    by_node[context.name.split(".", 1)[-1]] = execution
+        return by_node
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """Components that have an execution in the newest run."""
+        return tuple(self._executions)
+
+    def outputs(self, component: str, artifact_type: str) -> list[metadata_store_pb2.Artifact]:
+        """Output artifacts of `artifact_type` (e.g. "ModelBlessing") of `component`."""
+        execution = self._executions.get(component)
+        if execution is None:
+            return []
+        events = self._store.get_events_by_execution_ids([execution.id])
+        ids = [e.artifact_id for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
+        artifacts = self._store.get_artifacts_by_id(ids) if ids else []
+        return [a for a in artifacts if a.type == artifact_type]
+
+    def output(self, component: str, artifact_type: str) -> metadata_store_pb2.Artifact | None:
+        """The single output of `artifact_type` of `component`, or None."""
+        found = self.outputs(component, artifact_type)
+        return found[0] if found else None
+
+
+def custom_value(artifact: metadata_store_pb2.Artifact, key: str):
+    """An artifact's custom property value (int, string, float...), or None."""
+    if key not in artifact.custom_properties:
+        return None
+    value = artifact.custom_properties[key]
+    which = value.WhichOneof("value")
+    return getattr(value, which) if which else None

@@ -1,0 +1,70 @@
+"""create_pipeline: the component graph, built from the config alone."""
+
+import json
+
+from pipeline.config import PipelineConfig, SplitRatio
+from pipeline.pipeline import create_pipeline
+
+
+def _pipeline(tmp_path, **overrides):
+    config = PipelineConfig(output_dir=str(tmp_path), code_fingerprint="abc", **overrides)
+    return create_pipeline(config.absolute()), config.absolute()
+
+
+def _by_id(pipeline):
+    return {c.id: c for c in pipeline.components}
+
+
+def test_components_in_dependency_order(tmp_path):
+    pipeline, _ = _pipeline(tmp_path)
+    order = [c.id for c in pipeline.components]
+    assert sorted(order) == sorted(
+        [
+            "CsvExampleGen",
+            "StatisticsGen",
+            "ImportSchemaGen",
+            "ExampleValidator",
+            "DataValidationGate",
+            "Transform",
+            "Trainer",
+            "latest_blessed_model_resolver",
+            "Evaluator",
+            "Pusher",
+        ]
+    )
+    chain = [
+        "CsvExampleGen",
+        "StatisticsGen",
+        "ExampleValidator",
+        "DataValidationGate",
+        "Transform",
+        "Trainer",
+        "Evaluator",
+        "Pusher",
+    ]
+    assert [order.index(c) for c in chain] == sorted(order.index(c) for c in chain)
+
+
+def test_transform_waits_for_the_validation_gate(tmp_path):
+    components = _by_id(_pipeline(tmp_path)[0])
+    assert "DataValidationGate" in {n.id for n in components["Transform"].upstream_nodes}
+    assert "ExampleValidator" in {n.id for n in components["DataValidationGate"].upstream_nodes}
+
+
+def test_split_and_paths_come_from_the_config(tmp_path):
+    pipeline, config = _pipeline(tmp_path, split=SplitRatio(train=6, eval=2, test=2))
+    components = _by_id(pipeline)
+    output_config = json.loads(components["CsvExampleGen"].exec_properties["output_config"])
+    buckets = {s["name"]: s["hash_buckets"] for s in output_config["split_config"]["splits"]}
+    assert buckets == {"train": 6, "eval": 2, "test": 2}
+    assert pipeline.pipeline_info.pipeline_root == str(tmp_path / "pipeline")
+    push = json.loads(components["Pusher"].exec_properties["push_destination"])
+    assert push["filesystem"]["base_directory"] == config.serving_dir
+    assert components["Evaluator"].exec_properties["example_splits"] == '["test"]'
+
+
+def test_hyperparameters_and_code_fingerprint_reach_the_trainer(tmp_path):
+    trainer = _by_id(_pipeline(tmp_path)[0])["Trainer"]
+    custom = json.loads(trainer.exec_properties["custom_config"])
+    assert custom["code_fingerprint"] == "abc"
+    assert custom["hparams"]["hidden_units"] == [256, 128, 64]
