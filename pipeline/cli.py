@@ -250,6 +250,9 @@ def configure_logging(args: argparse.Namespace):
     root.setLevel(logging.INFO)
     if args.verbose:
         root.addHandler(logging.StreamHandler(sys.stderr))
+    else:
+        # TensorFlow's logger has a stderr handler of its own (deprecation notices).
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     if mode != progress_lib.QUIET:
         ours = logging.StreamHandler(sys.stdout)
         ours.addFilter(lambda r: r.name.startswith(("components", "pipeline")))

@@ -105,6 +105,7 @@ def _write_report(output_dir: str) -> str | None:
 
 def report(args: argparse.Namespace) -> int:
     """`deepline report [RUN]`: rebuild the HTML report of a finished run."""
+    from pipeline import cli
     from pipeline.report import collect, render
 
     if not os.path.exists(os.path.join(args.run_dir, "summary.json")):
@@ -112,6 +113,7 @@ def report(args: argparse.Namespace) -> int:
             f"{args.run_dir} holds no finished run (no summary.json); pass the --output "
             "folder of a `deepline run`."
         )
+    cli.configure_logging(args)  # TensorFlow's deprecation chatter stays out of the way
     path = os.path.join(args.run_dir, REPORT_FILE)
     render.write_report(collect.collect(os.path.abspath(args.run_dir)), path)
     if not args.quiet:

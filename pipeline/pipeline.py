@@ -3,7 +3,7 @@
 raw CSV -> ExampleGen (GZIP TFRecords, train/eval/test) -> StatisticsGen ->
 ExampleValidator against the curated schema -> DataValidationGate (stops the
 run on any anomaly) -> Transform -> Trainer -> Evaluator (on `test`, against
-the latest blessed model) -> Pusher (only a blessed model).
+the latest blessed model) -> Pusher (only a blessed model, published with an atomic rename).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
 from components import features as features_lib
+from components.atomic_pusher import AtomicPusher
 from components.evaluation import make_eval_config
 from components.validation_gate import DataValidationGate
 from pipeline.config import PipelineConfig
@@ -100,13 +101,13 @@ def create_pipeline(
         eval_config=make_eval_config(registry, config.thresholds),
     )
 
-    pusher = tfx.components.Pusher(
+    pusher = AtomicPusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=config.serving_dir)
         ),
-    )
+    ).with_id("Pusher")
 
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,

@@ -16,16 +16,30 @@ SUMMARY_FILE = "summary.json"
 HISTORY_FILE = "history.json"
 
 
+def _present_and_missing(common) -> tuple[int, int]:
+    """Examples with a value, and without one.
+
+    CsvExampleGen writes an empty cell as an empty value list, which TFDV
+    counts as present; for a single-valued column the examples that really
+    have a value are its total number of values.
+    """
+    examples = int(common.num_non_missing + common.num_missing)
+    present = int(common.num_non_missing)
+    if common.max_num_values <= 1:
+        present = min(present, int(common.tot_num_values))
+    return present, examples - present
+
+
 def _feature_stats(feature) -> report_model.FeatureStats:
     name = feature.path.step[-1] if feature.path.step else feature.name
     if feature.HasField("num_stats"):
         stats = feature.num_stats
-        common = stats.common_stats
+        present, missing = _present_and_missing(stats.common_stats)
         return report_model.FeatureStats(
             name=name,
             kind="numeric",
-            count=int(common.num_non_missing),
-            missing=int(common.num_missing),
+            count=present,
+            missing=missing,
             mean=stats.mean,
             std=stats.std_dev,
             minimum=stats.min,
@@ -33,12 +47,12 @@ def _feature_stats(feature) -> report_model.FeatureStats:
             top_values=(),
         )
     stats = feature.string_stats
-    common = stats.common_stats
+    present, missing = _present_and_missing(stats.common_stats)
     return report_model.FeatureStats(
         name=name,
         kind="categorical",
-        count=int(common.num_non_missing),
-        missing=int(common.num_missing),
+        count=present,
+        missing=missing,
         mean=None,
         std=None,
         minimum=None,

@@ -49,6 +49,7 @@ table { border-collapse: collapse; margin: .75rem 0; font-size: 14px; }
 th, td { border: 1px solid var(--line); padding: .25rem .6rem; text-align: left;
          vertical-align: top; }
 th { background: var(--head); font-weight: 600; }
+td:last-child { min-width: 12rem; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tfoot td { font-weight: 600; background: var(--head); }
 .tag { font-size: 12px; padding: 0 .45rem; border-radius: 1rem; background: #ddf4ff; }
@@ -152,7 +153,8 @@ def _feature_row(feature: FeatureStats) -> tuple[str, ...]:
         top = ", ".join(f"{value} ({frequency:,})" for value, frequency in feature.top_values)
     else:
         numbers = (feature.mean, feature.std, feature.minimum, feature.maximum)
-        summary = tuple("" if n is None else _Num(f"{n:,.4f}") for n in numbers)
+        # Four significant digits keep ids like census tracts (1.703e+10) narrow.
+        summary = tuple("" if n is None else _Num(f"{n:.4g}") for n in numbers)
         top = ""
     return (
         feature.name,

@@ -77,3 +77,29 @@ def test_code_fingerprint_changes_with_module_code(tmp_path):
     before = config_lib.module_code_fingerprint(tmp_path)
     (tmp_path / "a.py").write_text("x = 2\n")
     assert config_lib.module_code_fingerprint(tmp_path) != before
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"deepline {cli.VERSION}"
+
+
+@pytest.mark.parametrize("command", ["report", "tensorboard"])
+def test_commands_on_a_folder_without_a_run_are_usage_errors(tmp_path, capsys, command):
+    assert cli.main([command, str(tmp_path)]) == cli.EXIT_USAGE
+    error = capsys.readouterr().err
+    assert error.startswith("deepline: ") and str(tmp_path) in error
+    assert "Traceback" not in error
+
+
+def test_every_subcommand_documents_its_options_and_defaults(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    for command in ("run", "report", "tensorboard"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        text = capsys.readouterr().out
+        for option in ("--quiet", "--log-format", "--verbose", "--debug"):
+            assert option in text, (command, option)
+        assert "(default: text)" in text

@@ -68,3 +68,9 @@ def test_hyperparameters_and_code_fingerprint_reach_the_trainer(tmp_path):
     custom = json.loads(trainer.exec_properties["custom_config"])
     assert custom["code_fingerprint"] == "abc"
     assert custom["hparams"]["hidden_units"] == [256, 128, 64]
+
+
+def test_pusher_publishes_atomically(tmp_path):
+    from components.atomic_pusher import AtomicPusher
+
+    assert isinstance(_by_id(_pipeline(tmp_path)[0])["Pusher"], AtomicPusher)

@@ -1,0 +1,429 @@
+"""Local scheduler: runs the pipeline on an interval or a cron expression, one run at a time.
+
+The engine behind `deepline schedule`: a schedule (`CronSchedule`, `IntervalSchedule`) says
+when a run is due; `run_schedule` waits, takes a cross-process `RunLock` so that runs never
+overlap, runs, and appends a JSON line per run to a run log, until SIGINT/SIGTERM stops it
+between runs. Times are local wall-clock times, and the clock is read again after every short
+sleep, so a DST change or a clock adjustment is followed instead of slept through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple, Protocol
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], None]
+
+# The longest single sleep while waiting for a run, hence the longest a stop request goes
+# unnoticed: time.sleep resumes after a signal handler returns (PEP 475).
+SLEEP_SLICE_SECONDS = 0.5
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+# (name, lowest, highest) of the five cron fields, in order.
+_CRON_FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+)
+# Month lengths in a leap year: a day of month beyond these never comes.
+_LONGEST_MONTHS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+class Schedule(Protocol):
+    """When runs are due."""
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first time a run is due strictly after `moment`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CronSchedule:
+    """A 5-field cron schedule (minute hour day-of-month month day-of-week); see `parse`."""
+
+    expression: str
+    minutes: frozenset[int] = dataclasses.field(repr=False)
+    hours: frozenset[int] = dataclasses.field(repr=False)
+    days_of_month: frozenset[int] = dataclasses.field(repr=False)
+    months: frozenset[int] = dataclasses.field(repr=False)
+    days_of_week: frozenset[int] = dataclasses.field(repr=False)  # 0-6, 0 is Sunday
+    # True when both day fields are restricted: a day then matches if either field does.
+    either_day_field: bool = dataclasses.field(repr=False)
+
+    @classmethod
+    def parse(cls, expression: str) -> CronSchedule:
+        """Parses a cron expression such as "*/15 2-5 * * 1-5".
+
+        A field is `*`, a number, a range `a-b`, a step `*/n` or `a-b/n` (`a/n` runs from a to
+        the end of the field), or a comma-separated list of these. In the day-of-week field
+        both 0 and 7 are Sunday. When neither day field starts with `*`, a day matches if its
+        day of month OR its day of week does; otherwise both must match. This is what Vixie
+        cron and cronie do, so `0 0 */2 * 1` means odd-numbered Mondays.
+
+        Args:
+          expression: five fields separated by whitespace.
+
+        Returns:
+          The schedule.
+
+        Raises:
+          ValueError: there are not five fields, a field is malformed or out of its range
+            (the message names the field and the allowed values), or the expression asks for
+            a day that never comes, such as February 30.
+        """
+        fields = expression.split()
+        if len(fields) != 5:
+            raise ValueError(
+                f"cron expression {expression!r} has {len(fields)} fields; expected 5: "
+                "minute hour day-of-month month day-of-week (e.g. '0 2 * * 1-5')"
+            )
+        minutes, hours, days, months, weekdays = (
+            _parse_field(text, position, *spec)
+            for position, (text, spec) in enumerate(zip(fields, _CRON_FIELDS, strict=True), start=1)
+        )
+        any_day_of_month, any_day_of_week = fields[2].startswith("*"), fields[4].startswith("*")
+        # Unless the day of week widens it (OR), the day of month must exist in some month.
+        if any_day_of_week and not any(min(days) <= _LONGEST_MONTHS[m - 1] for m in months):
+            raise ValueError(
+                f"cron expression {expression!r} never runs: no month in {fields[3]!r} has a "
+                f"day {min(days)}"
+            )
+        return cls(
+            expression=expression,
+            minutes=minutes,
+            hours=hours,
+            days_of_month=days,
+            months=months,
+            days_of_week=frozenset(day % 7 for day in weekdays),
+            either_day_field=not any_day_of_month and not any_day_of_week,
+        )
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first matching minute strictly after `moment`.
+
+        Args:
+          moment: any time; its tzinfo is kept.
+
+        Returns:
+          The next due time, seconds and microseconds zero.
+        """
+        # Skip whole months, days and hours that cannot match, then walk minutes. `parse`
+        # rejects expressions that never match, so this ends within a few years of `moment`.
+        t = moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        while True:
+            if t.month not in self.months:
+                year, month = t.year + t.month // 12, t.month % 12 + 1
+                t = t.replace(year=year, month=month, day=1, hour=0, minute=0)
+            elif not self._day_matches(t):
+                t = (t + timedelta(days=1)).replace(hour=0, minute=0)
+            elif t.hour not in self.hours:
+                t = (t + timedelta(hours=1)).replace(minute=0)
+            elif t.minute not in self.minutes:
+                t += timedelta(minutes=1)
+            else:
+                return t
+
+    def _day_matches(self, day: datetime) -> bool:
+        in_month = day.day in self.days_of_month
+        in_week = day.isoweekday() % 7 in self.days_of_week  # isoweekday's Sunday is 7
+        return (in_month or in_week) if self.either_day_field else (in_month and in_week)
+
+
+def _parse_field(text: str, position: int, name: str, low: int, high: int) -> frozenset[int]:
+    """The values one cron field allows; errors name the field and its allowed range."""
+
+    def invalid(problem: str) -> ValueError:
+        return ValueError(f"cron field {position} ({name}) {text!r}: {problem}")
+
+    values: set[int] = set()
+    for item in text.split(","):
+        base, slash, step_text = item.partition("/")
+        step = _whole_number(step_text) if slash else 1
+        if not step:
+            raise invalid("a step must be a positive whole number, as in */15")
+        if base == "*":
+            start, end = low, high
+        else:
+            first, dash, last = base.partition("-")
+            start = _whole_number(first)
+            end = _whole_number(last) if dash else (high if slash else start)
+            if start is None or end is None:
+                raise invalid(
+                    "expected a number, '*', a range 'a-b', a step '/n' or a list 'a,b' "
+                    "(names such as MON or JAN are not supported)"
+                )
+            if not (low <= start <= high and low <= end <= high):
+                raise invalid(f"values must be in {low}-{high}")
+            if start > end:
+                raise invalid(f"a range goes from low to high: {end}-{start}, not {start}-{end}")
+        values.update(range(start, end + 1, step))
+    return frozenset(values)
+
+
+def _whole_number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+@dataclasses.dataclass(frozen=True)
+class IntervalSchedule:
+    """A run every `seconds` seconds, counted from the start of the previous run.
+
+    `run_schedule` never queues runs: after a run that outlasts the interval the next one
+    starts at once, and the slots it overran are dropped.
+    """
+
+    seconds: float
+
+    def __post_init__(self):
+        if not self.seconds > 0:  # written so that NaN fails too
+            raise ValueError(
+                f"a schedule interval must be a positive number of seconds, got {self.seconds}"
+            )
+
+    def next_after(self, moment: datetime) -> datetime:
+        """`moment` plus the interval."""
+        return moment + timedelta(seconds=self.seconds)
+
+
+class LockHeldError(RuntimeError):
+    """Another process holds the run lock; the message names the lock file and its pid."""
+
+    def __init__(self, path: str, pid: int | None):
+        self.path = path
+        self.pid = pid
+        holder = f"process {pid}" if pid is not None else "another process"
+        super().__init__(
+            f"the run lock {path} is held by {holder}, so a run is in progress; wait for it "
+            "to finish, or stop that process if it is stuck"
+        )
+
+
+class RunLock:
+    """An exclusive lock on a file, for every process that uses the same path.
+
+    The kernel drops an flock lock when its holder exits, even by a crash, so a lock is never
+    stale; the pid in the file only says who holds it. The file is kept after release:
+    deleting it would let a newcomer lock a new file while someone still holds the old one.
+    As a context manager (`with RunLock(path):`) it does not wait.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.fspath(path)
+        self._fd: int | None = None
+
+    def acquire(self, wait: bool = False) -> None:
+        """Takes the lock and writes this process's pid into the lock file.
+
+        Args:
+          wait: block until the holder releases the lock instead of failing. Defaults to
+            False.
+
+        Raises:
+          LockHeldError: the lock is held, by another process or another `RunLock` in this
+            one, and `wait` is False.
+          RuntimeError: this `RunLock` holds it already.
+        """
+        if self._fd is not None:
+            raise RuntimeError(f"this RunLock holds {self.path} already")
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LockHeldError(self.path, _read_pid(fd)) from None
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except BaseException:
+            os.close(fd)  # closing drops the lock too, if it was taken
+            raise
+        self._fd = fd
+
+    def release(self) -> None:
+        """Releases the lock; does nothing if this `RunLock` does not hold it."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            os.ftruncate(fd, 0)  # so that nobody reads our pid after we are gone
+        finally:
+            os.close(fd)
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+def _read_pid(fd: int) -> int | None:
+    # Empty while a new holder is between taking the lock and writing its pid.
+    text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+class RunResult(NamedTuple):
+    """What one run returns: its exit code (see `pipeline.exit_codes`) and its summary."""
+
+    exit_code: int
+    summary: dict[str, Any] | None
+
+
+def run_schedule(
+    run_once: Callable[[], RunResult],
+    schedule: Schedule,
+    lock_path: str | os.PathLike,
+    log_path: str | os.PathLike,
+    *,
+    clock: Clock = datetime.now,
+    sleep: Sleep = time.sleep,
+    max_runs: int | None = None,
+    stop_event: threading.Event | None = None,
+) -> int:
+    """Calls `run_once` whenever `schedule` says, one run at a time, until stopped.
+
+    Each run is due at `schedule.next_after(<start of the previous attempt, or now>)`. A run
+    that falls due during the previous one starts when that one ends; other slots missed
+    meanwhile are dropped, not queued. A slot whose lock another process holds is skipped.
+
+    Each run appends one JSON line to `log_path`: `started` and `finished` (ISO, with the UTC
+    offset), `seconds`, `exit_code` and `summary`; if `run_once` raised, `error` ("<type>:
+    <message>") replaces `exit_code`, `summary` is null, and the schedule goes on. A skipped
+    slot appends `{"scheduled": ..., "skipped": <why>}`.
+
+    From the main thread, SIGINT and SIGTERM request a stop: a wait ends within
+    `SLEEP_SLICE_SECONDS`; a run in progress is finished and logged first. The first signal
+    puts the previous handlers back, so a second Ctrl-C interrupts the run. Ignored signals
+    stay ignored; the previous handlers are back in place on return.
+
+    Args:
+      run_once: runs the pipeline once.
+      schedule: when runs are due, e.g. `CronSchedule.parse("0 2 * * *")`.
+      lock_path: the lock file shared by everything that must not run at the same time.
+      log_path: the run log (JSON lines), appended to; its folder is created if needed.
+      clock: the local time now. Defaults to `datetime.now`.
+      sleep: sleeps for a number of seconds. Defaults to `time.sleep`.
+      max_runs: return after this many runs, failed runs included, skipped slots not.
+        Defaults to None: no limit.
+      stop_event: another way to request a stop, e.g. from another thread. Defaults to None:
+        only the signals stop the schedule.
+
+    Returns:
+      The number of runs done, failed runs included.
+    """
+    stop = stop_event if stop_event is not None else threading.Event()
+    lock = RunLock(lock_path)
+    runs = 0
+    with _stop_on_signals(stop):
+        attempted = clock()
+        while not stop.is_set() and (max_runs is None or runs < max_runs):
+            due = schedule.next_after(attempted)
+            logger.info("Next run at %s", _timestamp(due))
+            if not _wait_until(due, clock, sleep, stop):
+                break
+            attempted = clock()
+            try:
+                lock.acquire()
+            except LockHeldError as held:
+                logger.warning("Skipped the run due at %s: %s", _timestamp(due), held)
+                _append_line(log_path, {"scheduled": _timestamp(due), "skipped": str(held)})
+                continue
+            try:
+                # Logged under the lock, so the log is in run order whoever ran them.
+                _append_line(log_path, _run(run_once, clock))
+            finally:
+                lock.release()
+            runs += 1
+    logger.info("Schedule stopped after %d run(s)", runs)
+    return runs
+
+
+def _wait_until(due: datetime, clock: Clock, sleep: Sleep, stop: threading.Event) -> bool:
+    """Sleeps until the clock reaches `due`; False if a stop was requested first."""
+    # Polls stop.is_set() instead of calling stop.wait(timeout): the signal handler calls
+    # stop.set(), which takes the Event's internal lock, and would deadlock if the signal
+    # arrived while this same thread held that lock inside wait().
+    while not stop.is_set():
+        remaining = (due - clock()).total_seconds()
+        if remaining <= 0:
+            return True
+        sleep(min(remaining, SLEEP_SLICE_SECONDS))
+    return False
+
+
+def _run(run_once: Callable[[], RunResult], clock: Clock) -> dict[str, Any]:
+    """Calls `run_once` and returns its run-log record."""
+    # Aware times: their difference stays right across a DST change during the run.
+    started = clock().astimezone()
+    try:
+        result = run_once()
+        outcome = {"exit_code": result.exit_code, "summary": result.summary}
+    except Exception as error:  # noqa: BLE001 - the failure is logged; the schedule goes on
+        logger.exception("Scheduled run failed")
+        outcome = {"error": f"{type(error).__name__}: {error}", "summary": None}
+    finished = clock().astimezone()
+    return {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "seconds": round((finished - started).total_seconds(), 3),
+        **outcome,
+    }
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone().isoformat(timespec="seconds")
+
+
+def _append_line(path: str | os.PathLike, record: dict[str, Any]) -> None:
+    # default=str: a summary value JSON cannot take (a numpy float, a Path) is still logged.
+    line = json.dumps(record, default=str) + "\n"
+    os.makedirs(os.path.dirname(os.fspath(path)) or ".", exist_ok=True)
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(line)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Inside, SIGINT and SIGTERM set `stop`; see `run_schedule` for the details."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may install handlers; stop_event still works
+        return
+    # A signal the process ignores on purpose (SIGINT in a background job) stays ignored.
+    previous = {sig: signal.getsignal(sig) for sig in _STOP_SIGNALS}
+    previous = {sig: handler for sig, handler in previous.items() if handler != signal.SIG_IGN}
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            # None: a handler installed outside Python, which cannot be put back.
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+    def request_stop(signum: int, frame: object) -> None:
+        logger.warning(
+            "%s received: stopping after the current run (send it again to stop now)",
+            signal.Signals(signum).name,
+        )
+        stop.set()
+        restore()
+
+    for sig in previous:
+        signal.signal(sig, request_stop)
+    try:
+        yield
+    finally:
+        restore()
