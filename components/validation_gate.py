@@ -9,6 +9,7 @@ on data that does not match the schema.
 
 import os
 
+import tensorflow as tf
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tfx import v1 as tfx
 from tfx.types import artifact_utils
@@ -26,7 +27,7 @@ def load_anomalies(uri: str, split_names: list) -> dict:
     for split in split_names:
         path = os.path.join(uri, f"Split-{split}", ANOMALIES_FILE)
         anomalies = anomalies_pb2.Anomalies()
-        with open(path, "rb") as f:
+        with tf.io.gfile.GFile(path, "rb") as f:  # local or gs:// (Vertex)
             anomalies.ParseFromString(f.read())
         result[split] = anomalies
     return result

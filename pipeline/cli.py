@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     from components.evaluation import BlessingThresholds
     from components.trainer.hparams import HParams
     from pipeline import config as config_lib
+    from pipeline.runners import beam_options as beam_lib
+    from pipeline.runners.vertex import VertexTarget as vertex_defaults
 
     common = argparse.ArgumentParser(add_help=False)
     output = common.add_argument_group("output")
@@ -58,25 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     output.add_argument("--debug", action="store_true", help="print tracebacks of errors")
 
-    parser = argparse.ArgumentParser(
-        prog="deepline",
-        description="Deepline: raw data to a validated, evaluated and served deep-learning model, "
-        "orchestrated by TFX.",
-        epilog="Exit codes: 0 pushed / succeeded, 4 not blessed, 3 data validation stopped the "
-        "run, 2 usage or input error, 1 anything else.",
-    )
-    parser.add_argument("--version", action="version", version=f"deepline {VERSION}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = commands.add_parser(
-        "run",
-        parents=[common],
-        help="run the whole pipeline locally",
-        description="Ingest, validate, transform, train, evaluate and (if blessed) push, with the "
-        "local orchestrator and Beam's DirectRunner. Components whose inputs, parameters and "
-        "code are unchanged since an earlier run in the same --output are reused from cache.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    paths = run.add_argument_group("paths")
+    # Options of a pipeline run, shared by `run` and `schedule`.
+    run_options = argparse.ArgumentParser(add_help=False)
+    paths = run_options.add_argument_group("paths")
     paths.add_argument(
         "--data",
         default=config_lib.DEFAULT_DATA,
@@ -99,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="pipeline name in ML Metadata and in the serving path",
     )
 
-    training = run.add_argument_group("training")
+    training = run_options.add_argument_group("training")
     training.add_argument(
         "--hidden-units",
         type=_int_tuple,
@@ -130,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     training.add_argument("--seed", type=int, default=HParams.seed, help="random seed")
 
-    blessing = run.add_argument_group("blessing")
+    blessing = run_options.add_argument_group("blessing")
     blessing.add_argument(
         "--min-auc",
         type=float,
@@ -150,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="AUC gain required over the live model (0: no worse than it)",
     )
 
-    execution = run.add_argument_group("execution")
+    execution = run_options.add_argument_group("execution")
     execution.add_argument(
         "--no-cache",
         action="store_true",
@@ -161,37 +147,130 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         dest="beam_args",
         metavar="ARG",
-        help="a Beam pipeline option, repeatable, written --beam-arg=--flag=value; any "
-        f"replace the defaults {' '.join(config_lib.DEFAULT_BEAM_ARGS)}",
+        help="an extra Beam pipeline option, repeatable, written --beam-arg=--flag=value",
     )
+    beam = run_options.add_argument_group("beam (where ingestion, statistics, Transform run)")
+    beam.add_argument(
+        "--runner",
+        choices=beam_lib.RUNNERS,
+        default=beam_lib.BeamOptions.runner,
+        help="DirectRunner: this machine, one worker process per core; DataflowRunner: "
+        "Google Cloud Dataflow (workers install this package from setup.py)",
+    )
+    beam.add_argument("--gcp-project", default=None, help="Dataflow: project")
+    beam.add_argument("--gcp-region", default=None, help="Dataflow: region")
+    beam.add_argument("--temp-location", default=None, help="Dataflow: gs:// temp folder")
+    beam.add_argument(
+        "--max-num-workers", type=int, default=None, help="Dataflow: autoscaling upper bound"
+    )
+    beam.add_argument("--machine-type", default=None, help="Dataflow: worker machine type")
 
-    report = commands.add_parser(
+    parser = argparse.ArgumentParser(
+        prog="deepline",
+        description="Deepline: raw data to a validated, evaluated and served deep-learning model, "
+        "orchestrated by TFX.",
+        epilog="Exit codes: 0 pushed / succeeded, 4 not blessed, 3 data validation stopped the "
+        "run, 2 usage or input error, 1 anything else.",
+    )
+    parser.add_argument("--version", action="version", version=f"deepline {VERSION}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        parents=[common, run_options],
+        help="run the whole pipeline locally",
+        description="Ingest, validate, transform, train, evaluate and (if blessed) push, with the "
+        "local orchestrator and Beam's DirectRunner. Components whose inputs, parameters and "
+        "code are unchanged since an earlier run in the same --output are reused from cache.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    schedule = commands.add_parser(
+        "schedule",
+        parents=[common, run_options],
+        help="run the pipeline every interval or on a cron expression",
+        description="Run the pipeline again and again, one run at a time (a lock in --output "
+        "keeps two schedulers from overlapping), appending each run's result to "
+        "<output>/runs.jsonl. SIGINT/SIGTERM stop it between runs; a run in progress finishes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    when = schedule.add_argument_group("when").add_mutually_exclusive_group(required=True)
+    when.add_argument("--every", type=float, metavar="SECONDS", help="run every SECONDS")
+    when.add_argument(
+        "--cron", metavar="EXPR", help='5-field cron expression, e.g. "0 2 * * *" (local time)'
+    )
+    schedule.add_argument(
+        "--max-runs", type=int, default=None, help="stop after this many runs; none: never stop"
+    )
+    cloud = argparse.ArgumentParser(add_help=False)
+    where = cloud.add_argument_group("pipeline")
+    where.add_argument(
+        "--target",
+        choices=("vertex", "kubeflow"),
+        default="vertex",
+        help="orchestrator; both run the same KFP v2 pipeline spec",
+    )
+    where.add_argument(
+        "--pipeline-root",
+        required=True,
+        metavar="GS_URI",
+        help="gs:// folder every run writes to: artifacts, and pushed models under "
+        "serving_model/<pipeline name>/",
+    )
+    where.add_argument(
+        "--data",
+        default=config_lib.DEFAULT_DATA,
+        help="input CSV file or folder (gs://, or the bundled data baked into the image)",
+    )
+    where.add_argument("--schema", default=config_lib.DEFAULT_SCHEMA, help="curated schema")
+    where.add_argument(
+        "--pipeline-name", default=config_lib.DEFAULT_PIPELINE_NAME, help="pipeline name"
+    )
+    gcp = cloud.add_argument_group("Google Cloud")
+    gcp.add_argument("--image", default=vertex_defaults.image, help="container image of every step")
+    gcp.add_argument("--project", default=None, help="project id (default: gcloud's)")
+    gcp.add_argument("--region", default=vertex_defaults.region, help="Vertex AI region")
+    gcp.add_argument("--service-account", default=None, help="service account the pipeline runs as")
+    compile_ = commands.add_parser(
+        "compile",
+        parents=[common, cloud],
+        help="write the pipeline as a KFP v2 pipeline spec (Vertex AI / Kubeflow)",
+        description="Compile the pipeline for Vertex AI Pipelines or Kubeflow Pipelines.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    compile_.add_argument(
+        "--output", default="deepline_pipeline.json", metavar="FILE", help="spec file to write"
+    )
+    deploy = commands.add_parser(
+        "deploy",
+        parents=[common, cloud],
+        help="submit the pipeline to Vertex AI, once or on a schedule",
+        description="Compile (or take --spec) and submit to Vertex AI Pipelines; with "
+        "--schedule, create a Vertex schedule instead of one run.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    deploy.add_argument("--spec", metavar="FILE", help="a compiled spec (default: compile now)")
+    deploy.add_argument("--schedule", metavar="CRON", help='e.g. "0 2 * * *" (UTC)')
+
+    finished_run = argparse.ArgumentParser(add_help=False)
+    finished_run.add_argument(
+        "run_dir",
+        nargs="?",
+        default=config_lib.DEFAULT_OUTPUT_DIR,
+        metavar="RUN",
+        help="the --output folder of a run",
+    )
+    commands.add_parser(
         "report",
-        parents=[common],
+        parents=[common, finished_run],
         help="write a run's HTML report again",
         description="Rebuild RUN/report.html from what the run wrote (no re-run).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    report.add_argument(
-        "run_dir",
-        nargs="?",
-        default=config_lib.DEFAULT_OUTPUT_DIR,
-        metavar="RUN",
-        help="the --output folder of a run",
-    )
     board = commands.add_parser(
         "tensorboard",
-        parents=[common],
+        parents=[common, finished_run],
         help="TensorBoard on a run's training logs",
         description="Print the TensorBoard command for RUN's training logs, or start it.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    board.add_argument(
-        "run_dir",
-        nargs="?",
-        default=config_lib.DEFAULT_OUTPUT_DIR,
-        metavar="RUN",
-        help="the --output folder of a run",
     )
     board.add_argument("--start", action="store_true", help="start TensorBoard, not just print")
     board.add_argument("--port", type=int, default=6006, help="TensorBoard port")
@@ -199,10 +278,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace):
-    """Builds the typed PipelineConfig from parsed `run` arguments."""
+    """Builds the typed PipelineConfig from parsed `run` arguments.
+
+    Raises:
+      ValueError: the options contradict each other (e.g. Dataflow without a project).
+    """
     from components.evaluation import BlessingThresholds
     from components.trainer.hparams import HParams
     from pipeline import config as config_lib
+    from pipeline.runners import beam_options as beam_lib
 
     hparams = dataclasses.replace(
         HParams(),
@@ -217,6 +301,14 @@ def config_from_args(args: argparse.Namespace):
         min_auc=args.min_auc, min_accuracy=args.min_accuracy, min_auc_gain=args.min_auc_gain
     )
     data_root, data_pattern = config_lib.split_data_path(args.data)
+    beam_options = beam_lib.BeamOptions(
+        runner=args.runner,
+        project=args.gcp_project,
+        region=args.gcp_region,
+        temp_location=args.temp_location,
+        max_num_workers=args.max_num_workers,
+        machine_type=args.machine_type,
+    )
     return config_lib.PipelineConfig(
         data_root=data_root,
         data_pattern=data_pattern,
@@ -225,7 +317,7 @@ def config_from_args(args: argparse.Namespace):
         pipeline_name=args.pipeline_name,
         hparams=hparams,
         thresholds=thresholds,
-        beam_args=tuple(args.beam_args) if args.beam_args else config_lib.DEFAULT_BEAM_ARGS,
+        beam_args=beam_options.to_args() + tuple(args.beam_args or ()),
         enable_cache=not args.no_cache,
         code_fingerprint=config_lib.module_code_fingerprint(),
     ).absolute()
@@ -285,11 +377,16 @@ def main(argv: list[str] | None = None) -> int:
     # deprecations) are not the user's concern.
     for category in (FutureWarning, DeprecationWarning, UserWarning):
         warnings.filterwarnings("ignore", category=category, module=r"(?!pipeline|components)")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # `schedule` hands its run options on to each run verbatim
     from pipeline import commands
 
     command = {
         "run": commands.run,
+        "schedule": commands.schedule,
+        "compile": commands.compile_spec,
+        "deploy": commands.deploy,
         "report": commands.report,
         "tensorboard": commands.tensorboard,
     }[args.command]

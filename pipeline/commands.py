@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import logging
 import os
 import shutil
@@ -33,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
     from pipeline import cli, preflight, summary
     from pipeline.runners import local
 
-    config = cli.config_from_args(args)
+    try:
+        config = cli.config_from_args(args)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     try:
         rows = preflight.check_inputs(config.data_root, config.data_pattern, features_lib.TAXI)
     except preflight.InputDataError as error:
@@ -101,6 +105,128 @@ def _write_report(output_dir: str) -> str | None:
         logger.exception("Could not write the run report %s", path)
         return None
     return path
+
+
+SCHEDULE_ONLY_OPTIONS = ("--every", "--cron", "--max-runs")
+RUN_LOG = "runs.jsonl"
+LOCK_FILE = ".deepline-schedule.lock"
+
+
+def run_arguments(argv: list[str]) -> list[str]:
+    """The `deepline run` arguments inside a `deepline schedule` command line."""
+    out, skip_value = [], False
+    for arg in argv[1:]:  # argv[0] is "schedule"
+        if skip_value:
+            skip_value = False
+        elif arg in SCHEDULE_ONLY_OPTIONS:
+            skip_value = True
+        elif not arg.startswith(tuple(f"{o}=" for o in SCHEDULE_ONLY_OPTIONS)):
+            out.append(arg)
+    return ["run", *out]
+
+
+def schedule(args: argparse.Namespace) -> int:
+    """`deepline schedule`: a run every interval or on a cron expression, never overlapping."""
+    from pipeline.runners import schedule as schedule_lib
+
+    try:
+        when = (
+            schedule_lib.CronSchedule.parse(args.cron)
+            if args.cron
+            else schedule_lib.IntervalSchedule(args.every)
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    os.makedirs(args.output, exist_ok=True)
+    child = [sys.executable, "-m", "pipeline.cli", *run_arguments(args.argv)]
+    summary_path = os.path.join(args.output, "summary.json")
+
+    def run_once() -> schedule_lib.RunResult:
+        # Each run is its own process: memory and TensorFlow state start fresh,
+        # and a signal to the scheduler does not interrupt the run.
+        code = subprocess.call(child, start_new_session=True)
+        summary = None
+        if code in (EXIT_PUSHED, EXIT_NOT_BLESSED) and os.path.exists(summary_path):
+            with open(summary_path) as f:
+                summary = json.load(f)
+        return schedule_lib.RunResult(exit_code=code, summary=summary)
+
+    runs = schedule_lib.run_schedule(
+        run_once,
+        when,
+        os.path.join(args.output, LOCK_FILE),
+        os.path.join(args.output, RUN_LOG),
+        max_runs=args.max_runs,
+    )
+    if not args.quiet:
+        print(
+            f"deepline schedule: stopped after {runs} run(s); log: "
+            f"{os.path.join(args.output, RUN_LOG)}"
+        )
+    return EXIT_PUSHED
+
+
+def _vertex_config(args: argparse.Namespace):
+    from pipeline import config as config_lib
+    from pipeline.runners import vertex
+
+    data_root, data_pattern = config_lib.split_data_path(args.data)
+    config = config_lib.PipelineConfig(
+        data_root=data_root,
+        data_pattern=data_pattern,
+        schema=args.schema,
+        output_dir=args.pipeline_root,
+        pipeline_name=args.pipeline_name,
+        code_fingerprint=config_lib.module_code_fingerprint(),
+    ).absolute()
+    target = vertex.VertexTarget(
+        project=args.project,
+        region=args.region,
+        image=args.image,
+        pipeline_root=None,
+        service_account=args.service_account,
+    )
+    return config, target
+
+
+def compile_spec(args: argparse.Namespace) -> int:
+    """`deepline compile`: the pipeline as a KFP v2 pipeline spec (JSON)."""
+    from pipeline.runners import vertex
+
+    config, target = _vertex_config(args)
+    try:
+        path = vertex.compile_pipeline(config, target, args.output)
+    except vertex.DeploymentError as error:
+        raise UsageError(str(error)) from None
+    if not args.quiet:
+        print(path)
+    return EXIT_PUSHED
+
+
+def deploy(args: argparse.Namespace) -> int:
+    """`deepline deploy`: submit to Vertex AI Pipelines, once or on a cron schedule."""
+    import tempfile
+
+    from pipeline.runners import vertex
+
+    config, target = _vertex_config(args)
+    try:
+        spec = args.spec
+        if spec is None:
+            spec = os.path.join(tempfile.mkdtemp(prefix="deepline-"), "pipeline.json")
+            vertex.compile_pipeline(config, target, spec)
+        if args.schedule:
+            name = vertex.schedule(spec, target, args.schedule)
+        else:
+            name = vertex.submit(spec, target)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    except vertex.DeploymentError as error:
+        print(f"deepline: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.quiet:
+        print(name)
+    return EXIT_PUSHED
 
 
 def report(args: argparse.Namespace) -> int:

@@ -110,14 +110,31 @@ class PipelineConfig:
         """Returns a copy with absolute paths (TFX stores paths in ML Metadata)."""
         return dataclasses.replace(
             self,
-            data_root=os.path.abspath(self.data_root),
-            schema=os.path.abspath(self.schema),
-            output_dir=os.path.abspath(self.output_dir),
+            data_root=absolute_path(self.data_root),
+            schema=absolute_path(self.schema),
+            output_dir=absolute_path(self.output_dir),
         )
 
 
+def is_uri(path: str) -> bool:
+    """True for a remote location such as gs://bucket/folder."""
+    return "://" in path
+
+
+def absolute_path(path: str) -> str:
+    """An absolute local path; a URI (gs://...) is returned as it is."""
+    return path if is_uri(path) else os.path.abspath(path)
+
+
 def split_data_path(path: str) -> tuple[str, str]:
-    """Returns (folder, file pattern) for a CSV file, or for a folder of `*.csv` files."""
+    """Returns (folder, file pattern) for a CSV file, or for a folder of `*.csv` files.
+
+    A URI ending in ".csv" names one file; any other URI names a folder.
+    """
+    if is_uri(path):
+        if path.endswith(".csv"):
+            return path.rsplit("/", 1)[0], path.rsplit("/", 1)[1]
+        return path.rstrip("/"), "*.csv"
     if os.path.isdir(path):
         return path, "*.csv"
     return os.path.dirname(os.path.abspath(path)), os.path.basename(path)

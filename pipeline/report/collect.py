@@ -32,32 +32,21 @@ def _present_and_missing(common) -> tuple[int, int]:
 
 def _feature_stats(feature) -> report_model.FeatureStats:
     name = feature.path.step[-1] if feature.path.step else feature.name
-    if feature.HasField("num_stats"):
-        stats = feature.num_stats
-        present, missing = _present_and_missing(stats.common_stats)
-        return report_model.FeatureStats(
-            name=name,
-            kind="numeric",
-            count=present,
-            missing=missing,
-            mean=stats.mean,
-            std=stats.std_dev,
-            minimum=stats.min,
-            maximum=stats.max,
-            top_values=(),
-        )
-    stats = feature.string_stats
+    numeric = feature.HasField("num_stats")
+    stats = feature.num_stats if numeric else feature.string_stats
     present, missing = _present_and_missing(stats.common_stats)
     return report_model.FeatureStats(
         name=name,
-        kind="categorical",
+        kind="numeric" if numeric else "categorical",
         count=present,
         missing=missing,
-        mean=None,
-        std=None,
-        minimum=None,
-        maximum=None,
-        top_values=tuple((v.value, int(v.frequency)) for v in stats.top_values[:5]),
+        mean=stats.mean if numeric else None,
+        std=stats.std_dev if numeric else None,
+        minimum=stats.min if numeric else None,
+        maximum=stats.max if numeric else None,
+        top_values=()
+        if numeric
+        else tuple((v.value, int(v.frequency)) for v in stats.top_values[:5]),
     )
 
 

@@ -45,7 +45,7 @@ def test_options_reach_the_config(tmp_path):
     assert config.hparams.optimizer == "nesterov"
     assert config.thresholds.min_auc == 0.5
     assert not config.enable_cache
-    assert config.beam_args == ("--direct_num_workers=1",)
+    assert config.beam_args == config_lib.DEFAULT_BEAM_ARGS + ("--direct_num_workers=1",)
     assert config.data_root == str(tmp_path) and config.data_pattern == "*.csv"
     assert config.serving_dir == str(tmp_path / "o" / "serving_model" / "deepline-taxi")
 
@@ -103,3 +103,67 @@ def test_every_subcommand_documents_its_options_and_defaults(capsys, monkeypatch
         for option in ("--quiet", "--log-format", "--verbose", "--debug"):
             assert option in text, (command, option)
         assert "(default: text)" in text
+
+
+def test_cloud_storage_paths_stay_as_they_are():
+    assert config_lib.split_data_path("gs://b/trips/") == ("gs://b/trips", "*.csv")
+    assert config_lib.split_data_path("gs://b/trips/day.csv") == ("gs://b/trips", "day.csv")
+    config = config_lib.PipelineConfig(output_dir="gs://b/out", schema="gs://b/schema.pbtxt")
+    assert config.absolute().output_dir == "gs://b/out"
+    assert config.absolute().schema == "gs://b/schema.pbtxt"
+
+
+def test_compile_writes_a_pipeline_spec_for_the_image(tmp_path, capsys):
+    import json
+
+    spec = tmp_path / "pipeline.json"
+    code = cli.main(
+        ["compile", "--pipeline-root", "gs://b/deepline", "--output", str(spec), "--image", "i:1"]
+    )
+    assert code == 0, capsys.readouterr().err
+    text = spec.read_text()
+    assert json.loads(text)["pipelineSpec"]["pipelineInfo"]["name"] == "deepline-taxi"
+    assert '"image": "i:1"' in text
+
+
+def test_deploy_without_credentials_says_how_to_log_in(tmp_path, capsys, monkeypatch):
+    import google.auth
+    from google.auth import exceptions
+
+    def no_credentials(*args, **kwargs):
+        raise exceptions.DefaultCredentialsError("none")
+
+    monkeypatch.setattr(google.auth, "default", no_credentials)
+    code = cli.main(["deploy", "--pipeline-root", "gs://b/deepline", "--schedule", "0 2 * * *"])
+    error = capsys.readouterr().err
+    assert code == cli.EXIT_FAILED
+    assert "gcloud auth application-default login" in error
+    assert "Traceback" not in error
+
+
+def test_dataflow_options_become_beam_args_with_our_setup_file():
+    args = cli.build_parser().parse_args(
+        [
+            "run",
+            "--runner",
+            "DataflowRunner",
+            "--gcp-project",
+            "p",
+            "--gcp-region",
+            "europe-west4",
+            "--temp-location",
+            "gs://b/tmp",
+            "--max-num-workers",
+            "8",
+        ]
+    )
+    beam_args = cli.config_from_args(args).beam_args
+    assert "--runner=DataflowRunner" in beam_args
+    assert "--project=p" in beam_args and "--max_num_workers=8" in beam_args
+    assert any(a.startswith("--setup_file=") and a.endswith("setup.py") for a in beam_args)
+
+
+def test_dataflow_without_a_project_is_a_usage_error(capsys, tmp_path):
+    code = cli.main(["run", "--runner", "DataflowRunner", "--output", str(tmp_path)])
+    assert code == cli.EXIT_USAGE
+    assert "project" in capsys.readouterr().err

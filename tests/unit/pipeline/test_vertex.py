@@ -1,0 +1,341 @@
+"""Vertex runner: the compiled KFP v2 spec, its golden copy, and submit/schedule errors.
+
+Nothing here touches the network: credentials are faked and the Vertex AI
+client's calls that would send a request are replaced.
+
+The golden spec is tests/testdata/vertex_pipeline.json. After an intended
+change to the pipeline (components, defaults, hyperparameters), regenerate it
+and review the diff before committing:
+
+    DEEPLINE_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/unit/pipeline/test_vertex.py
+    git diff tests/testdata/vertex_pipeline.json
+"""
+
+import json
+import os
+import types
+from pathlib import Path
+
+import google.auth
+import google.auth.exceptions
+import pytest
+from google.api_core import exceptions as api_exceptions
+from google.auth.credentials import AnonymousCredentials
+
+from pipeline.config import PACKAGE_ROOT, PipelineConfig
+from pipeline.runners import vertex
+from pipeline.runners.beam_options import BeamOptions
+from pipeline.runners.vertex import DeploymentError, VertexTarget
+
+GOLDEN = Path(__file__).parents[2] / "testdata" / "vertex_pipeline.json"
+UPDATE_GOLDEN = os.environ.get("DEEPLINE_UPDATE_GOLDEN") == "1"
+
+IMAGE = "gcr.io/deepline-test/deepline:test"
+TARGET = VertexTarget(project="deepline-test", image=IMAGE)
+OUTPUT_DIR = "gs://deepline-test/outputs"
+
+RESOLVER_BLESSING = "latest_blessed_model_resolver-model-blessing-resolver"
+RESOLVER_MODEL = "latest_blessed_model_resolver-model-resolver"
+# Task -> the tasks it waits for. The resolver compiles to two metadata queries
+# (latest blessing, then its model), which Vertex runs without a container.
+EXPECTED_DEPENDENCIES = {
+    "CsvExampleGen": set(),
+    "StatisticsGen": {"CsvExampleGen"},
+    "ImportSchemaGen": set(),
+    "ExampleValidator": {"StatisticsGen", "ImportSchemaGen"},
+    "DataValidationGate": {"ExampleValidator"},
+    "Transform": {"CsvExampleGen", "ImportSchemaGen", "DataValidationGate"},
+    "Trainer": {"Transform", "ImportSchemaGen"},
+    RESOLVER_BLESSING: set(),
+    RESOLVER_MODEL: set(),
+    "Evaluator": {"CsvExampleGen", "Trainer", RESOLVER_MODEL},
+    "Pusher": {"Trainer", "Evaluator"},
+}
+
+
+def _config(**overrides) -> PipelineConfig:
+    return PipelineConfig(output_dir=OUTPUT_DIR, code_fingerprint="test", **overrides)
+
+
+def _compile(directory: Path, config=None, target=TARGET) -> dict:
+    path = vertex.compile_pipeline(config or _config(), target, str(directory / "pipeline.json"))
+    with open(path) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def compiled_file(tmp_path_factory) -> str:
+    """The default config compiled once, for the tests that only read it."""
+    return vertex.compile_pipeline(
+        _config(), TARGET, str(tmp_path_factory.mktemp("vertex") / "pipeline.json")
+    )
+
+
+@pytest.fixture(scope="module")
+def compiled(compiled_file) -> dict:
+    with open(compiled_file) as f:
+        return json.load(f)
+
+
+def _tasks(spec: dict) -> dict:
+    return spec["pipelineSpec"]["root"]["dag"]["tasks"]
+
+
+def _parameter(spec: dict, task: str, name: str):
+    value = _tasks(spec)[task]["inputs"]["parameters"][name]["runtimeValue"]["constantValue"]
+    return next(iter(value.values()))
+
+
+def _normalized(spec: dict) -> dict:
+    """The spec without what changes with the machine or the TFX release (no timestamps)."""
+    spec = json.loads(json.dumps(spec).replace(str(PACKAGE_ROOT), "<repo>"))
+    labels = spec.get("labels", {})
+    for key in ("tfx_version", "tfx_py_version"):
+        if key in labels:
+            labels[key] = f"<{key}>"
+    spec["pipelineSpec"]["sdkVersion"] = "<tfx version>"
+    return spec
+
+
+def test_compile_returns_the_absolute_path_of_the_spec(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert vertex.compile_pipeline(_config(), TARGET, "spec.json") == str(tmp_path / "spec.json")
+    assert json.loads((tmp_path / "spec.json").read_text())["displayName"] == "deepline-taxi"
+
+
+def test_every_component_is_a_task(compiled):
+    assert set(_tasks(compiled)) == set(EXPECTED_DEPENDENCIES)
+    assert set(compiled["pipelineSpec"]["components"]) == set(EXPECTED_DEPENDENCIES)
+
+
+@pytest.mark.parametrize("task", list(EXPECTED_DEPENDENCIES), ids=str)
+def test_dag_edges(compiled, task):
+    assert set(_tasks(compiled)[task].get("dependentTasks", [])) == EXPECTED_DEPENDENCIES[task]
+
+
+def test_the_resolver_queries_the_latest_blessing_then_its_model(compiled):
+    inputs = _tasks(compiled)[RESOLVER_MODEL]["inputs"]["artifacts"]["input"]
+    assert inputs["taskOutputArtifact"]["producerTask"] == RESOLVER_BLESSING
+
+
+def test_every_container_runs_the_target_image(compiled):
+    executors = compiled["pipelineSpec"]["deploymentSpec"]["executors"]
+    containers = {name: e["container"] for name, e in executors.items() if "container" in e}
+    assert set(executors) - set(containers) == {
+        f"{RESOLVER_BLESSING}_executor",
+        f"{RESOLVER_MODEL}_executor",
+    }
+    assert {c["image"] for c in containers.values()} == {IMAGE}
+    assert len(containers) == 9
+    gate = containers["DataValidationGate_executor"]["args"]
+    assert gate[:2] == [
+        "--executor_class_path",
+        "components.validation_gate.DataValidationGate_Executor",
+    ]
+
+
+def test_bundled_data_is_read_from_the_image(compiled):
+    assert _parameter(compiled, "CsvExampleGen", "input_base") == "/pipeline/data/taxi"
+    assert _parameter(compiled, "ImportSchemaGen", "schema_file") == (
+        "/pipeline/data/taxi/schema.pbtxt"
+    )
+    assert _parameter(compiled, "DataValidationGate", "schema_path") == (
+        "/pipeline/data/taxi/schema.pbtxt"
+    )
+
+
+def test_outputs_go_to_cloud_storage(compiled):
+    assert compiled["runtimeConfig"]["gcsOutputDirectory"] == f"{OUTPUT_DIR}/pipeline"
+    push = json.loads(_parameter(compiled, "Pusher", "push_destination"))
+    assert push["filesystem"]["base_directory"] == f"{OUTPUT_DIR}/serving_model/deepline-taxi"
+
+
+@pytest.mark.parametrize(
+    "data_root, expected",
+    [
+        ("gs://bucket/taxi", "gs://bucket/taxi"),
+        ("/srv/data/taxi", "/srv/data/taxi"),
+        (str(PACKAGE_ROOT / "data" / "other"), "/pipeline/data/other"),
+    ],
+    ids=["cloud-storage", "outside-the-checkout", "inside-the-checkout"],
+)
+def test_input_paths(tmp_path, data_root, expected):
+    spec = _compile(tmp_path, _config(data_root=data_root))
+    assert _parameter(spec, "CsvExampleGen", "input_base") == expected
+
+
+def test_target_pipeline_root_replaces_the_output_folder(tmp_path):
+    target = VertexTarget(image=IMAGE, pipeline_root="gs://other-bucket/root")
+    spec = _compile(tmp_path, target=target)
+    assert spec["runtimeConfig"]["gcsOutputDirectory"] == "gs://other-bucket/root"
+
+
+def test_dataflow_workers_install_the_package_from_the_image(tmp_path):
+    beam = BeamOptions(
+        runner="DataflowRunner",
+        project="deepline-test",
+        region="us-central1",
+        temp_location="gs://deepline-test/tmp",
+    )
+    spec = _compile(tmp_path, _config(beam_args=beam.to_args()))
+    executors = spec["pipelineSpec"]["deploymentSpec"]["executors"]
+    args = executors["Transform_executor"]["container"]["args"]
+    assert "--setup_file=/pipeline/setup.py" in args
+    assert "--runner=DataflowRunner" in args
+
+
+@pytest.mark.parametrize(
+    "config, target, message",
+    [
+        (PipelineConfig(output_dir="/tmp/deepline"), TARGET, "pipeline root on Cloud Storage"),
+        (
+            PipelineConfig(output_dir="/tmp/deepline"),
+            VertexTarget(pipeline_root="gs://bucket/root"),
+            "discarded when the step ends",
+        ),
+    ],
+    ids=["local-pipeline-root", "local-serving-folder"],
+)
+def test_local_outputs_are_refused(tmp_path, config, target, message):
+    with pytest.raises(DeploymentError, match=message):
+        vertex.compile_pipeline(config, target, str(tmp_path / "spec.json"))
+    assert not (tmp_path / "spec.json").exists()
+
+
+def test_matches_the_golden_spec(compiled):
+    actual = _normalized(compiled)
+    if UPDATE_GOLDEN:
+        GOLDEN.write_text(json.dumps(actual, indent=2, sort_keys=True) + "\n")
+        pytest.skip(f"rewrote {GOLDEN}; review it with git diff")
+    assert str(PACKAGE_ROOT) not in json.dumps(actual)
+    expected = json.loads(GOLDEN.read_text())
+    assert actual == expected, (
+        "The compiled spec differs from the golden copy; if the change is intended, "
+        "regenerate it (see this module's docstring)."
+    )
+
+
+# --- submit / schedule -------------------------------------------------------------
+
+
+def _no_credentials(scopes=None):
+    raise google.auth.exceptions.DefaultCredentialsError("Your default credentials were not found")
+
+
+def _credentials_for(project):
+    return lambda scopes=None: (AnonymousCredentials(), project)
+
+
+SEND = {
+    "submit": lambda path, target: vertex.submit(path, target),
+    "schedule": lambda path, target: vertex.schedule(path, target, "0 3 * * *"),
+}
+
+
+@pytest.mark.parametrize("send", SEND.values(), ids=SEND.keys())
+def test_without_credentials_says_how_to_log_in(monkeypatch, compiled_file, send):
+    monkeypatch.setattr(google.auth, "default", _no_credentials)
+    with pytest.raises(DeploymentError, match="gcloud auth application-default login"):
+        send(compiled_file, TARGET)
+
+
+@pytest.mark.parametrize("send", SEND.values(), ids=SEND.keys())
+def test_without_a_project_says_how_to_give_one(monkeypatch, compiled_file, send):
+    monkeypatch.setattr(google.auth, "default", _credentials_for(None))
+    with pytest.raises(DeploymentError, match="--project PROJECT_ID") as raised:
+        send(compiled_file, VertexTarget())
+    assert "gcloud config set project" in str(raised.value)
+
+
+@pytest.mark.parametrize("send", SEND.values(), ids=SEND.keys())
+def test_a_missing_spec_says_to_compile_first(tmp_path, send):
+    with pytest.raises(DeploymentError, match="deepline compile --target vertex"):
+        send(str(tmp_path / "missing.json"), TARGET)
+
+
+@pytest.fixture
+def fake_vertex(monkeypatch):
+    """The real PipelineJob (offline) with its two network calls recorded instead."""
+    from google.cloud import aiplatform
+
+    calls = {}
+
+    def submit(self, service_account=None, **_):
+        calls["submit"] = {"job": self, "service_account": service_account}
+        self._gca_resource.name = "projects/1/locations/us-central1/pipelineJobs/run-1"
+
+    def create_schedule(self, **kwargs):
+        calls["schedule"] = {"job": self, **kwargs}
+        return types.SimpleNamespace(resource_name="projects/1/locations/us-central1/schedules/7")
+
+    monkeypatch.setattr(aiplatform.PipelineJob, "submit", submit)
+    monkeypatch.setattr(aiplatform.PipelineJob, "create_schedule", create_schedule)
+    monkeypatch.setattr(google.auth, "default", _credentials_for("adc-project"))
+    return calls
+
+
+def test_submit_sends_the_spec_to_the_target(fake_vertex, compiled_file):
+    target = VertexTarget(
+        project="deepline-test", region="europe-west4", service_account="runner@x.iam"
+    )
+    name = vertex.submit(compiled_file, target, enable_caching=False)
+    assert name == "projects/1/locations/us-central1/pipelineJobs/run-1"
+    job = fake_vertex["submit"]["job"]
+    assert (job.project, job.location) == ("deepline-test", "europe-west4")
+    assert fake_vertex["submit"]["service_account"] == "runner@x.iam"
+    assert job._gca_resource.runtime_config.gcs_output_directory == f"{OUTPUT_DIR}/pipeline"
+    tasks = job._gca_resource.pipeline_spec["root"]["dag"]["tasks"]
+    assert tasks["Trainer"]["cachingOptions"]["enableCache"] is False
+
+
+def test_submit_uses_the_credentials_project_by_default(fake_vertex, compiled_file):
+    vertex.submit(compiled_file, VertexTarget())
+    assert fake_vertex["submit"]["job"].project == "adc-project"
+
+
+def test_submit_refuses_unknown_parameters(fake_vertex, compiled_file):
+    with pytest.raises(DeploymentError, match="learning_rate"):
+        vertex.submit(compiled_file, TARGET, parameter_values={"learning_rate": 0.1})
+
+
+@pytest.mark.parametrize(
+    "error, hint",
+    [
+        (api_exceptions.PermissionDenied("caller lacks permission"), "roles/aiplatform.user"),
+        (google.auth.exceptions.RefreshError("token expired"), "application-default login"),
+        (google.auth.exceptions.TransportError("no route to host"), "network connection"),
+    ],
+    ids=["permission-denied", "expired-credentials", "no-network"],
+)
+def test_a_failed_request_says_what_to_do(monkeypatch, fake_vertex, compiled_file, error, hint):
+    from google.cloud import aiplatform
+
+    def fail(self, **_):
+        raise error
+
+    monkeypatch.setattr(aiplatform.PipelineJob, "submit", fail)
+    with pytest.raises(DeploymentError, match=hint) as raised:
+        vertex.submit(compiled_file, TARGET)
+    assert str(error.args[0]) in str(raised.value)
+
+
+def test_a_file_that_is_not_a_spec_is_refused(tmp_path):
+    path = tmp_path / "notes.json"
+    path.write_text('{"hello": "world"}')
+    with pytest.raises(DeploymentError, match="is not a compiled Vertex AI pipeline"):
+        vertex.submit(str(path), TARGET)
+
+
+def test_schedule_creates_a_cron_schedule(fake_vertex, compiled_file):
+    name = vertex.schedule(compiled_file, TARGET, "TZ=Europe/Paris 0 3 * * 1")
+    assert name == "projects/1/locations/us-central1/schedules/7"
+    call = fake_vertex["schedule"]
+    assert call["cron"] == "TZ=Europe/Paris 0 3 * * 1"
+    assert call["display_name"] == "deepline-taxi"
+    assert call["job"].project == "deepline-test"
+
+
+@pytest.mark.parametrize("cron", ["daily", "0 3 * *", "0 3 * * * *", ""], ids=repr)
+def test_schedule_refuses_a_malformed_cron(compiled_file, cron):
+    with pytest.raises(ValueError, match="five fields"):
+        vertex.schedule(compiled_file, TARGET, cron)
