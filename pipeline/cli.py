@@ -85,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="pipeline name in ML Metadata and in the serving path",
     )
 
+    paths.add_argument(
+        "--span",
+        type=int,
+        default=None,
+        help="with span folders (<data>/span-N/*.csv): the span to ingest; none: the newest",
+    )
+    paths.add_argument(
+        "--span-window",
+        type=int,
+        default=config_lib.PipelineConfig.span_window,
+        help="with span folders: Transform and the Trainer use the latest this many spans",
+    )
     training = run_options.add_argument_group("training")
     training.add_argument(
         "--hidden-units",
@@ -312,6 +324,8 @@ def config_from_args(args: argparse.Namespace):
     return config_lib.PipelineConfig(
         data_root=data_root,
         data_pattern=data_pattern,
+        span=args.span,
+        span_window=args.span_window,
         schema=args.schema,
         output_dir=args.output,
         pipeline_name=args.pipeline_name,

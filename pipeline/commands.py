@@ -38,12 +38,18 @@ def run(args: argparse.Namespace) -> int:
         config = cli.config_from_args(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
+    progress = cli.configure_logging(args)
     try:
-        rows = preflight.check_inputs(config.data_root, config.data_pattern, features_lib.TAXI)
+        pattern = config.data_pattern
+        if config.uses_spans:
+            pattern, span = preflight.span_pattern(config.data_root, pattern, config.span)
+            logger.info(
+                "Ingesting span %d; training on the latest %d span(s).", span, config.span_window
+            )
+        rows = preflight.check_inputs(config.data_root, pattern, features_lib.TAXI)
     except preflight.InputDataError as error:
         print(f"deepline: input error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    progress = cli.configure_logging(args)
     logger.info(
         "Input: %d rows in %d file(s) under %s", sum(rows.values()), len(rows), config.data_root
     )

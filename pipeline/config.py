@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from pathlib import Path
 
 from components.evaluation import BlessingThresholds
@@ -22,6 +23,11 @@ DEFAULT_PIPELINE_NAME = "deepline-taxi"
 DEFAULT_OUTPUT_DIR = "outputs"
 DEFAULT_DATA = str(BUNDLED_DATA / "taxi" / "data.csv")
 DEFAULT_SCHEMA = str(BUNDLED_DATA / "taxi" / "schema.pbtxt")
+
+# New data lands as one folder per span: <data>/span-1/, <data>/span-2/, ...
+SPAN_PLACEHOLDER = "{SPAN}"
+SPAN_FOLDER = re.compile(r"span-(\d+)")
+SPAN_PATTERN = "span-" + SPAN_PLACEHOLDER + "/*.csv"
 
 # Beam's DirectRunner in multi-processing mode, one worker per core.
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
@@ -65,6 +71,10 @@ class PipelineConfig:
         Metadata, pushed models, summary. Defaults to "outputs".
       pipeline_name: Names the pipeline in ML Metadata and the serving folder.
         Defaults to "deepline-taxi".
+      span: With span-laid-out input (`<data>/span-{N}/*.csv`), the span this
+        run ingests; None for the newest one. Defaults to None.
+      span_window: With span-laid-out input, how many of the latest spans
+        Transform analyzes and the Trainer trains on. Defaults to 1.
       split: Train / eval / test split. Defaults to 70/15/15.
       hparams: Trainer hyperparameters. Defaults to `HParams()`.
       thresholds: Evaluator blessing thresholds. Defaults to `BlessingThresholds()`.
@@ -82,12 +92,19 @@ class PipelineConfig:
     schema: str = DEFAULT_SCHEMA
     output_dir: str = DEFAULT_OUTPUT_DIR
     pipeline_name: str = DEFAULT_PIPELINE_NAME
+    span: int | None = None
+    span_window: int = 1
     split: SplitRatio = SplitRatio()
     hparams: HParams = HParams()
     thresholds: BlessingThresholds = BlessingThresholds()
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     enable_cache: bool = True
     code_fingerprint: str = ""
+
+    @property
+    def uses_spans(self) -> bool:
+        """True when the input is laid out in span folders (`span-{SPAN}/...`)."""
+        return SPAN_PLACEHOLDER in self.data_pattern
 
     @property
     def pipeline_root(self) -> str:
@@ -129,13 +146,17 @@ def absolute_path(path: str) -> str:
 def split_data_path(path: str) -> tuple[str, str]:
     """Returns (folder, file pattern) for a CSV file, or for a folder of `*.csv` files.
 
-    A URI ending in ".csv" names one file; any other URI names a folder.
+    A folder holding `span-<N>` subfolders gets the span pattern
+    `span-{SPAN}/*.csv`. A URI ending in ".csv" names one file; any other URI
+    names a folder.
     """
     if is_uri(path):
         if path.endswith(".csv"):
             return path.rsplit("/", 1)[0], path.rsplit("/", 1)[1]
         return path.rstrip("/"), "*.csv"
     if os.path.isdir(path):
+        if any(SPAN_FOLDER.fullmatch(name) for name in os.listdir(path)):
+            return path, SPAN_PATTERN
         return path, "*.csv"
     return os.path.dirname(os.path.abspath(path)), os.path.basename(path)
 

@@ -9,7 +9,7 @@ the latest blessed model) -> Pusher (only a blessed model, published with an ato
 from __future__ import annotations
 
 from tfx import v1 as tfx
-from tfx.proto import example_gen_pb2
+from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import features as features_lib
 from components.atomic_pusher import AtomicPusher
@@ -35,8 +35,16 @@ def create_pipeline(
     registry = features_lib.TAXI
     split = config.split
 
+    range_config = None
+    if config.uses_spans and config.span is not None:
+        range_config = range_config_pb2.RangeConfig(
+            static_range=range_config_pb2.StaticRange(
+                start_span_number=config.span, end_span_number=config.span
+            )
+        )
     example_gen = tfx.components.CsvExampleGen(
         input_base=config.data_root,
+        range_config=range_config,  # None: the newest span
         input_config=example_gen_pb2.Input(
             splits=[example_gen_pb2.Input.Split(name="single_split", pattern=config.data_pattern)]
         ),
@@ -60,8 +68,35 @@ def create_pipeline(
         anomalies=example_validator.outputs["anomalies"], schema_path=config.schema
     )
 
+    # Transform (and so the Trainer) sees the latest `span_window` spans; the
+    # analyzer cache lets it skip re-analysing the spans it has seen before.
+    window = example_gen.outputs["examples"]
+    span_window = None
+    if config.uses_spans and config.span_window > 1:
+        # A channel naming the producer (not this run's output) sees every
+        # run's spans; the resolver runs after ExampleGen, so this run's is in.
+        span_window = tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.SpanRangeStrategy,
+            config={
+                "range_config": range_config_pb2.RangeConfig(
+                    rolling_range=range_config_pb2.RollingRange(num_spans=config.span_window)
+                )
+            },
+            examples=tfx.dsl.Channel(
+                type=tfx.types.standard_artifacts.Examples,
+                producer_component_id=example_gen.id,
+                output_key="examples",
+            ),
+        ).with_id("span_window_resolver")
+        span_window.add_upstream_node(example_gen)
+        window = span_window.outputs["examples"]
+    analyzer_cache = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+        cache=tfx.dsl.Channel(type=tfx.types.standard_artifacts.TransformCache),
+    ).with_id("latest_transform_cache_resolver")
     transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"],
+        examples=window,
+        analyzer_cache=analyzer_cache.outputs["cache"],
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval"]),
@@ -112,8 +147,10 @@ def create_pipeline(
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
-        components=[
+        components=[node for node in (span_window,) if node is not None]
+        + [
             example_gen,
+            analyzer_cache,
             statistics_gen,
             schema_gen,
             example_validator,

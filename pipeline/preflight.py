@@ -15,6 +15,7 @@ import glob
 import os
 
 from components.features import FeatureRegistry
+from pipeline.config import SPAN_FOLDER, SPAN_PLACEHOLDER
 
 
 class InputDataError(ValueError):
@@ -90,6 +91,35 @@ def check_csv_file(path: str, registry: FeatureRegistry) -> int:
     if rows == 0:
         raise InputDataError(f"{path}: the file has a header but no rows.")
     return rows
+
+
+def span_pattern(data_root: str, pattern: str, span: int | None) -> tuple[str, int]:
+    """Resolves a `span-{SPAN}/...` pattern to one span's files.
+
+    Args:
+      data_root: Folder holding the `span-<N>` folders.
+      pattern: File pattern with the `{SPAN}` placeholder.
+      span: The span asked for, or None for the newest.
+
+    Returns:
+      (pattern of that span's files, the span number).
+
+    Raises:
+      InputDataError: there is no span folder, or not the one asked for.
+    """
+    spans = sorted(
+        int(m.group(1)) for name in os.listdir(data_root) if (m := SPAN_FOLDER.fullmatch(name))
+    )
+    if not spans:
+        raise InputDataError(f"{data_root}: no span-<N> folders found.")
+    chosen = spans[-1] if span is None else span
+    if chosen not in spans:
+        raise InputDataError(
+            f"{data_root}: span {chosen} not found (no folder span-{chosen}); "
+            f"the spans there are {', '.join(map(str, spans))}. Pass one of them with --span, "
+            "or leave --span out for the newest."
+        )
+    return pattern.replace(SPAN_PLACEHOLDER, str(chosen)), chosen
 
 
 def check_inputs(data_root: str, pattern: str, registry: FeatureRegistry) -> dict[str, int]:

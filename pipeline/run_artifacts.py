@@ -38,11 +38,18 @@ class RunArtifacts:
 
     def outputs(self, component: str, artifact_type: str) -> list[metadata_store_pb2.Artifact]:
         """Output artifacts of `artifact_type` (e.g. "ModelBlessing") of `component`."""
+        return self._artifacts(component, artifact_type, metadata_store_pb2.Event.OUTPUT)
+
+    def inputs(self, component: str, artifact_type: str) -> list[metadata_store_pb2.Artifact]:
+        """Input artifacts of `artifact_type` (e.g. "Examples") of `component`."""
+        return self._artifacts(component, artifact_type, metadata_store_pb2.Event.INPUT)
+
+    def _artifacts(self, component: str, artifact_type: str, event_type: int):
         execution = self._executions.get(component)
         if execution is None:
             return []
         events = self._store.get_events_by_execution_ids([execution.id])
-        ids = [e.artifact_id for e in events if e.type == metadata_store_pb2.Event.OUTPUT]
+        ids = [e.artifact_id for e in events if e.type == event_type]
         artifacts = self._store.get_artifacts_by_id(ids) if ids else []
         return [a for a in artifacts if a.type == artifact_type]
 

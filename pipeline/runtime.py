@@ -15,7 +15,8 @@ import sys
 REQUIRED_ENVIRONMENT = {"TF_USE_LEGACY_KERAS": "1"}
 # TensorFlow's C++ start-up chatter (e.g. CUDA plugin registration on a CPU
 # machine) in every Beam worker; errors still surface as Python exceptions.
-QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3"}
+# Beam's worker processes import google-cloud libraries that warn about Python 3.10 support.
+QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore::FutureWarning"}
 
 
 def configure_environment() -> None:

@@ -28,6 +28,7 @@ def test_components_in_dependency_order(tmp_path):
             "Transform",
             "Trainer",
             "latest_blessed_model_resolver",
+            "latest_transform_cache_resolver",
             "Evaluator",
             "Pusher",
         ]
@@ -74,3 +75,18 @@ def test_pusher_publishes_atomically(tmp_path):
     from components.atomic_pusher import AtomicPusher
 
     assert isinstance(_by_id(_pipeline(tmp_path)[0])["Pusher"], AtomicPusher)
+
+
+def test_span_layout_pins_the_span_and_windows_transform(tmp_path):
+    pipeline, _ = _pipeline(tmp_path, data_pattern="span-{SPAN}/*.csv", span=3, span_window=2)
+    components = _by_id(pipeline)
+    range_config = json.loads(components["CsvExampleGen"].exec_properties["range_config"])
+    assert range_config["static_range"] == {"start_span_number": 3, "end_span_number": 3}
+    assert "span_window_resolver" in {n.id for n in components["Transform"].upstream_nodes}
+    assert "CsvExampleGen" in {n.id for n in components["span_window_resolver"].upstream_nodes}
+
+
+def test_without_spans_there_is_no_window(tmp_path):
+    components = _by_id(_pipeline(tmp_path)[0])
+    assert "span_window_resolver" not in components
+    assert components["CsvExampleGen"].exec_properties.get("range_config") is None

@@ -80,3 +80,13 @@ def test_unknown_category_passes_preflight_for_the_validator(write_csv, taxi_row
 def test_no_matching_file(tmp_path):
     with pytest.raises(preflight.InputDataError, match="No input file matches"):
         preflight.input_files(str(tmp_path), "*.csv")
+
+
+def test_span_pattern_picks_the_newest_or_the_asked_span(tmp_path):
+    for span in (1, 2, 10):
+        (tmp_path / f"span-{span}").mkdir()
+    (tmp_path / "notes").mkdir()
+    assert preflight.span_pattern(str(tmp_path), "span-{SPAN}/*.csv", None) == ("span-10/*.csv", 10)
+    assert preflight.span_pattern(str(tmp_path), "span-{SPAN}/*.csv", 2) == ("span-2/*.csv", 2)
+    with pytest.raises(preflight.InputDataError, match="span 3 not found .* are 1, 2, 10"):
+        preflight.span_pattern(str(tmp_path), "span-{SPAN}/*.csv", 3)

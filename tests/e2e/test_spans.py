@@ -1,0 +1,51 @@
+"""Two scheduled-style runs over span folders: new data only, a rolling window, the live model."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.run_artifacts import RunArtifacts
+
+pytestmark = pytest.mark.e2e
+
+# Small training budget: this test is about spans, not accuracy.
+FAST = ("--span-window", "2", "--max-epochs", "4", "--min-auc", "0.5", "--min-accuracy", "0.5")
+
+
+def _span(artifact):
+    return artifact.custom_properties["span"].int_value
+
+
+def test_second_run_ingests_the_new_span_and_trains_on_both(tmp_path, cli):
+    taxi_csv = Path(__file__).resolve().parents[2] / "data" / "taxi" / "data.csv"
+    data, output = tmp_path / "landing", tmp_path / "out"
+    data.mkdir()
+    (data / "span-1").mkdir()
+    with open(taxi_csv) as f:
+        lines = f.readlines()
+    header, rows = lines[0], lines[1:]
+    (data / "span-1" / "trips.csv").write_text(header + "".join(rows[:7500]))
+
+    first = cli("run", "--data", data, "--output", output, *FAST)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-3000:]
+
+    (data / "span-2").mkdir()  # new data lands
+    (data / "span-2" / "trips.csv").write_text(header + "".join(rows[7500:]))
+    second = cli("run", "--data", data, "--output", output, *FAST)
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-3000:]
+
+    run = RunArtifacts(str(output / "metadata.sqlite"))
+    assert [_span(a) for a in run.outputs("CsvExampleGen", "Examples")] == [2]
+    assert sorted(_span(a) for a in run.inputs("Transform", "Examples")) == [1, 2]
+    assert run.inputs("Transform", "TransformCache"), "Transform got run 1's analyzer cache"
+    summary = json.loads((output / "summary.json").read_text())
+    assert "auc_diff" in summary["metrics"]["overall"], "compared with run 1's blessed model"
+    assert "Ingesting span 2; training on the latest 2 span(s)." in second.stdout
+
+
+def test_a_missing_span_is_named(tmp_path, cli):
+    (tmp_path / "span-1").mkdir()
+    proc = cli("run", "--data", tmp_path, "--span", "7", "--output", tmp_path / "out")
+    assert proc.returncode == 2
+    assert "span 7 not found (no folder span-7); the spans there are 1" in proc.stderr
