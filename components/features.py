@@ -108,6 +108,10 @@ class TransformedFeature:
         output by the Trainer (see `vocabulary_name`).
       vocabulary_name: File name of the Transform vocabulary, for VOCABULARY features.
       extra_ids: Ids beyond the vocabulary (OOV buckets), for VOCABULARY features.
+      max_ids: The most ids the feature can ever have (top_k + OOV buckets for a
+        vocabulary). Embedding widths are sized from it, so that a vocabulary
+        growing between runs does not change the layers above the embedding
+        (which warm start then reuses). None: size from the actual cardinality.
     """
 
     name: str
@@ -115,6 +119,7 @@ class TransformedFeature:
     cardinality: int | None = None
     vocabulary_name: str | None = None
     extra_ids: int = 0
+    max_ids: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,7 +184,13 @@ class FeatureRegistry:
             name = transformed_name(f.name)
             if f.encoding is Encoding.VOCABULARY:
                 out.append(
-                    TransformedFeature(name, True, vocabulary_name=f.name, extra_ids=f.oov_buckets)
+                    TransformedFeature(
+                        name,
+                        True,
+                        vocabulary_name=f.name,
+                        extra_ids=f.oov_buckets,
+                        max_ids=f.top_k + f.oov_buckets,
+                    )
                 )
             elif f.encoding is Encoding.HASH:
                 out.append(TransformedFeature(name, True, cardinality=f.hash_buckets))
@@ -200,7 +211,7 @@ TAXI = FeatureRegistry(
         NumericFeature("dropoff_longitude", buckets=10),
     ),
     categorical=(
-        CategoricalFeature("payment_type", Encoding.VOCABULARY, top_k=100, oov_buckets=2),
+        CategoricalFeature("payment_type", Encoding.VOCABULARY, top_k=20, oov_buckets=2),
         CategoricalFeature("company", Encoding.VOCABULARY, top_k=200, oov_buckets=5),
         CategoricalFeature("pickup_census_tract", Encoding.HASH, hash_buckets=256),
         CategoricalFeature("dropoff_census_tract", Encoding.HASH, hash_buckets=256),

@@ -68,8 +68,10 @@ def create_pipeline(
         anomalies=example_validator.outputs["anomalies"], schema_path=config.schema
     )
 
-    # Transform (and so the Trainer) sees the latest `span_window` spans; the
-    # analyzer cache lets it skip re-analysing the spans it has seen before.
+    # Over spans, Transform (and so the Trainer) sees the latest `span_window`
+    # spans, and the analyzer cache lets it skip re-analysing the spans it has
+    # seen before. A fixed data set gets neither: a previous run's cache would
+    # be a new input every run and turn an unchanged re-run into a cache miss.
     window = example_gen.outputs["examples"]
     span_window = None
     if config.uses_spans and config.span_window > 1:
@@ -90,13 +92,15 @@ def create_pipeline(
         ).with_id("span_window_resolver")
         span_window.add_upstream_node(example_gen)
         window = span_window.outputs["examples"]
-    analyzer_cache = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
-        cache=tfx.dsl.Channel(type=tfx.types.standard_artifacts.TransformCache),
-    ).with_id("latest_transform_cache_resolver")
+    analyzer_cache = None
+    if config.uses_spans:
+        analyzer_cache = tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+            cache=tfx.dsl.Channel(type=tfx.types.standard_artifacts.TransformCache),
+        ).with_id("latest_transform_cache_resolver")
     transform = tfx.components.Transform(
         examples=window,
-        analyzer_cache=analyzer_cache.outputs["cache"],
+        analyzer_cache=analyzer_cache.outputs["cache"] if analyzer_cache else None,
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval"]),
@@ -108,6 +112,12 @@ def create_pipeline(
     )
     transform.add_upstream_node(validation_gate)
 
+    baseline_model = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
@@ -116,17 +126,14 @@ def create_pipeline(
         # Training length is decided by early stopping inside run_fn.
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+        # Runs over new spans continue from the live model. A fixed data set does
+        # not: there a re-run with unchanged inputs is a cache hit, not a retrain.
+        base_model=baseline_model.outputs["model"] if config.uses_spans else None,
         custom_config={
             "hparams": config.hparams.to_dict(),
             "code_fingerprint": config.code_fingerprint,
         },
     )
-
-    baseline_model = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
 
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
@@ -147,10 +154,9 @@ def create_pipeline(
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
-        components=[node for node in (span_window,) if node is not None]
+        components=[node for node in (span_window, analyzer_cache) if node is not None]
         + [
             example_gen,
-            analyzer_cache,
             statistics_gen,
             schema_gen,
             example_validator,

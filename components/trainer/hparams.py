@@ -47,6 +47,10 @@ class HParams:
       reduce_lr_factor: Defaults to 0.3.
       min_learning_rate: Floor of the reduced learning rate. Defaults to 1e-5.
       shuffle_buffer: Examples in the shuffle buffer. Defaults to 10_000.
+      warm_start_frozen_epochs: When the Trainer is given a base model, the
+        epochs its reused layers stay frozen before all layers train. Defaults to 2.
+      warm_start_learning_rate_factor: Multiplies the learning rate once the
+        reused layers are unfrozen. Defaults to 0.1.
       seed: Seed for weight initialization and shuffling. Defaults to 42.
     """
 
@@ -66,6 +70,8 @@ class HParams:
     reduce_lr_factor: float = 0.3
     min_learning_rate: float = 1e-5
     shuffle_buffer: int = 10_000
+    warm_start_frozen_epochs: int = 2
+    warm_start_learning_rate_factor: float = 0.1
     seed: int = 42
 
     def __post_init__(self):

@@ -54,9 +54,8 @@ def build_model(
                 raise ValueError(f"No cardinality known for categorical feature {feature.name!r}.")
             n = cardinalities[feature.name]
             ids = keras.Input(shape=(1,), name=feature.name, dtype="int64")
-            embedded = keras.layers.Embedding(
-                n, embedding_width(n, hparams.embedding_dim), name=f"{feature.name}_embedding"
-            )(ids)
+            width = embedding_width(feature.max_ids or n, hparams.embedding_dim)
+            embedded = keras.layers.Embedding(n, width, name=f"{feature.name}_embedding")(ids)
             inputs[feature.name] = ids
             parts.append(keras.layers.Flatten()(embedded))
         else:

@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import logging
 import os
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
 from components import features as features_lib
 from components.trainer import callbacks as training_callbacks
-from components.trainer import data, distribution, export, model, optimization
+from components.trainer import data, distribution, export, model, optimization, warm_start
 from components.trainer.hparams import HParams
 
 logger = logging.getLogger(__name__)
 
 HISTORY_FILE = "history.json"
+FIRST_HIDDEN = "hidden_0"
+# Callbacks that only observe; the frozen warm-start phase keeps these and
+# leaves the learning-rate schedule and early stopping to the main phase.
+REPORTING_CALLBACKS = (training_callbacks.StepRecorder, training_callbacks.EpochLogger)
+
+
+def _compile(dnn: keras.Model, hparams: HParams, learning_rate: float, strategy) -> None:
+    with strategy.scope():
+        dnn.compile(
+            optimizer=optimization.make_optimizer(
+                dataclasses.replace(hparams, learning_rate=learning_rate)
+            ),
+            loss=keras.losses.BinaryCrossentropy(),
+            metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
+        )
 
 
 def _check_keras_mode() -> None:
@@ -87,30 +105,46 @@ def run_fn(fn_args) -> None:
         dnn = model.build_model(
             features, categorical_cardinalities(features, tf_transform_output), hparams
         )
-        dnn.compile(
-            optimizer=optimization.make_optimizer(hparams),
-            loss=keras.losses.BinaryCrossentropy(),
-            metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
-        )
     model.skip_autograph(dnn)
+    reused, warm = [], None
+    if fn_args.base_model:
+        reused = warm_start.transfer_weights(dnn, fn_args.base_model)
+        warm = {
+            "base_model": fn_args.base_model,
+            "reused_layers": reused,
+            # Lets a test check that training started from the base model's weights.
+            "first_layer_kernel_sum_at_start": float(
+                np.sum(dnn.get_layer(FIRST_HIDDEN).get_weights()[0])
+            ),
+        }
+
     callbacks = optimization.make_callbacks(hparams, log_dir=fn_args.model_run_dir)
     steps = next(c for c in callbacks if isinstance(c, training_callbacks.StepRecorder))
-    history = dnn.fit(
-        train_ds,
-        validation_data=eval_ds,
-        epochs=hparams.max_epochs,
-        callbacks=callbacks,
-        verbose=0,  # EpochLogger reports each epoch through logging
+    reporting = [c for c in callbacks if isinstance(c, REPORTING_CALLBACKS)]
+    fit = functools.partial(dnn.fit, train_ds, validation_data=eval_ds, verbose=0)
+    learning_rate, frozen = hparams.learning_rate, {}
+    if reused and hparams.warm_start_frozen_epochs > 0:
+        warm_start.set_trainable(dnn, reused, False)
+        _compile(dnn, hparams, learning_rate, strategy)
+        frozen = fit(epochs=hparams.warm_start_frozen_epochs, callbacks=reporting).history
+        frozen["lr"] = [learning_rate] * len(frozen["loss"])
+        warm_start.set_trainable(dnn, reused, True)
+        learning_rate *= hparams.warm_start_learning_rate_factor
+    _compile(dnn, hparams, learning_rate, strategy)
+    history = fit(epochs=hparams.max_epochs, callbacks=callbacks).history
+    # Early stopping restored the best weights of the last phase.
+    best = len(frozen.get("loss", [])) + min(
+        range(len(history["val_loss"])), key=history["val_loss"].__getitem__
     )
-    epochs = len(history.history["loss"])
-    best = min(range(epochs), key=lambda i: history.history["val_loss"][i])
+    history = {k: list(frozen.get(k, [])) + list(v) for k, v in history.items()}
+    epochs = len(history["loss"])
     logger.info(
         "Stopped after %d epochs; best epoch %d: val_loss %.4f, val_accuracy %.4f, val_auc %.4f.",
         epochs,
         best + 1,
-        history.history["val_loss"][best],
-        history.history["val_accuracy"][best],
-        history.history["val_auc"][best],
+        history["val_loss"][best],
+        history["val_accuracy"][best],
+        history["val_auc"][best],
     )
     tf.io.gfile.makedirs(fn_args.model_run_dir)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, HISTORY_FILE), "w") as f:
@@ -119,8 +153,9 @@ def run_fn(fn_args) -> None:
                 "epochs": epochs,
                 "best_epoch": best + 1,
                 "hparams": hparams.to_dict(),
-                "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+                "history": {k: [float(v) for v in vs] for k, vs in history.items()},
                 "steps": {"learning_rate": steps.learning_rate, "momentum": steps.momentum},
+                "warm_start": warm,
             },
             f,
             indent=2,

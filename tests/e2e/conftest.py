@@ -24,7 +24,6 @@ _COMPONENTS = (
     "Transform",
     "Trainer",
     "latest_blessed_model_resolver",
-    "latest_transform_cache_resolver",
     "Evaluator",
     "Pusher",
 )

@@ -3,7 +3,9 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+import tf_keras as keras
 
 from pipeline.run_artifacts import RunArtifacts
 
@@ -42,6 +44,18 @@ def test_second_run_ingests_the_new_span_and_trains_on_both(tmp_path, cli):
     summary = json.loads((output / "summary.json").read_text())
     assert "auc_diff" in summary["metrics"]["overall"], "compared with run 1's blessed model"
     assert "Ingesting span 2; training on the latest 2 span(s)." in second.stdout
+
+    # Warm start: run 2's Trainer started from run 1's blessed model.
+    (base,) = run.inputs("Trainer", "Model")
+    model_run = run.output("Trainer", "ModelRun")
+    warm = json.loads((Path(model_run.uri) / "history.json").read_text())["warm_start"]
+    assert warm["base_model"] == str(Path(base.uri) / "Format-Serving")
+    assert "hidden_0" in warm["reused_layers"]
+    run_1_model = keras.models.load_model(warm["base_model"], compile=False)
+    run_1_kernel = run_1_model.get_layer("hidden_0").get_weights()[0]
+    assert warm["first_layer_kernel_sum_at_start"] == pytest.approx(
+        float(np.sum(run_1_kernel)), rel=1e-6
+    )
 
 
 def test_a_missing_span_is_named(tmp_path, cli):

@@ -28,7 +28,6 @@ def test_components_in_dependency_order(tmp_path):
             "Transform",
             "Trainer",
             "latest_blessed_model_resolver",
-            "latest_transform_cache_resolver",
             "Evaluator",
             "Pusher",
         ]
@@ -84,9 +83,21 @@ def test_span_layout_pins_the_span_and_windows_transform(tmp_path):
     assert range_config["static_range"] == {"start_span_number": 3, "end_span_number": 3}
     assert "span_window_resolver" in {n.id for n in components["Transform"].upstream_nodes}
     assert "CsvExampleGen" in {n.id for n in components["span_window_resolver"].upstream_nodes}
+    assert "latest_transform_cache_resolver" in {
+        n.id for n in components["Transform"].upstream_nodes
+    }
 
 
 def test_without_spans_there_is_no_window(tmp_path):
     components = _by_id(_pipeline(tmp_path)[0])
     assert "span_window_resolver" not in components
+    assert "latest_transform_cache_resolver" not in components
     assert components["CsvExampleGen"].exec_properties.get("range_config") is None
+
+
+def test_span_runs_warm_start_from_the_live_model_and_fixed_data_does_not(tmp_path):
+    spans = _by_id(_pipeline(tmp_path, data_pattern="span-{SPAN}/*.csv")[0])
+    fixed = _by_id(_pipeline(tmp_path)[0])
+    assert "base_model" in spans["Trainer"].inputs
+    assert "latest_blessed_model_resolver" in {n.id for n in spans["Trainer"].upstream_nodes}
+    assert "base_model" not in fixed["Trainer"].inputs

@@ -44,14 +44,8 @@ EXPECTED_DEPENDENCIES = {
     "ImportSchemaGen": set(),
     "ExampleValidator": {"StatisticsGen", "ImportSchemaGen"},
     "DataValidationGate": {"ExampleValidator"},
-    "Transform": {
-        "CsvExampleGen",
-        "ImportSchemaGen",
-        "DataValidationGate",
-        "latest_transform_cache_resolver",
-    },
+    "Transform": {"CsvExampleGen", "ImportSchemaGen", "DataValidationGate"},
     "Trainer": {"Transform", "ImportSchemaGen"},
-    "latest_transform_cache_resolver": set(),
     RESOLVER_BLESSING: set(),
     RESOLVER_MODEL: set(),
     "Evaluator": {"CsvExampleGen", "Trainer", RESOLVER_MODEL},
@@ -130,7 +124,6 @@ def test_every_container_runs_the_target_image(compiled):
     assert set(executors) - set(containers) == {
         f"{RESOLVER_BLESSING}_executor",
         f"{RESOLVER_MODEL}_executor",
-        "latest_transform_cache_resolver_executor",
     }
     assert {c["image"] for c in containers.values()} == {IMAGE}
     assert len(containers) == 9

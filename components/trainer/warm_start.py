@@ -1,0 +1,54 @@
+"""Warm start: continue from the live model instead of from random weights.
+
+The recipe for reusing a trained network's layers (Hands-On ML, ch. 11): copy
+every layer whose weights still fit the new model (a vocabulary that grew
+changes an embedding's shape, so that one starts fresh), train a few epochs
+with the copied layers frozen so the fresh ones do not wreck them with large
+early gradients, then unfreeze everything and go on at a lower learning rate.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import tf_keras as keras
+
+logger = logging.getLogger(__name__)
+
+OUTPUT_LAYER = "probability"
+
+
+def transfer_weights(target: keras.Model, base_model_dir: str) -> list[str]:
+    """Copies weights from the SavedModel at `base_model_dir` into `target`, layer by layer.
+
+    A layer is copied when the base model has a layer of the same name whose
+    weights have the same shapes; the output layer is never copied.
+
+    Returns:
+      Names of the layers copied, in `target`'s order.
+    """
+    base = keras.models.load_model(base_model_dir, compile=False)
+    sources = {layer.name: layer for layer in base.layers}
+    copied = []
+    for layer in target.layers:
+        source = sources.get(layer.name)
+        if layer.name == OUTPUT_LAYER or source is None or not layer.weights:
+            continue
+        weights = source.get_weights()
+        if [w.shape for w in weights] == [w.shape for w in layer.get_weights()]:
+            layer.set_weights(weights)
+            copied.append(layer.name)
+    skipped = [layer.name for layer in target.layers if layer.weights and layer.name not in copied]
+    logger.info(
+        "Warm start from %s: %d layer(s) reused; trained fresh: %s.",
+        base_model_dir,
+        len(copied),
+        ", ".join(skipped) or "none",
+    )
+    return copied
+
+
+def set_trainable(model: keras.Model, layer_names: list[str], trainable: bool) -> None:
+    """Freezes or unfreezes the named layers (recompile afterwards for it to apply)."""
+    for name in layer_names:
+        model.get_layer(name).trainable = trainable
