@@ -1,0 +1,269 @@
+"""The `deepline` command line: every subcommand, option and default (defaults come from the
+config classes, so each is written once). `pipeline.cli` parses with it and dispatches."""
+
+from __future__ import annotations
+
+import argparse
+
+VERSION = "0.1.0"
+
+
+def _int_tuple(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one layer width")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Defaults come from the config dataclasses, so they are written once.
+    from components.evaluation import BlessingThresholds
+    from components.trainer.hparams import HParams
+    from pipeline import config as config_lib
+    from pipeline.runners import beam_options as beam_lib
+    from pipeline.runners.vertex import VertexTarget as vertex_defaults
+
+    common = argparse.ArgumentParser(add_help=False)
+    output = common.add_argument_group("output")
+    output.add_argument(
+        "-q", "--quiet", action="store_true", help="print only errors and the final result"
+    )
+    output.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per line (progress, epochs, summary), for schedulers",
+    )
+    output.add_argument(
+        "-v", "--verbose", action="store_true", help="show TFX and Beam logs, not just progress"
+    )
+    output.add_argument("--debug", action="store_true", help="print tracebacks of errors")
+
+    # What a pipeline reads and is called, shared by `run`, `schedule`, `compile`, `deploy`.
+    data_options = argparse.ArgumentParser(add_help=False)
+    data = data_options.add_argument_group("data")
+    data.add_argument(
+        "--data",
+        default=config_lib.DEFAULT_DATA,
+        help="input CSV file, a folder whose *.csv files are read together, or a folder of "
+        "span-N folders (local, or gs:// on Vertex AI / Dataflow)",
+    )
+    data.add_argument(
+        "--schema",
+        default=config_lib.DEFAULT_SCHEMA,
+        help="curated schema (schema.pbtxt) the data is validated against",
+    )
+    data.add_argument(
+        "--pipeline-name",
+        default=config_lib.DEFAULT_PIPELINE_NAME,
+        help="pipeline name in ML Metadata and in the serving path",
+    )
+
+    # Options of a pipeline run, shared by `run` and `schedule`.
+    run_options = argparse.ArgumentParser(add_help=False, parents=[data_options])
+    paths = run_options.add_argument_group("paths")
+    paths.add_argument(
+        "--output",
+        default=config_lib.DEFAULT_OUTPUT_DIR,
+        help="root of everything the run writes: pipeline artifacts, ML Metadata, "
+        "serving_model/<pipeline name>/<version>/, summary.json",
+    )
+
+    paths.add_argument(
+        "--span",
+        type=int,
+        default=None,
+        help="with span folders (<data>/span-N/*.csv): the span to ingest; none: the newest",
+    )
+    paths.add_argument(
+        "--span-window",
+        type=int,
+        default=config_lib.PipelineConfig.span_window,
+        help="with span folders: Transform and the Trainer use the latest this many spans",
+    )
+    training = run_options.add_argument_group("training")
+    training.add_argument(
+        "--hidden-units",
+        type=_int_tuple,
+        default=",".join(map(str, HParams.hidden_units)),
+        help="hidden layer widths, comma-separated; 4 or more layers make a deep "
+        "net (Swish + batch norm)",
+    )
+    training.add_argument(
+        "--optimizer",
+        choices=("adamw", "nesterov"),
+        default=HParams.optimizer,
+        help="AdamW, or SGD with Nesterov momentum",
+    )
+    training.add_argument(
+        "--learning-rate",
+        type=float,
+        default=HParams.learning_rate,
+        help="initial learning rate (reduced on plateau)",
+    )
+    training.add_argument(
+        "--batch-size", type=int, default=HParams.batch_size, help="examples per step"
+    )
+    training.add_argument(
+        "--max-epochs",
+        type=int,
+        default=HParams.max_epochs,
+        help="upper bound; early stopping decides the length",
+    )
+    training.add_argument("--seed", type=int, default=HParams.seed, help="random seed")
+
+    blessing = run_options.add_argument_group("blessing")
+    blessing.add_argument(
+        "--min-auc",
+        type=float,
+        default=BlessingThresholds.min_auc,
+        help="AUC the candidate must reach on the test split",
+    )
+    blessing.add_argument(
+        "--min-accuracy",
+        type=float,
+        default=BlessingThresholds.min_accuracy,
+        help="accuracy the candidate must reach on the test split",
+    )
+    blessing.add_argument(
+        "--min-auc-gain",
+        type=float,
+        default=BlessingThresholds.min_auc_gain,
+        help="AUC gain required over the live model (0: no worse than it)",
+    )
+
+    execution = run_options.add_argument_group("execution")
+    execution.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="re-run every component even when a cached result exists",
+    )
+    execution.add_argument(
+        "--beam-arg",
+        action="append",
+        dest="beam_args",
+        metavar="ARG",
+        help="an extra Beam pipeline option, repeatable, written --beam-arg=--flag=value",
+    )
+    beam = run_options.add_argument_group("beam (where ingestion, statistics, Transform run)")
+    beam.add_argument(
+        "--runner",
+        choices=beam_lib.RUNNERS,
+        default=beam_lib.BeamOptions.runner,
+        help="DirectRunner: this machine, one worker process per core; DataflowRunner: "
+        "Google Cloud Dataflow (workers install this package from setup.py)",
+    )
+    beam.add_argument("--gcp-project", default=None, help="Dataflow: project")
+    beam.add_argument("--gcp-region", default=None, help="Dataflow: region")
+    beam.add_argument("--temp-location", default=None, help="Dataflow: gs:// temp folder")
+    beam.add_argument(
+        "--max-num-workers", type=int, default=None, help="Dataflow: autoscaling upper bound"
+    )
+    beam.add_argument("--machine-type", default=None, help="Dataflow: worker machine type")
+
+    parser = argparse.ArgumentParser(
+        prog="deepline",
+        description="Deepline: raw data to a validated, evaluated and served deep-learning model, "
+        "orchestrated by TFX.",
+        epilog="Exit codes: 0 pushed / succeeded, 4 not blessed, 3 data validation stopped the "
+        "run, 2 usage or input error, 1 anything else.",
+    )
+    parser.add_argument("--version", action="version", version=f"deepline {VERSION}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        parents=[common, run_options],
+        help="run the whole pipeline locally",
+        description="Ingest, validate, transform, train, evaluate and (if blessed) push, with the "
+        "local orchestrator and Beam's DirectRunner. Components whose inputs, parameters and "
+        "code are unchanged since an earlier run in the same --output are reused from cache.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    schedule = commands.add_parser(
+        "schedule",
+        parents=[common, run_options],
+        help="run the pipeline every interval or on a cron expression",
+        description="Run the pipeline again and again, one run at a time (a lock in --output "
+        "keeps two schedulers from overlapping), appending each run's result to "
+        "<output>/runs.jsonl. SIGINT/SIGTERM stop it between runs; a run in progress finishes.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    when = schedule.add_argument_group("when").add_mutually_exclusive_group(required=True)
+    when.add_argument("--every", type=float, metavar="SECONDS", help="run every SECONDS")
+    when.add_argument(
+        "--cron", metavar="EXPR", help='5-field cron expression, e.g. "0 2 * * *" (local time)'
+    )
+    schedule.add_argument(
+        "--max-runs", type=int, default=None, help="stop after this many runs; none: never stop"
+    )
+    cloud = argparse.ArgumentParser(add_help=False, parents=[data_options])
+    where = cloud.add_argument_group("pipeline")
+    where.add_argument(
+        "--target",
+        choices=("vertex", "kubeflow"),
+        default="vertex",
+        help="orchestrator; both run the same KFP v2 pipeline spec",
+    )
+    where.add_argument(
+        "--pipeline-root",
+        required=True,
+        metavar="GS_URI",
+        help="gs:// folder every run writes to: artifacts, and pushed models under "
+        "serving_model/<pipeline name>/",
+    )
+    gcp = cloud.add_argument_group("Google Cloud")
+    gcp.add_argument("--image", default=vertex_defaults.image, help="container image of every step")
+    gcp.add_argument("--project", default=None, help="project id (default: gcloud's)")
+    gcp.add_argument("--region", default=vertex_defaults.region, help="Vertex AI region")
+    gcp.add_argument("--service-account", default=None, help="service account the pipeline runs as")
+    compile_ = commands.add_parser(
+        "compile",
+        parents=[common, cloud],
+        help="write the pipeline as a KFP v2 pipeline spec (Vertex AI / Kubeflow)",
+        description="Compile the pipeline for Vertex AI Pipelines or Kubeflow Pipelines.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    compile_.add_argument(
+        "--output", default="deepline_pipeline.json", metavar="FILE", help="spec file to write"
+    )
+    deploy = commands.add_parser(
+        "deploy",
+        parents=[common, cloud],
+        help="submit the pipeline to Vertex AI, once or on a schedule",
+        description="Compile (or take --spec) and submit to Vertex AI Pipelines; with "
+        "--schedule, create a Vertex schedule instead of one run.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    deploy.add_argument("--spec", metavar="FILE", help="a compiled spec (default: compile now)")
+    deploy.add_argument("--schedule", metavar="CRON", help='e.g. "0 2 * * *" (UTC)')
+
+    finished_run = argparse.ArgumentParser(add_help=False)
+    finished_run.add_argument(
+        "run_dir",
+        nargs="?",
+        default=config_lib.DEFAULT_OUTPUT_DIR,
+        metavar="RUN",
+        help="the --output folder of a run",
+    )
+    commands.add_parser(
+        "report",
+        parents=[common, finished_run],
+        help="write a run's HTML report again",
+        description="Rebuild RUN/report.html from what the run wrote (no re-run).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    board = commands.add_parser(
+        "tensorboard",
+        parents=[common, finished_run],
+        help="TensorBoard on a run's training logs",
+        description="Print the TensorBoard command for RUN's training logs, or start it.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    board.add_argument("--start", action="store_true", help="start TensorBoard, not just print")
+    board.add_argument("--port", type=int, default=6006, help="TensorBoard port")
+    return parser
