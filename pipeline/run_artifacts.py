@@ -31,11 +31,6 @@ class RunArtifacts:
                     by_node[context.name.split(".", 1)[-1]] = execution
         return by_node
 
-    @property
-    def components(self) -> tuple[str, ...]:
-        """Components that have an execution in the newest run."""
-        return tuple(self._executions)
-
     def outputs(self, component: str, artifact_type: str) -> list[metadata_store_pb2.Artifact]:
         """Output artifacts of `artifact_type` (e.g. "ModelBlessing") of `component`."""
         return self._artifacts(component, artifact_type, metadata_store_pb2.Event.OUTPUT)
