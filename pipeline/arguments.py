@@ -64,29 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="pipeline name in ML Metadata and in the serving path",
     )
 
-    # Options of a pipeline run, shared by `run` and `schedule`.
-    run_options = argparse.ArgumentParser(add_help=False, parents=[data_options])
-    paths = run_options.add_argument_group("paths")
-    paths.add_argument(
-        "--output",
-        default=config_lib.DEFAULT_OUTPUT_DIR,
-        help="root of everything the run writes: pipeline artifacts, ML Metadata, "
-        "serving_model/<pipeline name>/<version>/, summary.json",
-    )
-
-    paths.add_argument(
+    # What a run trains and blesses with; on Vertex these are runtime parameters.
+    tunables = argparse.ArgumentParser(add_help=False)
+    spans = tunables.add_argument_group("spans")
+    spans.add_argument(
         "--span",
         type=int,
         default=None,
         help="with span folders (<data>/span-N/*.csv): the span to ingest; none: the newest",
     )
-    paths.add_argument(
+    spans.add_argument(
         "--span-window",
         type=int,
         default=config_lib.PipelineConfig.span_window,
         help="with span folders: Transform and the Trainer use the latest this many spans",
     )
-    training = run_options.add_argument_group("training")
+    training = tunables.add_argument_group("training")
     training.add_argument(
         "--hidden-units",
         type=_int_tuple,
@@ -117,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     training.add_argument("--seed", type=int, default=HParams.seed, help="random seed")
 
-    blessing = run_options.add_argument_group("blessing")
+    blessing = tunables.add_argument_group("blessing")
     blessing.add_argument(
         "--min-auc",
         type=float,
@@ -135,6 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=BlessingThresholds.min_auc_gain,
         help="AUC gain required over the live model (0: no worse than it)",
+    )
+
+    # Options of a pipeline run, shared by `run` and `schedule`.
+    run_options = argparse.ArgumentParser(add_help=False, parents=[data_options, tunables])
+    paths = run_options.add_argument_group("paths")
+    paths.add_argument(
+        "--output",
+        default=config_lib.DEFAULT_OUTPUT_DIR,
+        help="root of everything the run writes: pipeline artifacts, ML Metadata, "
+        "serving_model/<pipeline name>/<version>/, summary.json",
     )
 
     execution = run_options.add_argument_group("execution")
@@ -201,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument(
         "--max-runs", type=int, default=None, help="stop after this many runs; none: never stop"
     )
-    cloud = argparse.ArgumentParser(add_help=False, parents=[data_options])
+    cloud = argparse.ArgumentParser(add_help=False, parents=[data_options, tunables])
     where = cloud.add_argument_group("pipeline")
     where.add_argument(
         "--target",
@@ -221,6 +224,24 @@ def build_parser() -> argparse.ArgumentParser:
     gcp.add_argument("--project", default=None, help="project id (default: gcloud's)")
     gcp.add_argument("--region", default=vertex_defaults.region, help="Vertex AI region")
     gcp.add_argument("--service-account", default=None, help="service account the pipeline runs as")
+    job = cloud.add_argument_group("Trainer as a Vertex AI custom job (needs --project)")
+    job.add_argument(
+        "--trainer-machine-type",
+        default=None,
+        help="train on a machine of its own, e.g. n1-standard-8; none: inside the pipeline step",
+    )
+    job.add_argument(
+        "--trainer-accelerator",
+        default=None,
+        metavar="TYPE",
+        help="accelerator of the Trainer's machine, e.g. NVIDIA_TESLA_T4",
+    )
+    job.add_argument(
+        "--trainer-accelerator-count",
+        type=int,
+        default=0,
+        help="accelerators attached (1 when a type is given); several: mirrored training",
+    )
     compile_ = commands.add_parser(
         "compile",
         parents=[common, cloud],

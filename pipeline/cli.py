@@ -26,16 +26,10 @@ from pipeline.arguments import VERSION, build_parser  # noqa: F401 - VERSION: `c
 from pipeline.exit_codes import EXIT_FAILED, EXIT_USAGE
 
 
-def config_from_args(args: argparse.Namespace):
-    """Builds the typed PipelineConfig from parsed `run` arguments.
-
-    Raises:
-      ValueError: the options contradict each other (e.g. Dataflow without a project).
-    """
+def tunables_from_args(args: argparse.Namespace) -> dict:
+    """The PipelineConfig fields set by the span, training and blessing options."""
     from components.evaluation import BlessingThresholds
     from components.trainer.hparams import HParams
-    from pipeline import config as config_lib
-    from pipeline.runners import beam_options as beam_lib
 
     hparams = dataclasses.replace(
         HParams(),
@@ -49,6 +43,23 @@ def config_from_args(args: argparse.Namespace):
     thresholds = BlessingThresholds(
         min_auc=args.min_auc, min_accuracy=args.min_accuracy, min_auc_gain=args.min_auc_gain
     )
+    return {
+        "span": args.span,
+        "span_window": args.span_window,
+        "hparams": hparams,
+        "thresholds": thresholds,
+    }
+
+
+def config_from_args(args: argparse.Namespace):
+    """Builds the typed PipelineConfig from parsed `run` arguments.
+
+    Raises:
+      ValueError: the options contradict each other (e.g. Dataflow without a project).
+    """
+    from pipeline import config as config_lib
+    from pipeline.runners import beam_options as beam_lib
+
     data_root, data_pattern = config_lib.split_data_path(args.data)
     beam_options = beam_lib.BeamOptions(
         runner=args.runner,
@@ -61,16 +72,13 @@ def config_from_args(args: argparse.Namespace):
     return config_lib.PipelineConfig(
         data_root=data_root,
         data_pattern=data_pattern,
-        span=args.span,
-        span_window=args.span_window,
         schema=args.schema,
         output_dir=args.output,
         pipeline_name=args.pipeline_name,
-        hparams=hparams,
-        thresholds=thresholds,
         beam_args=beam_options.to_args() + tuple(args.beam_args or ()),
         enable_cache=not args.no_cache,
         code_fingerprint=config_lib.module_code_fingerprint(),
+        **tunables_from_args(args),
     ).absolute()
 
 

@@ -173,9 +173,25 @@ def schedule(args: argparse.Namespace) -> int:
 
 
 def _vertex_config(args: argparse.Namespace):
+    from pipeline import cli
     from pipeline import config as config_lib
     from pipeline.runners import vertex
 
+    cloud_training = None
+    if args.trainer_machine_type or args.trainer_accelerator:
+        if not args.project:
+            raise UsageError(
+                "A Trainer custom job runs in a Google Cloud project: pass --project PROJECT_ID "
+                "with --trainer-machine-type / --trainer-accelerator."
+            )
+        cloud_training = config_lib.CloudTraining(
+            project=args.project,
+            image=args.image,
+            region=args.region,
+            machine_type=args.trainer_machine_type or config_lib.CloudTraining.machine_type,
+            accelerator_type=args.trainer_accelerator,
+            accelerator_count=args.trainer_accelerator_count,
+        )
     data_root, data_pattern = config_lib.split_data_path(args.data)
     config = config_lib.PipelineConfig(
         data_root=data_root,
@@ -184,6 +200,8 @@ def _vertex_config(args: argparse.Namespace):
         output_dir=args.pipeline_root,
         pipeline_name=args.pipeline_name,
         code_fingerprint=config_lib.module_code_fingerprint(),
+        cloud_training=cloud_training,
+        **cli.tunables_from_args(args),
     ).absolute()
     target = vertex.VertexTarget(
         project=args.project,
@@ -213,6 +231,7 @@ def deploy(args: argparse.Namespace) -> int:
     """`deepline deploy`: submit to Vertex AI Pipelines, once or on a cron schedule."""
     import tempfile
 
+    from pipeline.pipeline import runtime_parameter_values
     from pipeline.runners import vertex
 
     config, target = _vertex_config(args)
@@ -221,10 +240,13 @@ def deploy(args: argparse.Namespace) -> int:
         if spec is None:
             spec = os.path.join(tempfile.mkdtemp(prefix="deepline-"), "pipeline.json")
             vertex.compile_pipeline(config, target, spec)
+        # The runtime parameters (span, training, thresholds) come from this
+        # command's options, also when the spec was compiled earlier.
+        parameters = runtime_parameter_values(config)
         if args.schedule:
-            name = vertex.schedule(spec, target, args.schedule)
+            name = vertex.schedule(spec, target, args.schedule, parameter_values=parameters)
         else:
-            name = vertex.submit(spec, target)
+            name = vertex.submit(spec, target, parameter_values=parameters)
     except ValueError as error:
         raise UsageError(str(error)) from None
     except vertex.DeploymentError as error:

@@ -57,6 +57,60 @@ class SplitRatio:
 
 
 @dataclasses.dataclass(frozen=True)
+class CloudTraining:
+    """Runs the Trainer as a Vertex AI custom job on a machine of its own.
+
+    The pipeline step then only submits the job and waits for it; the job runs
+    the same `run_fn` in `image`, on `machine_type` with the accelerators
+    asked for, and logs the devices and distribution strategy it got.
+
+    Attributes:
+      project: Google Cloud project the job runs in.
+      image: Container image of the job: the pipeline's own image.
+      region: Vertex AI region. Defaults to "us-central1".
+      machine_type: Compute Engine machine type. Defaults to "n1-standard-8".
+      accelerator_type: Vertex accelerator name, e.g. "NVIDIA_TESLA_T4", or
+        None for CPU only. Defaults to None.
+      accelerator_count: Accelerators attached; with more than one the
+        Trainer mirrors the model over them. Defaults to 0 (1 when an
+        accelerator type is given).
+    """
+
+    project: str
+    image: str
+    region: str = "us-central1"
+    machine_type: str = "n1-standard-8"
+    accelerator_type: str | None = None
+    accelerator_count: int = 0
+
+    def __post_init__(self):
+        if self.accelerator_type and self.accelerator_count <= 0:
+            object.__setattr__(self, "accelerator_count", 1)
+        if self.accelerator_count and not self.accelerator_type:
+            raise ValueError(
+                f"{self.accelerator_count} accelerator(s) asked for without a type: give "
+                "the accelerator type too, e.g. NVIDIA_TESLA_T4."
+            )
+
+    def job_spec(self) -> dict:
+        """The Vertex `CustomJobSpec` (as a dict) the Trainer step submits."""
+        machine = {"machine_type": self.machine_type}
+        if self.accelerator_type:
+            machine["accelerator_type"] = self.accelerator_type
+            machine["accelerator_count"] = self.accelerator_count
+        return {
+            "project": self.project,
+            "worker_pool_specs": [
+                {
+                    "machine_spec": machine,
+                    "replica_count": 1,
+                    "container_spec": {"image_uri": self.image},
+                }
+            ],
+        }
+
+
+@dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     """Everything one pipeline run depends on.
 
@@ -85,6 +139,8 @@ class PipelineConfig:
       code_fingerprint: Hash of the module code TFX runs, so that changing
         the code invalidates cached Transform/Trainer results. Defaults to
         `module_code_fingerprint()` when built by `from_args`.
+      cloud_training: Run the Trainer as a Vertex AI custom job (Vertex
+        only); None trains inside the pipeline step. Defaults to None.
     """
 
     data_root: str = os.path.dirname(DEFAULT_DATA)
@@ -100,6 +156,7 @@ class PipelineConfig:
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     enable_cache: bool = True
     code_fingerprint: str = ""
+    cloud_training: CloudTraining | None = None
 
     @property
     def uses_spans(self) -> bool:

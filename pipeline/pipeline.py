@@ -8,7 +8,12 @@ the latest blessed model) -> Pusher (only a blessed model, published with an ato
 
 from __future__ import annotations
 
+import json
+
+from google.protobuf import json_format
 from tfx import v1 as tfx
+from tfx.extensions.google_cloud_ai_platform import constants as vertex_constants
+from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_trainer
 from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import features as features_lib
@@ -20,10 +25,65 @@ from pipeline.config import PipelineConfig
 PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
 RUN_FN = "components.trainer.run.run_fn"
 
+# Runtime parameters of a compiled (Vertex / Kubeflow) pipeline: what a
+# deployed run may change without compiling again. Each holds the JSON of the
+# component parameter it sets; `runtime_parameter_values` writes them.
+SPAN_RANGE_PARAMETER = "span_range"  # ExampleGen's RangeConfig; "" ingests the newest span
+TRAINER_CONFIG_PARAMETER = "trainer_config"  # hyperparameters (training length included)
+EVAL_CONFIG_PARAMETER = "eval_config"  # blessing thresholds, slices
+
+
+def _span_range(config: PipelineConfig) -> range_config_pb2.RangeConfig | None:
+    if not config.uses_spans or config.span is None:
+        return None  # the newest span
+    return range_config_pb2.RangeConfig(
+        static_range=range_config_pb2.StaticRange(
+            start_span_number=config.span, end_span_number=config.span
+        )
+    )
+
+
+def _trainer_config(config: PipelineConfig) -> dict:
+    trainer_config = {
+        "hparams": config.hparams.to_dict(),
+        "code_fingerprint": config.code_fingerprint,
+    }
+    if config.cloud_training:
+        trainer_config.update(
+            {
+                vertex_constants.ENABLE_VERTEX_KEY: True,
+                vertex_constants.VERTEX_REGION_KEY: config.cloud_training.region,
+                vertex_trainer.TRAINING_ARGS_KEY: config.cloud_training.job_spec(),
+            }
+        )
+    return trainer_config
+
+
+def runtime_parameter_values(config: PipelineConfig) -> dict[str, str]:
+    """The runtime parameter values that make a compiled pipeline run `config`.
+
+    Compiling with `runtime_parameters=True` writes these as the defaults; a
+    deployed run may be given others (e.g. a span, more epochs, a stricter AUC).
+    """
+    values = {
+        TRAINER_CONFIG_PARAMETER: json.dumps(_trainer_config(config), sort_keys=True),
+        EVAL_CONFIG_PARAMETER: json_format.MessageToJson(
+            make_eval_config(features_lib.TAXI, config.thresholds), sort_keys=True, indent=None
+        ),
+    }
+    if config.uses_spans:
+        span_range = _span_range(config)
+        values[SPAN_RANGE_PARAMETER] = (
+            json_format.MessageToJson(span_range, indent=None) if span_range else ""
+        )
+    return values
+
 
 def create_pipeline(
     config: PipelineConfig,
     metadata_connection_config=None,
+    *,
+    runtime_parameters: bool = False,
 ) -> tfx.dsl.Pipeline:
     """Returns the Deepline pipeline for `config`.
 
@@ -31,17 +91,20 @@ def create_pipeline(
       config: The run configuration, with absolute paths.
       metadata_connection_config: ML Metadata connection; None lets the
         orchestrator provide one (as Vertex / Kubeflow do).
+      runtime_parameters: Make the span, the Trainer's hyperparameters and the
+        Evaluator's thresholds runtime parameters (defaulting to `config`'s
+        values), for a pipeline compiled once and run many times. Defaults to False.
     """
     registry = features_lib.TAXI
     split = config.split
+    parameters = {}
+    if runtime_parameters:
+        parameters = {
+            name: tfx.dsl.experimental.RuntimeParameter(name=name, ptype=str, default=value)
+            for name, value in runtime_parameter_values(config).items()
+        }
 
-    range_config = None
-    if config.uses_spans and config.span is not None:
-        range_config = range_config_pb2.RangeConfig(
-            static_range=range_config_pb2.StaticRange(
-                start_span_number=config.span, end_span_number=config.span
-            )
-        )
+    range_config = parameters.get(SPAN_RANGE_PARAMETER, _span_range(config))
     example_gen = tfx.components.CsvExampleGen(
         input_base=config.data_root,
         range_config=range_config,  # None: the newest span
@@ -118,7 +181,14 @@ def create_pipeline(
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id("latest_blessed_model_resolver")
 
-    trainer = tfx.components.Trainer(
+    # On Vertex the Trainer may run as a custom job on a machine of its own
+    # (GPUs); its step then submits the job and waits.
+    trainer_class = (
+        tfx.extensions.google_cloud_ai_platform.Trainer
+        if config.cloud_training
+        else tfx.components.Trainer
+    )
+    trainer = trainer_class(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
@@ -129,10 +199,7 @@ def create_pipeline(
         # Runs over new spans continue from the live model. A fixed data set does
         # not: there a re-run with unchanged inputs is a cache hit, not a retrain.
         base_model=baseline_model.outputs["model"] if config.uses_spans else None,
-        custom_config={
-            "hparams": config.hparams.to_dict(),
-            "code_fingerprint": config.code_fingerprint,
-        },
+        custom_config=parameters.get(TRAINER_CONFIG_PARAMETER, _trainer_config(config)),
     )
 
     evaluator = tfx.components.Evaluator(
@@ -140,7 +207,9 @@ def create_pipeline(
         example_splits=["test"],
         model=trainer.outputs["model"],
         baseline_model=baseline_model.outputs["model"],
-        eval_config=make_eval_config(registry, config.thresholds),
+        eval_config=parameters.get(
+            EVAL_CONFIG_PARAMETER, make_eval_config(registry, config.thresholds)
+        ),
     )
 
     pusher = AtomicPusher(

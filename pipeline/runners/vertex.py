@@ -34,7 +34,7 @@ import yaml
 from tfx import v1 as tfx
 
 from pipeline.config import PACKAGE_ROOT, PipelineConfig
-from pipeline.pipeline import create_pipeline
+from pipeline.pipeline import create_pipeline, runtime_parameter_values
 
 DEFAULT_REGION = "us-central1"
 DEFAULT_IMAGE = "gcr.io/deepline/deepline:0.1.0"
@@ -102,7 +102,10 @@ def compile_pipeline(config: PipelineConfig, target: VertexTarget, output_file: 
             "that is discarded when the step ends. Use a Cloud Storage output folder such "
             "as gs://BUCKET/deepline."
         )
-    pipeline = create_pipeline(_as_seen_by_image(config))
+    config = _as_seen_by_image(config)
+    # The span, hyperparameters and thresholds become runtime parameters, with
+    # `config`'s values as the spec's defaults.
+    pipeline = create_pipeline(config, runtime_parameters=True)
     # create_pipeline derives the root from the output folder; a target may put
     # the artifacts elsewhere (e.g. one bucket per environment).
     pipeline.pipeline_info.pipeline_root = pipeline_root
@@ -113,7 +116,7 @@ def compile_pipeline(config: PipelineConfig, target: VertexTarget, output_file: 
         output_dir=os.path.dirname(output_file),
         output_filename=os.path.basename(output_file),
     )
-    runner.run(pipeline)
+    runner.run(pipeline, parameter_values=runtime_parameter_values(config))
     return output_file
 
 
@@ -158,6 +161,7 @@ def schedule(
     target: VertexTarget,
     cron: str,
     *,
+    parameter_values: Mapping[str, Any] | None = None,
     display_name: str | None = None,
 ) -> str:
     """Creates a Vertex AI schedule that runs a compiled pipeline on `cron`.
@@ -167,6 +171,8 @@ def schedule(
       target: Project, region and service account to run with.
       cron: Five-field cron expression, UTC unless prefixed with
         "TZ=Area/City ", e.g. "0 3 * * *" (daily at 03:00).
+      parameter_values: Values for the pipeline's runtime parameters, the
+        same for every scheduled run. Defaults to None: the compiled defaults.
       display_name: The schedule's name in the console. Defaults to None:
         the pipeline name.
 
@@ -184,7 +190,7 @@ def schedule(
             'month day-of-week), e.g. "0 3 * * *" for daily at 03:00 UTC, optionally '
             'prefixed with a time zone: "TZ=Europe/Paris 0 3 * * *".'
         )
-    job = _pipeline_job(compiled_file, target)
+    job = _pipeline_job(compiled_file, target, parameter_values=dict(parameter_values or {}))
     with _vertex_errors(compiled_file, job.project, target.region):
         created = job.create_schedule(
             cron=cron.strip(),

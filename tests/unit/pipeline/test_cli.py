@@ -126,6 +126,29 @@ def test_compile_writes_a_pipeline_spec_for_the_image(tmp_path, capsys):
     assert '"image": "i:1"' in text
 
 
+def test_compile_options_become_the_runtime_parameter_defaults(tmp_path, capsys):
+    import json
+
+    spec = tmp_path / "pipeline.json"
+    argv = ["compile", "--pipeline-root", "gs://b/deepline", "--output", str(spec)]
+    argv += ["--max-epochs", "5", "--min-auc", "0.95", "--project", "p"]
+    argv += ["--trainer-accelerator", "NVIDIA_TESLA_T4"]
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    parameters = json.loads(spec.read_text())["runtimeConfig"]["parameters"]
+    trainer_config = json.loads(parameters["trainer_config"]["stringValue"])
+    assert trainer_config["hparams"]["max_epochs"] == 5
+    machine = trainer_config["ai_platform_training_args"]["worker_pool_specs"][0]["machine_spec"]
+    assert machine["accelerator_type"] == "NVIDIA_TESLA_T4"
+    assert '"lowerBound": 0.95' in parameters["eval_config"]["stringValue"]
+
+
+def test_a_trainer_job_without_a_project_is_a_usage_error(tmp_path, capsys):
+    argv = ["compile", "--pipeline-root", "gs://b/deepline", "--output", str(tmp_path / "s.json")]
+    code = cli.main(argv + ["--trainer-machine-type", "n1-standard-8"])
+    assert code == cli.EXIT_USAGE
+    assert "--project" in capsys.readouterr().err
+
+
 def test_deploy_without_credentials_says_how_to_log_in(tmp_path, capsys, monkeypatch):
     import google.auth
     from google.auth import exceptions

@@ -22,7 +22,10 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 
-from pipeline.config import PACKAGE_ROOT, PipelineConfig
+from components.evaluation import BlessingThresholds
+from components.trainer.hparams import HParams
+from pipeline.config import PACKAGE_ROOT, SPAN_PATTERN, CloudTraining, PipelineConfig
+from pipeline.pipeline import runtime_parameter_values
 from pipeline.runners import vertex
 from pipeline.runners.beam_options import BeamOptions
 from pipeline.runners.vertex import DeploymentError, VertexTarget
@@ -184,6 +187,86 @@ def test_dataflow_workers_install_the_package_from_the_image(tmp_path):
     assert "--runner=DataflowRunner" in args
 
 
+def _runtime_parameter(spec: dict, name: str) -> str:
+    return spec["runtimeConfig"]["parameters"][name]["stringValue"]
+
+
+def _fed_by(spec: dict, task: str, name: str) -> str:
+    """The pipeline parameter a task's input comes from."""
+    return _tasks(spec)[task]["inputs"]["parameters"][name]["componentInputParameter"]
+
+
+def test_training_and_blessing_are_runtime_parameters(compiled):
+    assert set(compiled["runtimeConfig"]["parameters"]) == {"trainer_config", "eval_config"}
+    assert _fed_by(compiled, "Trainer", "custom_config") == "trainer_config"
+    assert _fed_by(compiled, "Evaluator", "eval_config") == "eval_config"
+    declared = compiled["pipelineSpec"]["root"]["inputDefinitions"]["parameters"]
+    assert declared == {"trainer_config": {"type": "STRING"}, "eval_config": {"type": "STRING"}}
+
+
+def test_runtime_parameters_default_to_the_config(tmp_path):
+    config = _config(
+        hparams=HParams(max_epochs=7, learning_rate=0.01),
+        thresholds=BlessingThresholds(min_auc=0.93),
+    )
+    spec = _compile(tmp_path, config)
+    trainer_config = json.loads(_runtime_parameter(spec, "trainer_config"))
+    assert trainer_config == {"hparams": config.hparams.to_dict(), "code_fingerprint": "test"}
+    eval_config = json.loads(_runtime_parameter(spec, "eval_config"))
+    auc = next(m for m in eval_config["metricsSpecs"][0]["metrics"] if m["className"] == "AUC")
+    assert auc["perSliceThresholds"][0]["threshold"]["valueThreshold"]["lowerBound"] == 0.93
+
+
+@pytest.mark.parametrize(
+    "span, expected",
+    [(None, ""), (3, {"staticRange": {"startSpanNumber": 3, "endSpanNumber": 3}})],
+    ids=["newest-span", "span-3"],
+)
+def test_span_data_makes_the_span_a_runtime_parameter(tmp_path, span, expected):
+    config = _config(data_root="gs://bucket/taxi", data_pattern=SPAN_PATTERN, span=span)
+    spec = _compile(tmp_path, config)
+    assert _fed_by(spec, "CsvExampleGen", "range_config") == "span_range"
+    value = _runtime_parameter(spec, "span_range")
+    assert (json.loads(value) if value else value) == expected
+
+
+def test_the_trainer_can_run_as_a_custom_job_on_gpus(tmp_path):
+    training = CloudTraining(
+        project="deepline-test",
+        image=IMAGE,
+        region="europe-west4",
+        machine_type="n1-standard-16",
+        accelerator_type="NVIDIA_TESLA_T4",
+        accelerator_count=2,
+    )
+    spec = _compile(tmp_path, _config(cloud_training=training))
+    executor = spec["pipelineSpec"]["deploymentSpec"]["executors"]["Trainer_executor"]
+    args = executor["container"]["args"]
+    assert args[args.index("--executor_class_path") + 1] == (
+        "tfx.extensions.google_cloud_ai_platform.trainer.executor.GenericExecutor"
+    )
+    trainer_config = json.loads(_runtime_parameter(spec, "trainer_config"))
+    assert trainer_config["ai_platform_enable_vertex"] is True
+    assert trainer_config["ai_platform_vertex_region"] == "europe-west4"
+    job = trainer_config["ai_platform_training_args"]
+    assert job["project"] == "deepline-test"
+    (pool,) = job["worker_pool_specs"]
+    assert pool["machine_spec"] == {
+        "machine_type": "n1-standard-16",
+        "accelerator_type": "NVIDIA_TESLA_T4",
+        "accelerator_count": 2,
+    }
+    assert pool["container_spec"] == {"image_uri": IMAGE}
+    assert trainer_config["hparams"] == HParams().to_dict()
+
+
+def test_an_accelerator_type_alone_means_one(tmp_path):
+    training = CloudTraining(project="p", image=IMAGE, accelerator_type="NVIDIA_L4")
+    assert training.accelerator_count == 1
+    with pytest.raises(ValueError, match="accelerator type"):
+        CloudTraining(project="p", image=IMAGE, accelerator_count=2)
+
+
 @pytest.mark.parametrize(
     "config, target, message",
     [
@@ -291,6 +374,20 @@ def test_submit_sends_the_spec_to_the_target(fake_vertex, compiled_file):
 def test_submit_uses_the_credentials_project_by_default(fake_vertex, compiled_file):
     vertex.submit(compiled_file, VertexTarget())
     assert fake_vertex["submit"]["job"].project == "adc-project"
+
+
+def test_submit_sets_the_runtime_parameters(fake_vertex, compiled_file):
+    values = runtime_parameter_values(_config(hparams=HParams(max_epochs=3)))
+    vertex.submit(compiled_file, TARGET, parameter_values=values)
+    sent = fake_vertex["submit"]["job"]._gca_resource.runtime_config.parameters
+    assert json.loads(sent["trainer_config"].string_value)["hparams"]["max_epochs"] == 3
+
+
+def test_schedule_sets_the_runtime_parameters(fake_vertex, compiled_file):
+    values = runtime_parameter_values(_config(thresholds=BlessingThresholds(min_auc=0.95)))
+    vertex.schedule(compiled_file, TARGET, "0 3 * * *", parameter_values=values)
+    sent = fake_vertex["schedule"]["job"]._gca_resource.runtime_config.parameters
+    assert sent["eval_config"].string_value == values["eval_config"]
 
 
 def test_submit_refuses_unknown_parameters(fake_vertex, compiled_file):
