@@ -52,13 +52,16 @@ def metrics_by_slice(evaluation_uri: str) -> dict[str, dict[str, float]]:
 
 
 def _failed_thresholds(evaluation_uri: str) -> list[str]:
+    """One line per failed blessing threshold, naming the metric and which bar it missed."""
     import tensorflow_model_analysis as tfma
 
     validation = tfma.load_validation_result(evaluation_uri)
     reasons = []
     for per_slice in validation.metric_validations_per_slice:
         for failure in per_slice.failures:
-            reasons.append(f"{failure.metric_key.name}: {failure.message}".strip())
+            # A change threshold compares the candidate with the live (baseline) model.
+            bar = "change vs the live model" if failure.metric_key.is_diff else "value"
+            reasons.append(f"{failure.metric_key.name} ({bar}): {failure.message}".strip())
     if validation.missing_thresholds:
         reasons.append(f"{len(validation.missing_thresholds)} threshold(s) had no metric value")
     return reasons

@@ -3,7 +3,9 @@
 Runs happen once per session, in order, on one output folder:
   first_run   the taxi pipeline from scratch (blessed, pushed);
   second_run  the same again with JSON logs: cached up to the Trainer;
-  strict_run  again with an unreachable AUC bar and -q: not blessed, exit 4.
+  strict_run  again with an unreachable AUC bar and -q: not blessed, exit 4;
+  worse_run   a candidate left untrained on purpose (one epoch at a learning rate of
+              1e-7) against value bars it clears: worse than the live model, not pushed.
 """
 
 import json
@@ -75,4 +77,20 @@ def strict_run(first_run, second_run):
     versions = sorted(p.name for p in (output / "serving_model" / "deepline-taxi").iterdir())
     proc = run_cli("run", "--output", output, "--min-auc", "0.999", "-q")
     after = sorted(p.name for p in (output / "serving_model" / "deepline-taxi").iterdir())
+    return proc, json.loads((output / "summary.json").read_text()), versions, after
+
+
+@pytest.fixture(scope="session")
+def worse_run(first_run, strict_run):
+    output, _, _ = first_run
+    serving = output / "serving_model" / "deepline-taxi"
+    versions = sorted(p.name for p in serving.iterdir())
+    proc = run_cli(
+        "run",
+        "--output",
+        output,
+        *("--max-epochs", 1, "--learning-rate", 1e-7),
+        *("--min-auc", 0, "--min-accuracy", 0),
+    )
+    after = sorted(p.name for p in serving.iterdir())
     return proc, json.loads((output / "summary.json").read_text()), versions, after
