@@ -20,9 +20,22 @@ def _int_tuple(text: str) -> tuple[int, ...]:
     return values
 
 
+def _hparam(text: str) -> tuple[str, object]:
+    import json
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name.strip(), json.loads(value)
+    except json.JSONDecodeError:
+        return name.strip(), value  # a bare word: a string
+
+
 def build_parser() -> argparse.ArgumentParser:
     # Defaults come from the config dataclasses, so they are written once.
     from components.evaluation import BlessingThresholds
+    from components.trainer import hparams as hparams_lib
     from components.trainer.hparams import HParams
     from pipeline import config as config_lib
     from pipeline.runners import beam_options as beam_lib
@@ -81,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     training = tunables.add_argument_group("training")
     training.add_argument(
+        "--preset",
+        choices=(hparams_lib.AUTO, *hparams_lib.PRESETS),
+        default=HParams.preset,
+        help="training recipe; auto: deep for 4+ hidden layers, else shallow",
+    )
+    training.add_argument(
         "--hidden-units",
         type=_int_tuple,
         default=",".join(map(str, HParams.hidden_units)),
@@ -89,9 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     training.add_argument(
         "--optimizer",
-        choices=("adamw", "nesterov"),
+        choices=(hparams_lib.AUTO, *hparams_lib.OPTIMIZERS),
         default=HParams.optimizer,
-        help="AdamW, or SGD with Nesterov momentum",
+        help="auto: the preset's (AdamW; Nesterov SGD for self_normalizing)",
+    )
+    training.add_argument(
+        "--lr-schedule",
+        choices=(hparams_lib.AUTO, *hparams_lib.LR_SCHEDULES),
+        default=HParams.lr_schedule,
+        help="plateau: cut on a stalled eval loss; one_cycle: 1cycle, peak from the "
+        "learning-rate finder",
     )
     training.add_argument(
         "--learning-rate",
@@ -109,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="upper bound; early stopping decides the length",
     )
     training.add_argument("--seed", type=int, default=HParams.seed, help="random seed")
+    training.add_argument(
+        "--hparam",
+        action="append",
+        dest="hparams",
+        type=_hparam,
+        metavar="NAME=VALUE",
+        help="any other trainer hyperparameter (see components/trainer/hparams.py), "
+        "repeatable; VALUE is JSON, e.g. --hparam l2=1e-4 --hparam training_loop=custom",
+    )
 
     blessing = tunables.add_argument_group("blessing")
     blessing.add_argument(

@@ -16,7 +16,6 @@ The commands themselves live in `pipeline.commands`.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 import warnings
@@ -27,19 +26,28 @@ from pipeline.exit_codes import EXIT_FAILED, EXIT_USAGE
 
 
 def tunables_from_args(args: argparse.Namespace) -> dict:
-    """The PipelineConfig fields set by the span, training and blessing options."""
+    """The PipelineConfig fields set by the span, training and blessing options.
+
+    Raises:
+      ValueError: an unknown or invalid hyperparameter (`--hparam`), or
+        hyperparameters that contradict their preset.
+    """
     from components.evaluation import BlessingThresholds
     from components.trainer.hparams import HParams
 
-    hparams = dataclasses.replace(
-        HParams(),
-        hidden_units=args.hidden_units,
-        optimizer=args.optimizer,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        max_epochs=args.max_epochs,
-        seed=args.seed,
-    )
+    values = {
+        "preset": args.preset,
+        "hidden_units": list(args.hidden_units),
+        "optimizer": args.optimizer,
+        "lr_schedule": args.lr_schedule,
+        "learning_rate": args.learning_rate,
+        "batch_size": args.batch_size,
+        "max_epochs": args.max_epochs,
+        "seed": args.seed,
+    }
+    values.update(dict(args.hparams or ()))
+    hparams = HParams.from_dict(values)
+    hparams.resolve()  # refuses contradictions now, not in the Trainer an hour later
     thresholds = BlessingThresholds(
         min_auc=args.min_auc, min_accuracy=args.min_accuracy, min_auc_gain=args.min_auc_gain
     )

@@ -193,6 +193,10 @@ def _vertex_config(args: argparse.Namespace):
             accelerator_count=args.trainer_accelerator_count,
         )
     data_root, data_pattern = config_lib.split_data_path(args.data)
+    try:
+        tunables = cli.tunables_from_args(args)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
     config = config_lib.PipelineConfig(
         data_root=data_root,
         data_pattern=data_pattern,
@@ -201,7 +205,7 @@ def _vertex_config(args: argparse.Namespace):
         pipeline_name=args.pipeline_name,
         code_fingerprint=config_lib.module_code_fingerprint(),
         cloud_training=cloud_training,
-        **cli.tunables_from_args(args),
+        **tunables,
     ).absolute()
     target = vertex.VertexTarget(
         project=args.project,

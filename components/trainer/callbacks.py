@@ -1,10 +1,15 @@
-"""Training callbacks that record and report: per-step rates, one log line per epoch."""
+"""Training callbacks that record and report: per-step rates, one log line per epoch,
+per-layer weight and gradient norms for TensorBoard."""
 
 from __future__ import annotations
 
 import logging
+import os
 
+import tensorflow as tf
 import tf_keras as keras
+
+from components.trainer.custom_loop import current_learning_rate
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +27,8 @@ class StepRecorder(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         optimizer = self.model.optimizer
-        self.learning_rate.append(float(keras.backend.get_value(optimizer.learning_rate)))
+        # Not `optimizer.learning_rate`: under a schedule that is the last step's rate.
+        self.learning_rate.append(current_learning_rate(optimizer))
         momentum = getattr(optimizer, "momentum", None)
         if momentum is None:
             momentum = getattr(optimizer, "beta_1", None)
@@ -40,3 +46,47 @@ class EpochLogger(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         values = ", ".join(f"{k} {v:.4f}" for k, v in sorted((logs or {}).items()))
         logger.info("epoch %d: %s", epoch + 1, values)
+
+
+class NormLogger(keras.callbacks.Callback):
+    """Writes each layer's weight norm and gradient norm to TensorBoard once per epoch.
+
+    Exploding or vanishing gradients show as gradient norms growing or
+    shrinking layer by layer. The gradient is taken on one fixed training
+    batch at the end of each epoch (the loss the model is compiled with,
+    regularization included), so epochs are comparable.
+
+    Args:
+      log_dir: TensorBoard folder; events go to its `train/` subfolder, next to
+        Keras' own epoch scalars.
+      batch: A (features, labels) batch to take the gradients on.
+    """
+
+    def __init__(self, log_dir: str, batch):
+        super().__init__()
+        self._writer = tf.summary.create_file_writer(os.path.join(log_dir, "train"))
+        self._features, self._labels = tf.nest.map_structure(tf.convert_to_tensor, batch)
+
+    def norms(self) -> dict[str, tuple[float, float]]:
+        """Variable name -> (weight norm, gradient norm) on the fixed batch, now."""
+        variables = self.model.trainable_variables
+        with tf.GradientTape() as tape:
+            predictions = self.model(self._features, training=False)
+            # The compiled loss plus the model's regularization losses.
+            loss = self.model.compute_loss(self._features, self._labels, predictions)
+        gradients = tape.gradient(loss, variables)
+        return {
+            v.name: (
+                float(tf.norm(v)),
+                0.0 if g is None else float(tf.norm(tf.convert_to_tensor(g))),
+            )
+            for v, g in zip(variables, gradients, strict=True)
+        }
+
+    def on_epoch_end(self, epoch, logs=None):
+        with self._writer.as_default():
+            for name, (weight_norm, gradient_norm) in self.norms().items():
+                tag = name.replace(":", "_")
+                tf.summary.scalar(f"weight_norm/{tag}", weight_norm, step=epoch)
+                tf.summary.scalar(f"gradient_norm/{tag}", gradient_norm, step=epoch)
+        self._writer.flush()

@@ -7,6 +7,13 @@ Two signatures:
   transform_features: serialized raw examples -> transformed features,
                       including the label; the Evaluator uses it to derive
                       the label from raw eval data.
+and, when `mc_dropout_samples` > 0, a third:
+  mc_dropout:         serialized raw examples -> {"mean", "stddev"} of the
+                      probability over that many dropout samples (batch norm
+                      in inference mode), an uncertainty estimate.
+With `fold_batch_norm`, the served network has every batch normalization
+that follows a dense layer folded into it: the same predictions (within
+float rounding) with fewer operations.
 Because both parse raw data and run the same saved Transform graph the model
 was trained on, training and serving cannot skew.
 """
@@ -18,11 +25,14 @@ import tensorflow_transform as tft
 import tf_keras as keras
 
 from components.features import FeatureRegistry
+from components.trainer import folding, mc_dropout
+from components.trainer.hparams import HParams
 from components.trainer.model import as_model_inputs
 
 SERVING_INPUT = "examples"
 PREDICTION_KEY = "probability"
 TRANSFORM_SIGNATURE = "transform_features"
+MC_DROPOUT_SIGNATURE = "mc_dropout"
 
 
 def serving_feature_spec(tf_transform_output: tft.TFTransformOutput, registry: FeatureRegistry):
@@ -40,8 +50,22 @@ def export_serving_model(
     tf_transform_output: tft.TFTransformOutput,
     registry: FeatureRegistry,
     export_dir: str,
+    hparams: HParams | None = None,
 ) -> None:
-    """Saves `model` with its serving and transform signatures to `export_dir`."""
+    """Saves `model` with its serving and transform signatures to `export_dir`.
+
+    Args:
+      model: The trained model over transformed features.
+      tf_transform_output: The Transform graph it was trained with.
+      registry: The feature registry (which raw columns a request carries).
+      export_dir: Where the SavedModel goes.
+      hparams: Resolved hyperparameters: `fold_batch_norm` and
+        `mc_dropout_samples` shape the export. Defaults to None: neither.
+    """
+    hparams = hparams or HParams(fold_batch_norm=False, mc_dropout_samples=0)
+    trained = model
+    if hparams.fold_batch_norm:
+        model = folding.fold_batch_norm(model)
     # Tracked as an attribute so the transform graph's assets and variables
     # are saved with the model.
     model.tft_layer = tf_transform_output.transform_features_layer()
@@ -61,14 +85,35 @@ def export_serving_model(
         raw = tf.io.parse_example(examples, raw_spec)
         return model.tft_layer(raw)
 
+    signatures = {
+        "serving_default": serve.get_concrete_function(),
+        TRANSFORM_SIGNATURE: transform.get_concrete_function(),
+    }
+    if hparams.mc_dropout_samples:
+        # From the trained (unfolded) network: folding drops nothing dropout needs,
+        # but the sampled model must share the trained weights as they are.
+        sample = mc_dropout.make_mc_dropout_fn(
+            trained, hparams.mc_dropout_samples, seed=hparams.seed
+        )
+        if model is not trained:
+            # Tracked, so the unfolded network's variables are saved with the model.
+            model.mc_network = trained
+
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=SERVING_INPUT)])
+        def serve_mc_dropout(examples):
+            raw = tf.io.parse_example(examples, serving_spec)
+            transformed = model.tft_layer(raw)
+            return sample(
+                as_model_inputs({k: v for k, v in transformed.items() if k in input_names})
+            )
+
+        signatures[MC_DROPOUT_SIGNATURE] = serve_mc_dropout.get_concrete_function()
     model.save(
         export_dir,
         save_format="tf",
         # Per-layer call traces are only needed to reload custom layers without
-        # their code; every layer here is a built-in, so skip them (a third faster).
+        # their code; our custom layers are registered and rebuilt from their
+        # configs, so skip them (a third faster).
         save_traces=False,
-        signatures={
-            "serving_default": serve.get_concrete_function(),
-            TRANSFORM_SIGNATURE: transform.get_concrete_function(),
-        },
+        signatures=signatures,
     )

@@ -4,6 +4,21 @@ The pipeline passes them to the Trainer as `custom_config["hparams"]` (plain
 JSON), and `run_fn` rebuilds them with `HParams.from_dict`, so a run's
 hyperparameters are recorded in ML Metadata with the Trainer execution and
 are part of its cache key.
+
+Fields left at "auto" (or None where documented) are chosen by the preset,
+and the preset is chosen by the network (Hands-On ML, ch. 11):
+
+  shallow           He init, ReLU, no normalization, AdamW, LR cut on plateau.
+  deep              He init, Swish, batch norm before the activation, AdamW
+                    with weight decay, LR cut on plateau, early stopping.
+  self_normalizing  LeCun normal init, SELU, alpha dropout, Nesterov SGD, no
+                    batch norm, standardized inputs, a plain dense stack.
+  low_latency       Leaky ReLU, batch norm folded into the dense layers at export.
+  risk_sensitive    The deep recipe with MC dropout: the served model also has a
+                    signature returning the mean and spread of N dropout samples.
+
+`resolve()` fills every "auto" and checks the combination; any field set
+explicitly overrides the preset.
 """
 
 from __future__ import annotations
@@ -11,9 +26,72 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-# A net with more hidden layers than this is "deep": it gets Swish with batch
-# normalization instead of plain ReLU (Hands-On ML, ch. 11).
+from components.trainer.activations import ACTIVATIONS, initializer_for
+from components.trainer.initializers import INITIALIZERS
+
+# A net with this many hidden layers or more is "deep": the "auto" preset
+# picks `deep` for it and `shallow` below.
 DEEP_NET_MIN_LAYERS = 4
+AUTO = "auto"
+
+PRESETS = ("shallow", "deep", "self_normalizing", "low_latency", "risk_sensitive")
+OPTIMIZERS = (
+    "sgd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "adam",
+    "adamax",
+    "nadam",
+    "adamw",
+)
+LR_SCHEDULES = ("plateau", "one_cycle", "power", "exponential", "piecewise", "constant")
+DROPOUT_KINDS = ("dropout", "alpha_dropout")
+TRAINING_LOOPS = ("fit", "custom")
+BATCH_NORM_POSITIONS = ("before", "after")
+
+# What each preset sets for the fields left at "auto" / None.
+_PRESET_CHOICES: dict[str, dict[str, Any]] = {
+    "shallow": {
+        "activation": "relu",
+        "batch_norm": False,
+        "dropout_kind": "dropout",
+        "optimizer": "adamw",
+        "lr_schedule": "plateau",
+    },
+    "deep": {
+        "activation": "swish",
+        "batch_norm": True,
+        "dropout_kind": "dropout",
+        "optimizer": "adamw",
+        "lr_schedule": "plateau",
+    },
+    "self_normalizing": {
+        "activation": "selu",
+        "batch_norm": False,
+        "dropout_kind": "alpha_dropout",
+        "optimizer": "nesterov",
+        "lr_schedule": "plateau",
+    },
+    "low_latency": {
+        "activation": "leaky_relu",
+        "batch_norm": True,
+        "dropout_kind": "dropout",
+        "optimizer": "adamw",
+        "lr_schedule": "plateau",
+        "fold_batch_norm": True,
+    },
+    "risk_sensitive": {
+        "activation": "swish",
+        "batch_norm": True,
+        # Trained with ordinary dropout; the export adds the sampling signature.
+        "dropout_kind": "dropout",
+        "optimizer": "adamw",
+        "lr_schedule": "plateau",
+        "mc_dropout_samples": 30,
+    },
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,22 +99,55 @@ class HParams:
     """Hyperparameters of the Keras DNN and its training.
 
     Attributes:
+      preset: One of PRESETS, or "auto": "deep" for 4 or more hidden layers,
+        "shallow" below. Defaults to "auto".
       hidden_units: Width of each hidden dense layer, input side first.
         Defaults to (256, 128, 64).
-      activation: Hidden-layer activation, or "auto": "relu" for a shallow
-        net, "swish" for a deep one. Defaults to "auto".
-      batch_norm: Batch normalization after each hidden dense layer, or None
-        for auto: on for a deep net. Defaults to None.
-      initializer: Kernel initializer of hidden layers. He initialization
-        suits the ReLU family and Swish. Defaults to "he_normal".
+      residual: Hidden layers of equal width are grouped into residual dense
+        blocks (x + f(x)). Defaults to False.
+      activation: One of `activations.ACTIVATIONS`, or "auto" (the preset's).
+        Defaults to "auto".
+      leaky_relu_alpha: Negative slope of "leaky_relu" (and the start of
+        "prelu"'s learned one). Defaults to 0.2.
+      initializer: One of `initializers.INITIALIZERS`, or "auto": the one
+        matched to the activation (Glorot, He or LeCun). Defaults to "auto".
+      batch_norm: Batch normalization in every hidden layer; None for the
+        preset's choice. Defaults to None.
+      batch_norm_position: "before" the activation (the dense layer then has
+        no bias: BN's shift replaces it) or "after" it. Defaults to "before".
+      batch_norm_momentum: Momentum of BN's moving statistics. Defaults to 0.99.
       dropout: Dropout rate after each hidden layer. Defaults to 0.1.
+      dropout_kind: "dropout", "alpha_dropout" (keeps SELU's mean and
+        variance), or "auto". Monte Carlo dropout is a serving signature
+        (`mc_dropout_samples`), so the default prediction stays deterministic.
+        Defaults to "auto".
+      l1: L1 penalty on hidden kernels. Defaults to 0.0.
+      l2: L2 penalty on hidden kernels. Defaults to 0.0.
+      max_norm: Upper bound of every hidden neuron's incoming weight norm,
+        enforced after each step; None for no bound. Defaults to None.
       embedding_dim: Embedding width for a categorical feature with n ids is
         min(embedding_dim, ceil(1.6 * n ** 0.56)), a common rule of thumb.
         Defaults to 16.
-      optimizer: "adamw" or "nesterov" (SGD with Nesterov momentum 0.9).
-        Defaults to "adamw".
-      learning_rate: Initial learning rate. Defaults to 1e-3.
+      optimizer: One of OPTIMIZERS, or "auto". "momentum" and "nesterov" are
+        SGD with `momentum`. Defaults to "auto".
+      momentum: Momentum of the SGD family, and Adam's beta_1 upper value
+        under 1cycle. Defaults to 0.9.
+      learning_rate: Initial learning rate (the top of 1cycle is
+        `one_cycle_max_rate`). Defaults to 1e-3.
       weight_decay: Decoupled weight decay of AdamW. Defaults to 1e-4.
+      clip_norm: Clip each step's gradients to this global norm (keeps their
+        direction); None for no clipping. Defaults to None.
+      clip_value: Clip each gradient component to [-clip_value, clip_value];
+        None for no clipping. Defaults to None.
+      lr_schedule: One of LR_SCHEDULES: "plateau" cuts the rate when the eval
+        loss stalls; the others change it every step. Defaults to "plateau".
+      one_cycle_max_rate: Peak rate of 1cycle; None: found by the learning-rate
+        finder. Defaults to None.
+      scheduled_epochs: A per-step schedule (all but "plateau") is planned
+        over this many epochs, and training lasts that long at most; 1cycle
+        always runs to its end (no early stop). Defaults to 12.
+      lr_finder: Run the learning-rate finder before training and save its
+        curve (always run for 1cycle without a max rate). Defaults to False.
       batch_size: Examples per training step. Defaults to 256.
       max_epochs: Upper bound only; early stopping decides the length.
         Defaults to 200.
@@ -47,6 +158,13 @@ class HParams:
       reduce_lr_factor: Defaults to 0.3.
       min_learning_rate: Floor of the reduced learning rate. Defaults to 1e-5.
       shuffle_buffer: Examples in the shuffle buffer. Defaults to 10_000.
+      training_loop: "fit" (Keras) or "custom" (our `tf.function` loop with
+        the same result). Defaults to "fit".
+      fold_batch_norm: Fold batch norm into the dense layers of the served
+        model; None for the preset's choice. Defaults to None.
+      mc_dropout_samples: Dropout samples of the served model's
+        "mc_dropout" signature (mean and stddev); 0 for no such signature,
+        None for the preset's choice. Defaults to None.
       warm_start_frozen_epochs: When the Trainer is given a base model, the
         epochs its reused layers stay frozen before all layers train. Defaults to 2.
       warm_start_learning_rate_factor: Multiplies the learning rate once the
@@ -54,15 +172,31 @@ class HParams:
       seed: Seed for weight initialization and shuffling. Defaults to 42.
     """
 
+    preset: str = AUTO
     hidden_units: tuple[int, ...] = (256, 128, 64)
-    activation: str = "auto"
+    residual: bool = False
+    activation: str = AUTO
+    leaky_relu_alpha: float = 0.2
+    initializer: str = AUTO
     batch_norm: bool | None = None
-    initializer: str = "he_normal"
+    batch_norm_position: str = "before"
+    batch_norm_momentum: float = 0.99
     dropout: float = 0.1
+    dropout_kind: str = AUTO
+    l1: float = 0.0
+    l2: float = 0.0
+    max_norm: float | None = None
     embedding_dim: int = 16
-    optimizer: str = "adamw"
+    optimizer: str = AUTO
+    momentum: float = 0.9
     learning_rate: float = 1e-3
     weight_decay: float = 1e-4
+    clip_norm: float | None = None
+    clip_value: float | None = None
+    lr_schedule: str = AUTO
+    one_cycle_max_rate: float | None = None
+    scheduled_epochs: int = 12
+    lr_finder: bool = False
     batch_size: int = 256
     max_epochs: int = 200
     early_stopping_patience: int = 8
@@ -70,6 +204,9 @@ class HParams:
     reduce_lr_factor: float = 0.3
     min_learning_rate: float = 1e-5
     shuffle_buffer: int = 10_000
+    training_loop: str = "fit"
+    fold_batch_norm: bool | None = None
+    mc_dropout_samples: int | None = None
     warm_start_frozen_epochs: int = 2
     warm_start_learning_rate_factor: float = 0.1
     seed: int = 42
@@ -77,24 +214,103 @@ class HParams:
     def __post_init__(self):
         if not self.hidden_units or any(u <= 0 for u in self.hidden_units):
             raise ValueError(f"hidden_units must be positive widths, got {self.hidden_units}.")
-        if self.optimizer not in ("adamw", "nesterov"):
-            raise ValueError(f"optimizer must be 'adamw' or 'nesterov', got {self.optimizer!r}.")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
+        choices = {
+            "preset": (AUTO, *PRESETS),
+            "activation": (AUTO, *ACTIVATIONS),
+            "initializer": (AUTO, *INITIALIZERS),
+            "batch_norm_position": BATCH_NORM_POSITIONS,
+            "dropout_kind": (AUTO, *DROPOUT_KINDS),
+            "optimizer": (AUTO, *OPTIMIZERS),
+            "lr_schedule": (AUTO, *LR_SCHEDULES),
+            "training_loop": TRAINING_LOOPS,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}."
+                )
+        for name in ("l1", "l2", "weight_decay"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
+        for name in ("max_norm", "clip_norm", "clip_value", "one_cycle_max_rate"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be positive or None, got {value}.")
 
     @property
     def is_deep(self) -> bool:
         return len(self.hidden_units) >= DEEP_NET_MIN_LAYERS
 
     @property
-    def resolved_activation(self) -> str:
-        if self.activation != "auto":
-            return self.activation
-        return "swish" if self.is_deep else "relu"
+    def resolved_preset(self) -> str:
+        if self.preset != AUTO:
+            return self.preset
+        return "deep" if self.is_deep else "shallow"
 
-    @property
-    def resolved_batch_norm(self) -> bool:
-        return self.is_deep if self.batch_norm is None else self.batch_norm
+    def resolve(self) -> HParams:
+        """Returns a copy with every "auto" / None choice made by the preset.
+
+        Raises:
+          ValueError: The choices contradict the preset (a self-normalizing
+            net with batch norm, say); the message names the field.
+        """
+        preset = self.resolved_preset
+        choices = _PRESET_CHOICES[preset]
+        updates: dict[str, Any] = {"preset": preset}
+        for name in ("activation", "dropout_kind", "optimizer", "lr_schedule"):
+            if getattr(self, name) == AUTO:
+                updates[name] = choices[name]
+        for name, default in (("batch_norm", False), ("fold_batch_norm", False)):
+            if getattr(self, name) is None:
+                updates[name] = choices.get(name, default)
+        if self.mc_dropout_samples is None:
+            updates["mc_dropout_samples"] = choices.get("mc_dropout_samples", 0)
+        resolved = dataclasses.replace(self, **updates)
+        if resolved.initializer == AUTO:
+            resolved = dataclasses.replace(
+                resolved, initializer=initializer_for(resolved.activation)
+            )
+        resolved._check()
+        return resolved
+
+    def _check(self) -> None:
+        """Refuses combinations that cannot work (on resolved hyperparameters)."""
+        if self.fold_batch_norm and self.batch_norm and self.batch_norm_position == "after":
+            raise ValueError(
+                "fold_batch_norm needs batch_norm_position='before': batch norm after the "
+                "activation cannot be folded into the dense layer before it."
+            )
+        if self.mc_dropout_samples and not self.dropout:
+            raise ValueError(
+                f"mc_dropout_samples={self.mc_dropout_samples} needs dropout > 0: without "
+                "dropout every sample is the same."
+            )
+        if self.preset != "self_normalizing":
+            return
+        # SELU keeps each layer's outputs at mean 0 / std 1 only in a plain dense
+        # stack of LeCun-initialized layers over standardized inputs (Klambauer
+        # et al., 2017); anything that changes the activations' statistics breaks it.
+        broken = {
+            "activation": (self.activation != "selu", "must be 'selu'"),
+            "initializer": (self.initializer != "lecun_normal", "must be 'lecun_normal'"),
+            "batch_norm": (self.batch_norm, "must be off"),
+            "residual": (self.residual, "must be off (skip connections)"),
+            "dropout_kind": (
+                self.dropout and self.dropout_kind != "alpha_dropout",
+                "must be 'alpha_dropout'",
+            ),
+            "l1": (self.l1 > 0, "must be 0"),
+            "l2": (self.l2 > 0, "must be 0"),
+            "max_norm": (self.max_norm is not None, "must be None"),
+        }
+        problems = [f"{name} {why}" for name, (bad, why) in broken.items() if bad]
+        if problems:
+            raise ValueError(
+                "The self_normalizing preset needs a plain SELU dense stack over standardized "
+                f"inputs, but {'; '.join(problems)}. Change those fields, or pick another preset."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Returns a JSON-ready dict (tuples become lists)."""

@@ -2,9 +2,10 @@
 
 Real-valued features are concatenated as they are (Transform already
 standardized them); each categorical id feature gets its own embedding. The
-hidden stack follows the deep-network defaults of `HParams`: He
-initialization, ReLU for a shallow net, Swish with batch normalization for a
-deep one. The output is one sigmoid unit: the probability of the positive class.
+hidden stack is what the resolved `HParams` say: initializer matched to the
+activation, batch normalization before or after it, dropout of the chosen
+kind, weight penalties and max-norm, optionally residual blocks. The output is
+one sigmoid unit: the probability of the positive class.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import tensorflow as tf
 import tf_keras as keras
 
 from components.features import TransformedFeature
+from components.trainer import activations, initializers, regularization
 from components.trainer.hparams import HParams
+
+STANDARDIZE_INPUTS = "standardize_inputs"
 
 
 def embedding_width(cardinality: int, max_width: int) -> int:
@@ -38,15 +42,18 @@ def build_model(
 ) -> keras.Model:
     """Returns an uncompiled Keras model over the transformed features.
 
+    Unresolved hyperparameters are resolved first (`HParams.resolve()`).
+
     Args:
       features: The transformed features, from the feature registry.
       cardinalities: Number of ids of every categorical feature, by
         transformed name (vocabulary sizes are known only after Transform).
-      hparams: Architecture hyperparameters.
+      hparams: Architecture hyperparameters, resolved (`HParams.resolve()`).
 
     Raises:
       ValueError: a categorical feature has no known cardinality.
     """
+    hparams = hparams.resolve()
     inputs, parts = {}, []
     for feature in features:
         if feature.is_categorical:
@@ -64,25 +71,92 @@ def build_model(
             parts.append(value)
 
     x = keras.layers.Concatenate(name="features")(parts)
-    activation = hparams.resolved_activation
-    batch_norm = hparams.resolved_batch_norm
-    for i, units in enumerate(hparams.hidden_units):
-        # With batch norm right after, a dense bias is redundant (BN has its own shift).
-        x = keras.layers.Dense(
-            units,
-            kernel_initializer=keras.initializers.get(
-                {"class_name": hparams.initializer, "config": {"seed": hparams.seed + i}}
-            ),
-            use_bias=not batch_norm,
-            name=f"hidden_{i}",
-        )(x)
-        if batch_norm:
-            x = keras.layers.BatchNormalization(name=f"hidden_{i}_bn")(x)
-        x = keras.layers.Activation(activation, name=f"hidden_{i}_{activation}")(x)
-        if hparams.dropout:
-            x = keras.layers.Dropout(hparams.dropout, seed=hparams.seed + i)(x)
+    if hparams.preset == "self_normalizing":
+        # SELU self-normalizes only over standardized inputs; embeddings and
+        # 0/1 missing flags are not, so the concatenated vector is standardized
+        # (`adapt_input_standardization` sets the statistics before training).
+        x = keras.layers.Normalization(axis=-1, name=STANDARDIZE_INPUTS)(x)
+    x = _hidden_stack(x, hparams)
     output = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
     return keras.Model(inputs=inputs, outputs=output, name="deepline_dnn")
+
+
+def _hidden_layer(x, units: int, i: int, hparams: HParams):
+    """Dense, batch norm (before or after the activation), activation, dropout."""
+    batch_norm = hparams.batch_norm
+    before = batch_norm and hparams.batch_norm_position == "before"
+    x = keras.layers.Dense(
+        units,
+        kernel_initializer=initializers.make_initializer(hparams.initializer, hparams.seed + i),
+        kernel_regularizer=regularization.make_regularizer(hparams.l1, hparams.l2),
+        kernel_constraint=(
+            regularization.max_norm_constraint(hparams.max_norm) if hparams.max_norm else None
+        ),
+        # With batch norm right after, a dense bias is redundant (BN has its own shift).
+        use_bias=not before,
+        name=f"hidden_{i}",
+    )(x)
+    if before:
+        x = _batch_norm(x, i, hparams)
+    x = activations.make_activation(
+        hparams.activation,
+        leaky_alpha=hparams.leaky_relu_alpha,
+        seed=hparams.seed + i,
+        layer_name=f"hidden_{i}_{hparams.activation}",
+    )(x)
+    if batch_norm and not before:
+        x = _batch_norm(x, i, hparams)
+    if hparams.dropout:
+        x = regularization.make_dropout(
+            hparams.dropout_kind, hparams.dropout, seed=hparams.seed + i, name=f"hidden_{i}_dropout"
+        )(x)
+    return x
+
+
+def _batch_norm(x, i: int, hparams: HParams):
+    return keras.layers.BatchNormalization(
+        momentum=hparams.batch_norm_momentum, name=f"hidden_{i}_bn"
+    )(x)
+
+
+def _hidden_stack(x, hparams: HParams):
+    """The hidden layers; with `residual`, equal-width pairs become x + f(x) blocks."""
+    units = hparams.hidden_units
+    i = 0
+    while i < len(units):
+        pair = i + 1 < len(units) and units[i] == units[i + 1]
+        if hparams.residual and pair:
+            shortcut = x
+            if x.shape[-1] != units[i]:
+                shortcut = keras.layers.Dense(
+                    units[i], use_bias=False, name=f"hidden_{i}_projection"
+                )(x)
+            x = _hidden_layer(x, units[i], i, hparams)
+            x = _hidden_layer(x, units[i + 1], i + 1, hparams)
+            x = keras.layers.Add(name=f"hidden_{i}_{i + 1}_residual")([shortcut, x])
+            i += 2
+        else:
+            x = _hidden_layer(x, units[i], i, hparams)
+            i += 1
+    return x
+
+
+def adapt_input_standardization(model: keras.Model, dataset: tf.data.Dataset, batches: int):
+    """Sets the self-normalizing net's input standardization from training batches.
+
+    Does nothing for a model without that layer.
+
+    Args:
+      model: A model from `build_model`.
+      dataset: (features, label) batches.
+      batches: How many batches to compute the mean and variance over.
+    """
+    try:
+        standardize = model.get_layer(STANDARDIZE_INPUTS)
+    except ValueError:
+        return
+    features = keras.Model(model.inputs, model.get_layer("features").output)
+    standardize.adapt(dataset.take(batches).map(lambda x, _: features(x, training=False)))
 
 
 def skip_autograph(model: keras.Model) -> keras.Model:

@@ -1,8 +1,11 @@
-"""Optimizer and training-length policy: what to step with and when to stop.
+"""Optimizer, learning-rate policy and training length: what to step with and when to stop.
 
-AdamW (decoupled weight decay) or SGD with Nesterov momentum; the learning
-rate drops when the eval loss plateaus, and training stops when it has not
-improved for a while, restoring the best weights seen (Hands-On ML, ch. 11).
+Every optimizer of Hands-On ML ch. 11 is available by name, with gradient
+clipping by global norm (direction kept) or by value. The rate either drops
+when the eval loss plateaus (a callback) or follows a per-step schedule
+(power, exponential, piecewise constant, 1cycle with momentum cycled
+inversely); training stops when the eval loss has not improved for a while,
+restoring the best weights seen, except under 1cycle, which runs to its end.
 """
 
 from __future__ import annotations
@@ -10,44 +13,129 @@ from __future__ import annotations
 import tf_keras as keras
 
 from components.trainer import callbacks as training_callbacks
+from components.trainer import schedules
 from components.trainer.hparams import HParams
 
 MONITOR = "val_loss"
+# 1cycle's momentum range (Smith, 2018): high while the rate is low, and back.
+ONE_CYCLE_MAX_MOMENTUM = 0.95
+ONE_CYCLE_MIN_MOMENTUM = 0.85
+
+LearningRate = float | keras.optimizers.schedules.LearningRateSchedule
 
 
-def make_optimizer(hparams: HParams) -> keras.optimizers.Optimizer:
-    """Returns the optimizer named by `hparams.optimizer`."""
-    if hparams.optimizer == "adamw":
-        return keras.optimizers.AdamW(
-            learning_rate=hparams.learning_rate,
-            weight_decay=hparams.weight_decay,
-            jit_compile=False,
-        )
-    return keras.optimizers.SGD(learning_rate=hparams.learning_rate, momentum=0.9, nesterov=True)
+def make_learning_rate(hparams: HParams, steps_per_epoch: int) -> LearningRate:
+    """Returns the optimizer's `learning_rate`: a float, or a per-step schedule.
+
+    Args:
+      hparams: Resolved hyperparameters (`HParams.resolve()`).
+      steps_per_epoch: Optimizer steps in one epoch; per-step schedules are
+        planned over `hparams.scheduled_epochs` epochs of this many steps.
+    """
+    hparams = hparams.resolve()
+    total_steps = max(1, hparams.scheduled_epochs * steps_per_epoch)
+    if hparams.lr_schedule == "one_cycle":
+        peak = hparams.one_cycle_max_rate or hparams.learning_rate
+        return schedules.make_schedule("one_cycle", peak, total_steps)
+    return schedules.make_schedule(hparams.lr_schedule, hparams.learning_rate, total_steps)
 
 
-def make_callbacks(hparams: HParams, log_dir: str | None = None) -> list[keras.callbacks.Callback]:
+def make_optimizer(hparams: HParams, learning_rate: LearningRate | None = None):
+    """Returns the optimizer named by `hparams.optimizer`, clipping as asked.
+
+    Args:
+      hparams: The hyperparameters (resolved here if they are not).
+      learning_rate: A float or schedule; None for `hparams.learning_rate`.
+    """
+    hparams = hparams.resolve()
+    rate = hparams.learning_rate if learning_rate is None else learning_rate
+    clipping = {}
+    if hparams.clip_norm is not None:
+        # The global norm over all gradients: the step keeps its direction.
+        clipping["global_clipnorm"] = hparams.clip_norm
+    if hparams.clip_value is not None:
+        clipping["clipvalue"] = hparams.clip_value
+    # jit_compile=False: XLA-compiling the update takes longer than it saves
+    # on the small dense models trained here, and does not work on CPU for all ops.
+    common = {"learning_rate": rate, "jit_compile": False, **clipping}
+    momentum = hparams.momentum
+    factories = {
+        "sgd": lambda: keras.optimizers.SGD(**common),
+        "momentum": lambda: keras.optimizers.SGD(momentum=momentum, **common),
+        "nesterov": lambda: keras.optimizers.SGD(momentum=momentum, nesterov=True, **common),
+        "adagrad": lambda: keras.optimizers.Adagrad(**common),
+        "rmsprop": lambda: keras.optimizers.RMSprop(rho=0.9, **common),
+        "adam": lambda: keras.optimizers.Adam(beta_1=momentum, **common),
+        "adamax": lambda: keras.optimizers.Adamax(beta_1=momentum, **common),
+        "nadam": lambda: keras.optimizers.Nadam(beta_1=momentum, **common),
+        "adamw": lambda: keras.optimizers.AdamW(
+            weight_decay=hparams.weight_decay, beta_1=momentum, **common
+        ),
+    }
+    return factories[hparams.optimizer]()
+
+
+def training_epochs(hparams: HParams) -> int:
+    """Epochs to train for at most: a per-step schedule plans its own length."""
+    hparams = hparams.resolve()
+    if hparams.lr_schedule == "plateau":
+        return hparams.max_epochs
+    return hparams.scheduled_epochs
+
+
+def make_callbacks(
+    hparams: HParams,
+    steps_per_epoch: int = 1,
+    log_dir: str | None = None,
+    norm_batch=None,
+) -> list[keras.callbacks.Callback]:
     """Returns the callbacks that decide the learning rate and the training length.
 
     Args:
-      hparams: Patience, factor and floor of the schedule.
+      hparams: Resolved hyperparameters: schedule, patience, factor and floor.
+      steps_per_epoch: Optimizer steps in one epoch (1cycle's momentum cycle
+        spans `hparams.scheduled_epochs` of them).
       log_dir: Where TensorBoard logs go; None for no TensorBoard logging.
+      norm_batch: A (features, labels) training batch on which per-layer
+        gradient norms are logged each epoch; None for no norm logging.
     """
-    callbacks = [
-        training_callbacks.StepRecorder(),
-        training_callbacks.EpochLogger(),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor=MONITOR,
-            factor=hparams.reduce_lr_factor,
-            patience=hparams.reduce_lr_patience,
-            min_lr=hparams.min_learning_rate,
-        ),
-        keras.callbacks.EarlyStopping(
-            monitor=MONITOR,
-            patience=hparams.early_stopping_patience,
-            restore_best_weights=True,
-        ),
-    ]
+    hparams = hparams.resolve()
+    callbacks: list[keras.callbacks.Callback] = []
+    # Before the StepRecorder: a step's momentum is set before it is recorded.
+    if hparams.lr_schedule == "one_cycle" and hparams.optimizer != "sgd":
+        # (Plain SGD has no momentum to cycle.)
+        callbacks.append(
+            schedules.MomentumScheduler(
+                schedules.OneCycleMomentum(
+                    max(1, hparams.scheduled_epochs * steps_per_epoch),
+                    max_momentum=ONE_CYCLE_MAX_MOMENTUM,
+                    min_momentum=ONE_CYCLE_MIN_MOMENTUM,
+                )
+            )
+        )
+    callbacks += [training_callbacks.StepRecorder(), training_callbacks.EpochLogger()]
+    if hparams.lr_schedule == "plateau":
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=MONITOR,
+                factor=hparams.reduce_lr_factor,
+                patience=hparams.reduce_lr_patience,
+                min_lr=hparams.min_learning_rate,
+            )
+        )
+    if hparams.lr_schedule != "one_cycle":
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=MONITOR,
+                patience=hparams.early_stopping_patience,
+                restore_best_weights=True,
+            )
+        )
     if log_dir:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"))
+        # Epoch losses, metrics and the learning rate, plus weight histograms.
+        callbacks.append(
+            keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch", histogram_freq=1)
+        )
+        if norm_batch is not None:
+            callbacks.append(training_callbacks.NormLogger(log_dir, norm_batch))
     return callbacks

@@ -15,7 +15,16 @@ import tf_keras as keras
 
 from components import features as features_lib
 from components.trainer import callbacks as training_callbacks
-from components.trainer import data, distribution, export, model, optimization, warm_start
+from components.trainer import (
+    custom_loop,
+    data,
+    distribution,
+    export,
+    lr_finder,
+    model,
+    optimization,
+    warm_start,
+)
 from components.trainer.hparams import HParams
 
 logger = logging.getLogger(__name__)
@@ -25,17 +34,77 @@ FIRST_HIDDEN = "hidden_0"
 # Callbacks that only observe; the frozen warm-start phase keeps these and
 # leaves the learning-rate schedule and early stopping to the main phase.
 REPORTING_CALLBACKS = (training_callbacks.StepRecorder, training_callbacks.EpochLogger)
+# Batches the self-normalizing net's input standardization is computed over.
+STANDARDIZATION_BATCHES = 20
 
 
-def _compile(dnn: keras.Model, hparams: HParams, learning_rate: float, strategy) -> None:
+LR_FINDER_PLOT = "lr_finder.png"
+
+
+def _metrics() -> list[keras.metrics.Metric]:
+    return [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
+
+
+def _compile(dnn: keras.Model, hparams: HParams, learning_rate, strategy) -> None:
     with strategy.scope():
         dnn.compile(
-            optimizer=optimization.make_optimizer(
-                dataclasses.replace(hparams, learning_rate=learning_rate)
-            ),
+            optimizer=optimization.make_optimizer(hparams, learning_rate),
             loss=keras.losses.BinaryCrossentropy(),
-            metrics=[keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")],
+            metrics=_metrics(),
         )
+
+
+def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **options):
+    """One training phase with the chosen loop; returns its history.
+
+    Args:
+      options: epochs, callbacks (fit) / log_dir (custom loop).
+    """
+    epochs, callbacks = options["epochs"], options["callbacks"]
+    if hparams.training_loop == "fit":
+        _compile(dnn, hparams, learning_rate, strategy)
+        return dnn.fit(
+            train_ds, validation_data=eval_ds, epochs=epochs, callbacks=callbacks, verbose=0
+        ).history
+    with strategy.scope():
+        # Clipping happens in the loop, on the gradients summed over replicas.
+        optimizer = optimization.make_optimizer(
+            dataclasses.replace(hparams, clip_norm=None, clip_value=None), learning_rate
+        )
+    logger_callback = next(c for c in callbacks if isinstance(c, training_callbacks.EpochLogger))
+    return custom_loop.train_custom_loop(
+        dnn,
+        optimizer,
+        keras.losses.BinaryCrossentropy(reduction=keras.losses.Reduction.NONE),
+        _metrics,
+        train_ds,
+        eval_ds,
+        strategy=strategy,
+        epochs=epochs,
+        early_stopping_patience=hparams.early_stopping_patience,
+        clip_norm=hparams.clip_norm,
+        clip_value=hparams.clip_value,
+        log_dir=options.get("log_dir"),
+        on_epoch_end=lambda epoch, logs: logger_callback.on_epoch_end(epoch, logs),
+    )
+
+
+def _find_learning_rate(dnn, hparams: HParams, strategy, train_ds, run_dir: str) -> dict:
+    """Runs the learning-rate finder, saves its plot; returns its record."""
+    _compile(dnn, hparams, hparams.learning_rate, strategy)
+    found = lr_finder.find_learning_rate(dnn, train_ds)
+    tf.io.gfile.makedirs(run_dir)
+    lr_finder.save_lr_finder_plot(found, os.path.join(run_dir, LR_FINDER_PLOT))
+    logger.info(
+        "Learning-rate finder: lowest loss at rate %.3g; proposed 1cycle peak %.3g.",
+        found.best_rate,
+        found.proposed_max_rate,
+    )
+    return {
+        "rates": list(found.rates),
+        "losses": list(found.losses),
+        "proposed_max_rate": found.proposed_max_rate,
+    }
 
 
 def _check_keras_mode() -> None:
@@ -74,7 +143,7 @@ def run_fn(fn_args) -> None:
       fn_args: TFX `FnArgs`. `custom_config["hparams"]` holds `HParams.to_dict()`.
     """
     _check_keras_mode()
-    hparams = HParams.from_dict((fn_args.custom_config or {}).get("hparams", {}))
+    hparams = HParams.from_dict((fn_args.custom_config or {}).get("hparams", {})).resolve()
     registry = features_lib.TAXI
     keras.utils.set_random_seed(hparams.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
@@ -106,6 +175,7 @@ def run_fn(fn_args) -> None:
             features, categorical_cardinalities(features, tf_transform_output), hparams
         )
     model.skip_autograph(dnn)
+    model.adapt_input_standardization(dnn, train_ds, batches=STANDARDIZATION_BATCHES)
     reused, warm = [], None
     if fn_args.base_model:
         reused = warm_start.transfer_weights(dnn, fn_args.base_model)
@@ -118,24 +188,59 @@ def run_fn(fn_args) -> None:
             ),
         }
 
-    callbacks = optimization.make_callbacks(hparams, log_dir=fn_args.model_run_dir)
+    # Per-step schedules are planned in steps; one pass also fills the input cache.
+    steps_per_epoch = 1
+    if hparams.lr_schedule != "plateau":
+        steps_per_epoch = int(train_ds.reduce(0, lambda n, _: n + 1))
+    finder = None
+    if hparams.lr_finder or (
+        hparams.lr_schedule == "one_cycle" and hparams.one_cycle_max_rate is None
+    ):
+        finder = _find_learning_rate(dnn, hparams, strategy, train_ds, fn_args.model_run_dir)
+        if hparams.lr_schedule == "one_cycle" and hparams.one_cycle_max_rate is None:
+            hparams = dataclasses.replace(hparams, one_cycle_max_rate=finder["proposed_max_rate"])
+
+    callbacks = optimization.make_callbacks(
+        hparams,
+        steps_per_epoch=steps_per_epoch,
+        log_dir=fn_args.model_run_dir,
+        norm_batch=next(iter(train_ds)),
+    )
     steps = next(c for c in callbacks if isinstance(c, training_callbacks.StepRecorder))
     reporting = [c for c in callbacks if isinstance(c, REPORTING_CALLBACKS)]
-    fit = functools.partial(dnn.fit, train_ds, validation_data=eval_ds, verbose=0)
-    learning_rate, frozen = hparams.learning_rate, {}
+    train = functools.partial(_train, dnn, strategy=strategy, train_ds=train_ds, eval_ds=eval_ds)
+    frozen = {}
     if reused and hparams.warm_start_frozen_epochs > 0:
         warm_start.set_trainable(dnn, reused, False)
-        _compile(dnn, hparams, learning_rate, strategy)
-        frozen = fit(epochs=hparams.warm_start_frozen_epochs, callbacks=reporting).history
-        frozen["lr"] = [learning_rate] * len(frozen["loss"])
+        frozen = train(
+            hparams,
+            hparams.learning_rate,
+            epochs=hparams.warm_start_frozen_epochs,
+            callbacks=reporting,
+        )
+        frozen.setdefault("lr", [hparams.learning_rate] * len(frozen["loss"]))
         warm_start.set_trainable(dnn, reused, True)
-        learning_rate *= hparams.warm_start_learning_rate_factor
-    _compile(dnn, hparams, learning_rate, strategy)
-    history = fit(epochs=hparams.max_epochs, callbacks=callbacks).history
-    # Early stopping restored the best weights of the last phase.
-    best = len(frozen.get("loss", [])) + min(
-        range(len(history["val_loss"])), key=history["val_loss"].__getitem__
+        # The reused layers move gently; a 1cycle peak drops with the rest.
+        factor = hparams.warm_start_learning_rate_factor
+        hparams = dataclasses.replace(
+            hparams,
+            learning_rate=hparams.learning_rate * factor,
+            one_cycle_max_rate=(hparams.one_cycle_max_rate or hparams.learning_rate) * factor,
+        )
+    history = train(
+        hparams,
+        optimization.make_learning_rate(hparams, steps_per_epoch),
+        epochs=optimization.training_epochs(hparams),
+        callbacks=callbacks,
+        log_dir=fn_args.model_run_dir,
     )
+    # Early stopping restored the best weights of the last phase (1cycle keeps the last).
+    best_in_phase = (
+        len(history["val_loss"]) - 1
+        if hparams.lr_schedule == "one_cycle"
+        else min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
+    )
+    best = len(frozen.get("loss", [])) + best_in_phase
     history = {k: list(frozen.get(k, [])) + list(v) for k, v in history.items()}
     epochs = len(history["loss"])
     logger.info(
@@ -152,12 +257,16 @@ def run_fn(fn_args) -> None:
             {
                 "epochs": epochs,
                 "best_epoch": best + 1,
+                "steps_per_epoch": steps_per_epoch,
                 "hparams": hparams.to_dict(),
                 "history": {k: [float(v) for v in vs] for k, vs in history.items()},
                 "steps": {"learning_rate": steps.learning_rate, "momentum": steps.momentum},
+                "lr_finder": finder,
                 "warm_start": warm,
             },
             f,
             indent=2,
         )
-    export.export_serving_model(dnn, tf_transform_output, registry, fn_args.serving_model_dir)
+    export.export_serving_model(
+        dnn, tf_transform_output, registry, fn_args.serving_model_dir, hparams
+    )

@@ -1,4 +1,4 @@
-"""Trainer hyperparameters: defaults that choose themselves, and a JSON round trip."""
+"""Trainer hyperparameters: presets that choose themselves, overrides, refusals, JSON round trip."""
 
 import json
 
@@ -8,23 +8,109 @@ from components.trainer.hparams import HParams
 
 
 @pytest.mark.parametrize(
-    "units, activation, batch_norm",
-    [((256, 128, 64), "relu", False), ((64,) * 4, "swish", True), ((32,), "relu", False)],
+    "units, preset, activation, batch_norm",
+    [
+        ((256, 128, 64), "shallow", "relu", False),
+        ((64,) * 4, "deep", "swish", True),
+        ((32,), "shallow", "relu", False),
+    ],
     ids=["3-layers-shallow", "4-layers-deep", "1-layer"],
 )
-def test_activation_and_batch_norm_follow_depth(units, activation, batch_norm):
-    hparams = HParams(hidden_units=units)
-    assert hparams.resolved_activation == activation
-    assert hparams.resolved_batch_norm is batch_norm
+def test_the_preset_follows_depth(units, preset, activation, batch_norm):
+    resolved = HParams(hidden_units=units).resolve()
+    assert (resolved.preset, resolved.activation, resolved.batch_norm) == (
+        preset,
+        activation,
+        batch_norm,
+    )
+    assert resolved.initializer == "he_normal"
 
 
-def test_explicit_choices_override_the_automatic_ones():
-    hparams = HParams(hidden_units=(8,) * 6, activation="elu", batch_norm=False)
-    assert (hparams.resolved_activation, hparams.resolved_batch_norm) == ("elu", False)
+@pytest.mark.parametrize(
+    "preset, expected",
+    [
+        (
+            "shallow",
+            dict(activation="relu", initializer="he_normal", batch_norm=False, optimizer="adamw"),
+        ),
+        (
+            "deep",
+            dict(activation="swish", initializer="he_normal", batch_norm=True, optimizer="adamw"),
+        ),
+        (
+            "self_normalizing",
+            dict(
+                activation="selu",
+                initializer="lecun_normal",
+                batch_norm=False,
+                dropout_kind="alpha_dropout",
+                optimizer="nesterov",
+            ),
+        ),
+        ("low_latency", dict(activation="leaky_relu", batch_norm=True, fold_batch_norm=True)),
+        ("risk_sensitive", dict(activation="swish", mc_dropout_samples=30)),
+    ],
+    ids=str,
+)
+def test_each_preset_resolves_its_recipe(preset, expected):
+    resolved = HParams(preset=preset).resolve()
+    assert {k: getattr(resolved, k) for k in expected} == expected
+    assert resolved.resolve() == resolved  # resolving twice changes nothing
+
+
+def test_explicit_choices_override_the_preset():
+    resolved = HParams(preset="deep", activation="elu", batch_norm=False).resolve()
+    assert (resolved.activation, resolved.batch_norm) == ("elu", False)
+    assert resolved.initializer == "he_normal"  # still matched to the activation
+
+
+@pytest.mark.parametrize(
+    "activation, initializer",
+    [("selu", "lecun_normal"), ("gelu", "he_normal"), ("prelu", "he_normal")],
+    ids=str,
+)
+def test_auto_initializer_matches_the_activation(activation, initializer):
+    assert HParams(activation=activation).resolve().initializer == initializer
+
+
+@pytest.mark.parametrize(
+    "overrides, field",
+    [
+        ({"batch_norm": True}, "batch_norm"),
+        ({"activation": "relu"}, "activation"),
+        ({"initializer": "he_normal"}, "initializer"),
+        ({"residual": True}, "residual"),
+        ({"dropout_kind": "dropout"}, "dropout_kind"),
+        ({"l2": 1e-4}, "l2"),
+        ({"max_norm": 1.0}, "max_norm"),
+    ],
+    ids=lambda v: next(iter(v)) if isinstance(v, dict) else v,
+)
+def test_self_normalizing_refuses_what_breaks_self_normalization(overrides, field):
+    with pytest.raises(ValueError, match=f"self_normalizing.*{field}"):
+        HParams(preset="self_normalizing", **overrides).resolve()
+
+
+def test_self_normalizing_without_dropout_accepts_any_dropout_kind():
+    resolved = HParams(preset="self_normalizing", dropout=0.0, dropout_kind="dropout").resolve()
+    assert resolved.activation == "selu"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"fold_batch_norm": True, "batch_norm": True, "batch_norm_position": "after"}, "fold"),
+        ({"mc_dropout_samples": 10, "dropout": 0.0}, "dropout > 0"),
+    ],
+    ids=["fold-after-activation", "mc-without-dropout"],
+)
+def test_contradictions_are_refused_on_resolve(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        HParams(**overrides).resolve()
 
 
 def test_json_round_trip():
-    hparams = HParams(hidden_units=(3, 2), learning_rate=0.5, optimizer="nesterov")
+    hparams = HParams(hidden_units=(3, 2), learning_rate=0.5, optimizer="nesterov", clip_norm=1.0)
     assert HParams.from_dict(json.loads(json.dumps(hparams.to_dict()))) == hparams
 
 
@@ -32,11 +118,26 @@ def test_json_round_trip():
     "values, message",
     [
         ({"nope": 1}, "Unknown"),
-        ({"optimizer": "adam"}, "optimizer"),
+        ({"optimizer": "adamm"}, "optimizer must be one of"),
+        ({"activation": "sigmoidal"}, "activation must be one of"),
+        ({"preset": "fast"}, "preset must be one of"),
+        ({"lr_schedule": "cosine"}, "lr_schedule must be one of"),
         ({"hidden_units": []}, "hidden_units"),
         ({"dropout": 1.0}, "dropout"),
+        ({"l2": -1.0}, "l2"),
+        ({"clip_norm": 0.0}, "clip_norm"),
     ],
-    ids=["unknown-key", "bad-optimizer", "no-layers", "dropout-1"],
+    ids=[
+        "unknown-key",
+        "bad-optimizer",
+        "bad-activation",
+        "bad-preset",
+        "bad-schedule",
+        "no-layers",
+        "dropout-1",
+        "negative-l2",
+        "zero-clip",
+    ],
 )
 def test_invalid_values_are_refused(values, message):
     with pytest.raises(ValueError, match=message):

@@ -74,3 +74,132 @@ def test_hidden_layers_use_he_initialization():
 def test_missing_cardinality_is_an_error():
     with pytest.raises(ValueError, match="v_xf"):
         model_lib.build_model(FEATURES, {"c_xf": 10}, HParams())
+
+
+def _layer_kinds(model):
+    return [type(layer).__name__ for layer in model.layers]
+
+
+@pytest.mark.parametrize(
+    "position, order, dense_bias",
+    [
+        ("before", ["Dense", "BatchNormalization", "Activation"], False),
+        ("after", ["Dense", "Activation", "BatchNormalization"], True),
+    ],
+    ids=["bn-before-activation", "bn-after-activation"],
+)
+def test_batch_norm_position(position, order, dense_bias):
+    hparams = HParams(
+        hidden_units=(8,),
+        batch_norm=True,
+        batch_norm_position=position,
+        batch_norm_momentum=0.9,
+        dropout=0.0,
+    )
+    model = model_lib.build_model(FEATURES, CARDINALITIES, hparams)
+    kinds = _layer_kinds(model)
+    start = kinds.index("Dense")
+    assert kinds[start : start + 3] == order
+    # With BN right before the activation, BN's shift makes the dense bias redundant.
+    assert model.get_layer("hidden_0").use_bias is dense_bias
+    assert model.get_layer("hidden_0_bn").momentum == 0.9
+
+
+@pytest.mark.parametrize(
+    "activation, initializer_class",
+    [
+        ("selu", keras.initializers.LecunNormal),
+        ("prelu", keras.initializers.HeNormal),
+        ("gelu", keras.initializers.HeNormal),
+    ],
+    ids=str,
+)
+def test_initializer_follows_the_activation(activation, initializer_class):
+    model = model_lib.build_model(
+        FEATURES, CARDINALITIES, HParams(hidden_units=(8,), activation=activation)
+    )
+    assert isinstance(model.get_layer("hidden_0").kernel_initializer, initializer_class)
+
+
+def test_regularization_options_reach_every_hidden_layer():
+    hparams = HParams(hidden_units=(8, 4), l1=0.01, l2=0.02, max_norm=2.0)
+    model = model_lib.build_model(FEATURES, CARDINALITIES, hparams)
+    for name in ("hidden_0", "hidden_1"):
+        layer = model.get_layer(name)
+        assert layer.kernel_regularizer.get_config() == pytest.approx({"l1": 0.01, "l2": 0.02})
+        assert layer.kernel_constraint.max_value == 2.0
+    assert len(model.losses) == 2  # one penalty per hidden kernel
+
+
+def test_residual_blocks_add_a_shortcut_over_equal_width_pairs():
+    hparams = HParams(hidden_units=(16, 8, 8, 8, 8), residual=True, dropout=0.0)
+    model = model_lib.build_model(FEATURES, CARDINALITIES, hparams)
+    names = {layer.name for layer in model.layers}
+    assert {"hidden_1_2_residual", "hidden_3_4_residual"} <= names
+    # hidden_0 is 16 wide, the first block 8: its shortcut is projected; the second's is not.
+    assert model.get_layer("hidden_1_projection").get_weights()[0].shape == (16, 8)
+    assert "hidden_3_projection" not in names
+    # The second block's output is its input plus f(input).
+    inputs = model_lib.as_model_inputs(_batch(3))
+    probe = keras.Model(
+        model.inputs,
+        [
+            model.get_layer("hidden_1_2_residual").output,
+            model.get_layer("hidden_3_4_residual").output,
+        ],
+    )
+    block_in, block_out = probe(inputs, training=False)
+    f = keras.Model(model.inputs, model.get_layer("hidden_4_swish").output)(inputs, training=False)
+    np.testing.assert_allclose(block_out, block_in + f, rtol=1e-5, atol=1e-6)
+
+
+def test_self_normalizing_stack_keeps_activations_standardized_at_initialization():
+    # 20 SELU layers of 256 units over standardized inputs (LeCun normal init,
+    # no batch norm, no dropout): each layer's outputs stay near mean 0 / std 1.
+    hparams = HParams(preset="self_normalizing", hidden_units=(256,) * 20, dropout=0.0)
+    features = tuple(TransformedFeature(f"x{i}_xf", is_categorical=False) for i in range(64))
+    model = model_lib.build_model(features, {}, hparams)
+    rng = np.random.default_rng(0)
+    batch = {f"x{i}_xf": rng.normal(size=(2000, 1)).astype("float32") for i in range(64)}
+    dataset = tf.data.Dataset.from_tensors((batch, np.zeros((2000, 1), "float32")))
+    model_lib.adapt_input_standardization(model, dataset, batches=1)
+    outputs = [model.get_layer(f"hidden_{i}_selu").output for i in (0, 9, 19)]
+    values = keras.Model(model.inputs, outputs)(batch, training=False)
+    for value in values:
+        value = value.numpy()
+        assert abs(value.mean()) < 0.15
+        assert 0.8 < value.std() < 1.2
+
+
+def test_a_relu_stack_without_normalization_does_not_stay_standardized():
+    # The contrast that makes the test above meaningful: ReLU + LeCun init shrinks.
+    hparams = HParams(
+        hidden_units=(256,) * 20, activation="relu", initializer="lecun_normal", dropout=0.0
+    )
+    features = tuple(TransformedFeature(f"x{i}_xf", is_categorical=False) for i in range(64))
+    model = model_lib.build_model(features, {}, hparams)
+    rng = np.random.default_rng(0)
+    batch = {f"x{i}_xf": rng.normal(size=(500, 1)).astype("float32") for i in range(64)}
+    last = keras.Model(model.inputs, model.get_layer("hidden_19_relu").output)(batch)
+    assert last.numpy().std() < 0.01
+
+
+def test_self_normalizing_standardizes_its_inputs():
+    hparams = HParams(preset="self_normalizing", hidden_units=(8,), dropout=0.0)
+    model = model_lib.build_model(FEATURES, CARDINALITIES, hparams)
+    batch = model_lib.as_model_inputs(_batch(64))
+    dataset = tf.data.Dataset.from_tensors((batch, tf.zeros([64, 1])))
+    model_lib.adapt_input_standardization(model, dataset, batches=1)
+    features = keras.Model(model.inputs, model.get_layer("standardize_inputs").output)
+    standardized = features(batch).numpy()
+    np.testing.assert_allclose(standardized.mean(axis=0), 0.0, atol=1e-4)
+    # Columns that vary come out with unit variance.
+    varying = standardized.std(axis=0) > 1e-3
+    np.testing.assert_allclose(standardized.std(axis=0)[varying], 1.0, rtol=1e-2)
+
+
+@pytest.mark.parametrize("kind, layer_class", [("alpha_dropout", "AlphaDropout")], ids=str)
+def test_dropout_kind(kind, layer_class):
+    hparams = HParams(hidden_units=(8,), dropout=0.2, dropout_kind=kind)
+    model = model_lib.build_model(FEATURES, CARDINALITIES, hparams)
+    assert type(model.get_layer("hidden_0_dropout")).__name__ == layer_class

@@ -190,3 +190,28 @@ def test_dataflow_without_a_project_is_a_usage_error(capsys, tmp_path):
     code = cli.main(["run", "--runner", "DataflowRunner", "--output", str(tmp_path)])
     assert code == cli.EXIT_USAGE
     assert "project" in capsys.readouterr().err
+
+
+def test_preset_and_any_hyperparameter_come_from_flags():
+    args = cli.build_parser().parse_args(
+        ["run", "--preset", "deep", "--lr-schedule", "one_cycle"]
+        + ["--hparam", "l2=1e-4", "--hparam", "training_loop=custom", "--hparam", "max_norm=2"]
+    )
+    hparams = cli.config_from_args(args).hparams
+    assert (hparams.preset, hparams.lr_schedule) == ("deep", "one_cycle")
+    assert (hparams.l2, hparams.training_loop, hparams.max_norm) == (1e-4, "custom", 2)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--hparam", "warp_speed=9"], "Unknown trainer hyperparameters"),
+        (["--preset", "self_normalizing", "--hparam", "batch_norm=true"], "batch_norm"),
+        (["--hparam", "dropout=1.5"], "dropout"),
+    ],
+    ids=["unknown", "contradicts-preset", "out-of-range"],
+)
+def test_bad_hyperparameters_are_a_usage_error(argv, message, capsys):
+    code = cli.main(["run", *argv])
+    assert code == cli.EXIT_USAGE
+    assert message in capsys.readouterr().err
