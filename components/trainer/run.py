@@ -188,10 +188,9 @@ def run_fn(fn_args) -> None:
             ),
         }
 
-    # Per-step schedules are planned in steps; one pass also fills the input cache.
-    steps_per_epoch = 1
-    if hparams.lr_schedule != "plateau":
-        steps_per_epoch = int(train_ds.reduce(0, lambda n, _: n + 1))
+    # Per-step schedules are planned in steps (and the history reports them);
+    # this pass over the data also fills the input cache.
+    steps_per_epoch = int(train_ds.reduce(0, lambda n, _: n + 1))
     finder = None
     if hparams.lr_finder or (
         hparams.lr_schedule == "one_cycle" and hparams.one_cycle_max_rate is None

@@ -1,0 +1,169 @@
+"""Trainer presets on the taxi data: steps and time to the baseline's accuracy, and final quality.
+
+Transform runs once (a `deepline run` into a scratch folder, or the folder of
+an earlier run given with --run-dir); then every configuration below trains
+on the same transformed train/eval splits through the Trainer's own `run_fn`,
+one after the other in this process, from the same seed.
+
+The baseline is a shallow ReLU net with plain Adam at a constant rate and
+early stopping: what one writes without the deep-network techniques. Its
+target is its own best eval accuracy; for every configuration the table gives
+the optimizer steps (and seconds of training) until its eval accuracy first
+reaches that target, measured at the end of each epoch, and its best eval
+accuracy and AUC.
+
+    .venv/bin/python benchmarks/trainer_presets.py [--run-dir OUTPUT] [--only NAME ...]
+
+Prints a Markdown table and a JSON summary; nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline import runtime  # noqa: E402
+
+runtime.configure_environment()
+
+# Name -> HParams overrides. "default" is what `deepline run` trains.
+CONFIGS = {
+    "baseline: shallow ReLU, Adam, constant rate": {
+        "preset": "shallow",
+        "optimizer": "adam",
+        "lr_schedule": "constant",
+    },
+    "default (auto)": {},
+    "shallow + 1cycle": {"preset": "shallow", "lr_schedule": "one_cycle"},
+    "deep (4x128)": {"preset": "deep", "hidden_units": [128, 128, 128, 128]},
+    "deep + 1cycle": {
+        "preset": "deep",
+        "hidden_units": [128, 128, 128, 128],
+        "lr_schedule": "one_cycle",
+    },
+    "self_normalizing (4x128)": {
+        "preset": "self_normalizing",
+        "hidden_units": [128, 128, 128, 128],
+    },
+    "low_latency (4x128)": {"preset": "low_latency", "hidden_units": [128, 128, 128, 128]},
+    "risk_sensitive (4x128)": {"preset": "risk_sensitive", "hidden_units": [128, 128, 128, 128]},
+}
+
+
+def _transform_outputs(run_dir: Path) -> tuple[str, str, str]:
+    """(transform graph, train shards, eval shards) of the newest Transform in `run_dir`."""
+
+    def newest(pattern: str) -> str:
+        matches = glob.glob(str(run_dir / "pipeline" / "Transform" / pattern))
+        if not matches:
+            raise SystemExit(f"No Transform output under {run_dir}: run `deepline run` first.")
+        return max(matches, key=os.path.getmtime)
+
+    examples = newest("transformed_examples/*")
+    return (
+        newest("transform_graph/*"),
+        os.path.join(examples, "Split-train", "*"),
+        os.path.join(examples, "Split-eval", "*"),
+    )
+
+
+def _train(name: str, overrides: dict, outputs: tuple[str, str, str], work: Path) -> dict:
+    from components.trainer import run
+    from components.trainer.hparams import HParams
+
+    graph, train, evaluation = outputs
+    folder = work / name.split(":")[0].split(" ")[0].replace("(", "")
+    fn_args = types.SimpleNamespace(
+        train_files=[train],
+        eval_files=[evaluation],
+        transform_output=graph,
+        serving_model_dir=str(folder / "serving"),
+        model_run_dir=str(folder / "run"),
+        base_model=None,
+        custom_config={"hparams": HParams.from_dict(overrides).to_dict()},
+    )
+    started = time.perf_counter()
+    run.run_fn(fn_args)
+    seconds = time.perf_counter() - started
+    history = json.loads((folder / "run" / run.HISTORY_FILE).read_text())
+    return {"name": name, "seconds": seconds, **history}
+
+
+def _steps_to(record: dict, target: float) -> tuple[int | None, float | None]:
+    """Steps (and share of the training seconds) until eval accuracy first reaches `target`."""
+    accuracy = record["history"]["val_accuracy"]
+    for epoch, value in enumerate(accuracy):
+        if value >= target:
+            fraction = (epoch + 1) / len(accuracy)
+            return (epoch + 1) * record["steps_per_epoch"], fraction * record["seconds"]
+    return None, None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run-dir", type=Path, help="output of an earlier `deepline run`")
+    parser.add_argument("--only", nargs="*", help="configuration names to run (substrings)")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="deepline-presets-"))
+    run_dir = args.run_dir
+    if run_dir is None:
+        run_dir = work / "pipeline-run"
+        subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "run", "--output", str(run_dir), "-q"],
+            cwd=ROOT,
+            check=False,
+        )
+    outputs = _transform_outputs(run_dir)
+
+    configs = {
+        name: overrides
+        for name, overrides in CONFIGS.items()
+        if not args.only or any(part in name for part in args.only)
+    }
+    records = [_train(name, overrides, outputs, work) for name, overrides in configs.items()]
+    baseline = records[0]
+    target = max(baseline["history"]["val_accuracy"])
+    print(f"\nTarget: the baseline's best eval accuracy, {target:.4f}\n")
+    print("| configuration | steps to target | s to target | epochs | s total | eval acc | AUC |")
+    print("|---|---|---|---|---|---|---|")
+    summary = []
+    for record in records:
+        steps, seconds = _steps_to(record, target)
+        best = record["best_epoch"] - 1
+        accuracy = record["history"]["val_accuracy"][best]
+        auc = record["history"]["val_auc"][best]
+        print(
+            f"| {record['name']} | {steps if steps is not None else 'never'} | "
+            f"{f'{seconds:.0f}' if seconds is not None else '-'} | {record['epochs']} | "
+            f"{record['seconds']:.0f} | {accuracy:.4f} | {auc:.4f} |"
+        )
+        summary.append(
+            {
+                "name": record["name"],
+                "steps_to_target": steps,
+                "seconds_to_target": seconds,
+                "epochs": record["epochs"],
+                "seconds": record["seconds"],
+                "eval_accuracy": accuracy,
+                "eval_auc": auc,
+                "hparams": record["hparams"],
+            }
+        )
+    print(json.dumps({"target": target, "results": summary}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
