@@ -77,7 +77,9 @@ def build_model(
         # (`adapt_input_standardization` sets the statistics before training).
         x = keras.layers.Normalization(axis=-1, name=STANDARDIZE_INPUTS)(x)
     x = _hidden_stack(x, hparams)
-    output = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
+    # float32 even under mixed precision: a float16 sigmoid saturates and its
+    # log-loss loses precision.
+    output = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="probability")(x)
     return keras.Model(inputs=inputs, outputs=output, name="deepline_dnn")
 
 

@@ -151,6 +151,7 @@ def run_fn(fn_args) -> None:
     features = registry.transformed_features()
 
     strategy = distribution.choose_strategy()
+    keras.mixed_precision.set_global_policy(distribution.choose_precision())
     global_batch = hparams.batch_size * strategy.num_replicas_in_sync
     train_ds = data.make_dataset(
         fn_args.train_files,

@@ -48,3 +48,29 @@ def test_two_devices_train_with_mirrored_strategy():
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split()[-3:] == ["MirroredStrategy", "2", "True"]
+
+
+def test_mixed_precision_on_gpus_only():
+    from components.trainer.distribution import choose_precision
+
+    assert choose_precision(["/job:localhost/replica:0/task:0/device:GPU:0"]) == "mixed_float16"
+    assert choose_precision([]) == "float32"
+
+
+def test_under_mixed_precision_hidden_layers_compute_in_float16_and_the_output_in_float32():
+    import tf_keras as keras
+
+    from components.features import TransformedFeature
+    from components.trainer import model as model_lib
+    from components.trainer.hparams import HParams
+
+    features = (TransformedFeature("a_xf", is_categorical=False),)
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        dnn = model_lib.build_model(features, {}, HParams(hidden_units=(8, 4)))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert dnn.get_layer("hidden_0").compute_dtype == "float16"
+    assert dnn.get_layer("hidden_0").kernel.dtype == tf.float32  # weights stay float32
+    assert dnn.get_layer("probability").compute_dtype == "float32"
+    assert dnn({"a_xf": tf.ones([2, 1])}).dtype == tf.float32
