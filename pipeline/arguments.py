@@ -298,6 +298,24 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--spec", metavar="FILE", help="a compiled spec (default: compile now)")
     deploy.add_argument("--schedule", metavar="CRON", help='e.g. "0 2 * * *" (UTC)')
 
+    init_spec = commands.add_parser(
+        "init-spec",
+        parents=[common],
+        help="draft a data set spec (YAML) from a CSV, for you to review",
+        description="Profile DATA (the first rows of the CSV) and write a draft data set spec: "
+        "a kind and a transform per column, and the label's kind, each choice explained in a "
+        "comment.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    init_spec.add_argument("data", metavar="DATA", help="CSV file to profile")
+    init_spec.add_argument("--label", required=True, help="the column to predict")
+    init_spec.add_argument(
+        "--output", metavar="FILE", default=None, help="write here; none: standard output"
+    )
+    init_spec.add_argument(
+        "--sample-rows", type=int, default=100_000, help="rows read to profile the columns"
+    )
+
     finished_run = argparse.ArgumentParser(add_help=False)
     finished_run.add_argument(
         "run_dir",

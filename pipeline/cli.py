@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "schedule": commands.schedule,
         "compile": commands.compile_spec,
         "deploy": commands.deploy,
+        "init-spec": commands.init_spec,
         "report": commands.report,
         "tensorboard": commands.tensorboard,
     }[args.command]

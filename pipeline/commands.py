@@ -261,6 +261,26 @@ def deploy(args: argparse.Namespace) -> int:
     return EXIT_PUSHED
 
 
+def init_spec(args: argparse.Namespace) -> int:
+    """`deepline init-spec DATA --label COLUMN`: a draft data set spec from the data."""
+    from components import spec, spec_inference
+
+    if not os.path.isfile(args.data):
+        raise UsageError(f"{args.data} is not a file: give the CSV file to profile.")
+    try:
+        text = spec_inference.init_spec_text(args.data, args.label, args.sample_rows)
+    except (spec.SpecError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_PUSHED
+    with open(args.output, "w") as f:
+        f.write(text)
+    if not args.quiet:
+        print(args.output)
+    return EXIT_PUSHED
+
+
 def report(args: argparse.Namespace) -> int:
     """`deepline report [RUN]`: rebuild the HTML report of a finished run."""
     from pipeline import cli

@@ -215,3 +215,28 @@ def test_bad_hyperparameters_are_a_usage_error(argv, message, capsys):
     code = cli.main(["run", *argv])
     assert code == cli.EXIT_USAGE
     assert message in capsys.readouterr().err
+
+
+def test_init_spec_writes_a_draft_that_loads(tmp_path, capsys):
+    from components import spec
+
+    csv_path = tmp_path / "shop.csv"
+    rows = ["price,color,bought"] + [
+        f"{1.5 * i},{'red' if i % 3 else 'blue'},{i % 2}" for i in range(60)
+    ]
+    csv_path.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "spec.yaml"
+    code = cli.main(["init-spec", str(csv_path), "--label", "bought", "--output", str(out)])
+    assert code == 0, capsys.readouterr().err
+    draft = spec.load_spec(str(out))
+    assert draft.label.column == "bought" and draft.label.kind.value == "binary"
+    assert draft.feature("price").kind.value == "numeric"
+    assert draft.feature("color").kind.value == "categorical"
+
+
+def test_init_spec_with_an_unknown_label_is_a_usage_error(tmp_path, capsys):
+    csv_path = tmp_path / "shop.csv"
+    csv_path.write_text("price,bought\n1,0\n2,1\n")
+    code = cli.main(["init-spec", str(csv_path), "--label", "nope"])
+    assert code == cli.EXIT_USAGE
+    assert "nope" in capsys.readouterr().err

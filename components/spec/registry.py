@@ -1,0 +1,151 @@
+"""From a data set spec to the `components.features.FeatureRegistry` Transform and the Trainer use.
+
+The registry predates the spec and expresses only part of it: numeric z-score
+(optionally log1p and a bucketized view), categorical vocabulary / hash /
+identity ids for an embedding, and a binary label `a > ratio * b`. A spec that
+asks for more (text, images, minmax, one-hot, ...) is refused with the feature
+and option named, rather than silently trained without it.
+"""
+
+from __future__ import annotations
+
+from components import features as features_lib
+from components.spec import feature_specs as fs
+from components.spec import model
+from components.spec.errors import join_path
+from components.spec.expression import BinaryOp, Column, Number
+
+
+class UnsupportedSpecError(ValueError):
+    """The spec is valid but asks for something the feature registry cannot express yet."""
+
+
+def to_registry(spec: model.DatasetSpec) -> features_lib.FeatureRegistry:
+    """Builds the feature registry equivalent to `spec`.
+
+    Ignored columns that the label is derived from are label sources in the
+    registry, not ignored columns.
+
+    Args:
+      spec: The data set spec.
+
+    Returns:
+      The registry: numeric and categorical features in the spec's order.
+
+    Raises:
+      UnsupportedSpecError: A feature, option or label the registry cannot
+        express; the message names the spec file and the YAML path.
+    """
+    numeric, categorical, ignored = [], [], []
+    label = _label(spec)
+    for feature in spec.features:
+        if isinstance(feature, fs.NumericSpec):
+            numeric.append(_numeric(spec, feature))
+        elif isinstance(feature, fs.CategoricalSpec):
+            categorical.append(_categorical(spec, feature))
+        elif isinstance(feature, fs.IgnoredSpec):
+            if feature.name not in label.source_columns:
+                ignored.append(feature.name)
+        else:
+            raise _unsupported(
+                spec,
+                feature.name,
+                "",
+                f"{feature.kind.value} features are not supported by the feature registry yet; "
+                "declare the column `ignore` to train without it",
+            )
+    return features_lib.FeatureRegistry(
+        numeric=tuple(numeric),
+        categorical=tuple(categorical),
+        label=label,
+        ignored=tuple(ignored),
+        slice_columns=spec.slices,
+    )
+
+
+def _unsupported(spec: model.DatasetSpec, name: str, option: str, problem: str):
+    path = join_path(join_path("features", name), option)
+    return UnsupportedSpecError(f"{spec.origin or '<spec>'}: {path}: {problem}.")
+
+
+def _numeric(spec: model.DatasetSpec, feature: fs.NumericSpec) -> features_lib.NumericFeature:
+    if feature.transform is not fs.NumericTransform.ZSCORE:
+        raise _unsupported(
+            spec,
+            feature.name,
+            "transform",
+            f"the feature registry supports numeric transform 'zscore' only, not "
+            f"{feature.transform.value!r}",
+        )
+    if feature.fill is not None:
+        raise _unsupported(
+            spec,
+            feature.name,
+            "fill",
+            "the feature registry fills missing numbers with the mean only; remove fill",
+        )
+    return features_lib.NumericFeature(feature.name, log1p=feature.log1p, buckets=feature.buckets)
+
+
+def _categorical(
+    spec: model.DatasetSpec, feature: fs.CategoricalSpec
+) -> features_lib.CategoricalFeature:
+    for option, default in (
+        ("encoding", fs.CategoricalEncoding.EMBEDDING),
+        ("embedding_size", None),
+        ("frequency_threshold", 0),
+    ):
+        value = getattr(feature, option)
+        if value != default:
+            shown = value.value if isinstance(value, fs.CategoricalEncoding) else value
+            raise _unsupported(
+                spec,
+                feature.name,
+                option,
+                f"the feature registry does not support {option} {shown!r} yet; remove it",
+            )
+    if feature.transform is fs.CategoricalTransform.VOCABULARY:
+        return features_lib.CategoricalFeature(
+            feature.name,
+            features_lib.Encoding.VOCABULARY,
+            top_k=feature.top_k,
+            oov_buckets=feature.oov_buckets,
+        )
+    if feature.transform is fs.CategoricalTransform.HASH:
+        return features_lib.CategoricalFeature(
+            feature.name, features_lib.Encoding.HASH, hash_buckets=feature.bins
+        )
+    return features_lib.CategoricalFeature(
+        feature.name,
+        features_lib.Encoding.IDENTITY,
+        num_values=feature.num_values,
+        offset=feature.offset,
+    )
+
+
+def _label(spec: model.DatasetSpec) -> features_lib.BinaryLabel:
+    """Matches `a > r * b`, `a > b * r` or `a > b`: the only label the registry knows."""
+    label = spec.label
+    where = f"{spec.origin or '<spec>'}: label"
+    if label.kind is not model.LabelKind.BINARY or label.derive is None:
+        raise UnsupportedSpecError(
+            f"{where}: the feature registry supports only binary labels derived as "
+            f"'a > ratio * b', not a {label.kind.value} label"
+            f"{'' if label.derive else ' read from a column'}."
+        )
+    root = label.derive.root
+    if isinstance(root, BinaryOp) and root.op == ">" and isinstance(root.left, Column):
+        right = root.right
+        if isinstance(right, Column):
+            return features_lib.BinaryLabel(label.column, root.left.name, right.name, 1.0)
+        if isinstance(right, BinaryOp) and right.op == "*":
+            pairs = ((right.left, right.right), (right.right, right.left))
+            for ratio, column in pairs:
+                if isinstance(ratio, Number) and isinstance(column, Column):
+                    return features_lib.BinaryLabel(
+                        label.column, root.left.name, column.name, ratio.value
+                    )
+    raise UnsupportedSpecError(
+        f"{where}.derive: the feature registry supports only 'a > ratio * b' "
+        f"(e.g. 'tips > 0.2 * fare'), not {label.derive.text!r}."
+    )

@@ -1,0 +1,383 @@
+"""Drafts a data set spec from a CSV file: a starting point for a person to review.
+
+Reads the first `sample_rows` rows (deterministic: the same file always gives
+the same draft), profiles every column, and picks a kind per column by the
+first rule that matches:
+
+1. No value, or a single distinct value, in the sample → ignore.
+2. Integers from 0 or 1 spanning at most `IDENTITY_MAX_VALUES` → categorical identity.
+3. Integers with at most `INTEGER_CATEGORY_MAX_VALUES` distinct values (and a
+   distinct ratio of at most `CATEGORY_MAX_DISTINCT_RATIO`) → categorical vocabulary.
+4. Integers, all different → ignore: a row key (suggested as `split.key`).
+5. Positive integers clustered far from zero (spread / mean below
+   `CODE_MAX_RELATIVE_SPREAD`, e.g. census tracts, postal codes) → codes:
+   categorical, by the string rules 7 and 10.
+6. Other numbers → numeric z-score, after log1p when never negative and
+   skewed by at least `LOG1P_MIN_SKEW`.
+7. Strings with at most `VOCABULARY_MAX_DISTINCT` distinct values (distinct ratio
+   at most `CATEGORY_MAX_DISTINCT_RATIO`) → categorical vocabulary; also a slice
+   when at most `SLICE_MAX_DISTINCT`.
+8. Strings of more than `TEXT_MIN_MEAN_TOKENS` words on average → text.
+9. Strings, all different → ignore: a row key.
+10. Other strings (high-cardinality ids) → categorical hash.
+
+The label's kind: two values → binary; non-integer numbers → regression; at
+most `MULTICLASS_MAX_CLASSES` values → multiclass; more integers → regression.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import math
+import os
+import re
+
+import numpy as np
+
+from components.spec import dump_spec, model
+from components.spec import feature_specs as fs
+
+DEFAULT_SAMPLE_ROWS = 100_000
+IDENTITY_MAX_VALUES = 32  # e.g. hours (24), days (7), months (12)
+INTEGER_CATEGORY_MAX_VALUES = 100  # more distinct integers read as a quantity
+CATEGORY_MAX_DISTINCT_RATIO = 0.5  # more distinct values per row read as ids or text
+CODE_MAX_RELATIVE_SPREAD = 0.01  # std / mean of numbers that are codes, not quantities
+VOCABULARY_MAX_DISTINCT = 1000
+VOCABULARY_HEADROOM = 2  # top_k = this x distinct values seen, for values yet to come
+SLICE_MAX_DISTINCT = 100  # more slices than this are unreadable in a report
+TEXT_MIN_MEAN_TOKENS = 3.0
+TEXT_MAX_VOCABULARY = 10_000
+LOG1P_MIN_SKEW = 2.0
+MULTICLASS_MAX_CLASSES = 50
+MAX_LISTED_VALUES = MULTICLASS_MAX_CLASSES  # distinct values kept by the profile
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnProfile:
+    """What the sample says about one column. Empty cells are missing values.
+
+    Attributes:
+      name: Column name.
+      rows: Rows sampled.
+      present: Rows with a value.
+      distinct: Distinct values.
+      numeric: Every value is a number.
+      integral: Every value is a whole number (numeric columns).
+      minimum, maximum, mean, std, skew: Of the values (numeric columns), else None.
+      mean_tokens: Mean whitespace-separated words per value (string columns), else 0.
+      p95_tokens: 95th percentile of words per value (string columns), else 0.
+      distinct_tokens: Distinct lower-cased words (string columns), else 0.
+      values: The distinct values, sorted (numerically for numbers), when at
+        most `MAX_LISTED_VALUES`; else ().
+    """
+
+    name: str
+    rows: int
+    present: int
+    distinct: int
+    numeric: bool
+    integral: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    skew: float | None = None
+    mean_tokens: float = 0.0
+    p95_tokens: int = 0
+    distinct_tokens: int = 0
+    values: tuple[str, ...] = ()
+
+    @property
+    def distinct_ratio(self) -> float:
+        return self.distinct / self.present if self.present else 0.0
+
+
+def _canonical(value: float, integral: bool) -> str:
+    return str(int(value)) if integral else repr(float(value))
+
+
+def profile_column(name: str, cells: list[str]) -> ColumnProfile:
+    """Profiles one column's raw cells.
+
+    Args:
+      name: Column name.
+      cells: The column's cells as read from the CSV; "" is a missing value.
+
+    Returns:
+      The column's profile.
+    """
+    present = [c.strip() for c in cells if c.strip()]
+    common = dict(name=name, rows=len(cells), present=len(present), distinct=len(set(present)))
+    if present and all(_NUMBER.fullmatch(c) for c in present):
+        numbers = np.array([float(c) for c in present])
+        integral = bool(np.all(np.isfinite(numbers)) and np.all(np.floor(numbers) == numbers))
+        distinct = np.unique(numbers)
+        std = float(numbers.std())
+        centered = (numbers - numbers.mean()) / std if std > 0 else np.zeros_like(numbers)
+        listed = len(distinct) <= MAX_LISTED_VALUES
+        return ColumnProfile(
+            **{**common, "distinct": len(distinct)},
+            numeric=True,
+            integral=integral,
+            minimum=float(numbers.min()),
+            maximum=float(numbers.max()),
+            mean=float(numbers.mean()),
+            std=std,
+            skew=float(np.mean(centered**3)),
+            values=tuple(_canonical(v, integral) for v in distinct) if listed else (),
+        )
+    tokens = [c.split() for c in present]
+    counts = np.array([len(t) for t in tokens]) if tokens else np.zeros(1)
+    vocabulary = {word.lower() for words in tokens for word in words}
+    distinct = sorted(set(present))
+    return ColumnProfile(
+        **common,
+        numeric=False,
+        mean_tokens=float(counts.mean()),
+        p95_tokens=int(np.percentile(counts, 95, method="higher")),
+        distinct_tokens=len(vocabulary),
+        values=tuple(distinct) if len(distinct) <= MAX_LISTED_VALUES else (),
+    )
+
+
+def read_profiles(csv_path: str, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> list[ColumnProfile]:
+    """Profiles every column of the first `sample_rows` rows of a CSV file with a header.
+
+    Args:
+      csv_path: The CSV file.
+      sample_rows: Rows read at most. Defaults to 100,000.
+
+    Returns:
+      One profile per column, in the header's order.
+
+    Raises:
+      ValueError: The file has no header, a column name twice, or a row with
+        more cells than the header (the message gives the line).
+    """
+    with open(csv_path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if not header:
+            raise ValueError(f"{csv_path}: empty file; a CSV file with a header row is needed.")
+        repeated = sorted({n for n in header if header.count(n) > 1})
+        if repeated:
+            raise ValueError(f"{csv_path}:1: columns named twice in the header: {repeated}.")
+        columns: list[list[str]] = [[] for _ in header]
+        for row in reader:
+            if len(columns[0]) >= sample_rows:
+                break
+            if len(row) > len(header):
+                raise ValueError(
+                    f"{csv_path}:{reader.line_num}: {len(row)} cells but the header has "
+                    f"{len(header)}; quote cells that contain commas."
+                )
+            row = row + [""] * (len(header) - len(row))  # a short row: trailing cells missing
+            for cells, cell in zip(columns, row, strict=True):
+                cells.append(cell)
+    return [profile_column(name, cells) for name, cells in zip(header, columns, strict=True)]
+
+
+def _is_row_key(p: ColumnProfile) -> bool:
+    """Whole numbers or strings, every one different: identifies rows, predicts nothing."""
+    return p.present > 1 and p.distinct == p.present and (p.integral or not p.numeric)
+
+
+def _next_power_of_two(n: int) -> int:
+    return 1 << max(0, math.ceil(math.log2(max(n, 1))))
+
+
+def _vocabulary_top_k(distinct: int) -> int:
+    return math.ceil(VOCABULARY_HEADROOM * distinct / 10) * 10
+
+
+def _categorical_by_count(p: ColumnProfile, what: str) -> tuple[fs.FeatureSpec, str]:
+    """Rules 7 and 10 (strings and codes): a vocabulary when few, else hashing."""
+    if p.distinct <= VOCABULARY_MAX_DISTINCT and p.distinct_ratio <= CATEGORY_MAX_DISTINCT_RATIO:
+        top_k = _vocabulary_top_k(p.distinct)
+        spec = fs.CategoricalSpec(p.name, fs.CategoricalTransform.VOCABULARY, top_k=top_k)
+        return spec, f"{p.distinct:,} distinct {what} → vocabulary, top_k {top_k}"
+    bins = _next_power_of_two(p.distinct)
+    spec = fs.CategoricalSpec(p.name, fs.CategoricalTransform.HASH, bins=bins)
+    return spec, f"{p.distinct:,} distinct {what} → hashed into {bins} bins"
+
+
+def infer_feature(p: ColumnProfile) -> tuple[fs.FeatureSpec, str]:
+    """Picks a feature spec for one column by the rules in the module docstring.
+
+    Args:
+      p: The column's profile.
+
+    Returns:
+      The feature spec and a one-line reason, e.g. "7 distinct strings → vocabulary, top_k 20".
+    """
+    if p.present == 0:
+        return fs.IgnoredSpec(p.name), "no value in the sample → ignored"
+    if p.distinct == 1:
+        return fs.IgnoredSpec(p.name), (
+            f"a single value, in {p.present:,} of {p.rows:,} rows → ignored"
+        )
+    if p.numeric and p.integral:
+        low, high = int(p.minimum), int(p.maximum)
+        if low in (0, 1) and high - low + 1 <= IDENTITY_MAX_VALUES:
+            spec = fs.CategoricalSpec(
+                p.name, fs.CategoricalTransform.IDENTITY, num_values=high - low + 1, offset=low
+            )
+            return spec, f"integers {low}..{high} → identity ids ({high - low + 1} values)"
+        if (
+            p.distinct <= INTEGER_CATEGORY_MAX_VALUES
+            and p.distinct_ratio <= CATEGORY_MAX_DISTINCT_RATIO
+        ):
+            top_k = _vocabulary_top_k(p.distinct)
+            spec = fs.CategoricalSpec(p.name, fs.CategoricalTransform.VOCABULARY, top_k=top_k)
+            return spec, f"{p.distinct:,} distinct integers → vocabulary, top_k {top_k}"
+        if _is_row_key(p):
+            return fs.IgnoredSpec(p.name), "every value different → ignored (a row key)"
+        if p.minimum > 0 and p.std / p.mean < CODE_MAX_RELATIVE_SPREAD:
+            return _categorical_by_count(p, f"codes around {p.mean:.3g}")
+    if p.numeric:
+        if p.minimum >= 0 and p.skew >= LOG1P_MIN_SKEW:
+            spec = fs.NumericSpec(p.name, log1p=True)
+            return spec, f"numbers ≥ 0 with skew {p.skew:.1f} → log1p, then z-score"
+        return fs.NumericSpec(p.name), f"numbers, skew {p.skew:.1f} → z-score"
+    if p.distinct <= VOCABULARY_MAX_DISTINCT and p.distinct_ratio <= CATEGORY_MAX_DISTINCT_RATIO:
+        return _categorical_by_count(p, "strings")
+    if p.mean_tokens > TEXT_MIN_MEAN_TOKENS:
+        max_tokens = _next_power_of_two(p.p95_tokens)
+        vocabulary_size = min(TEXT_MAX_VOCABULARY, _next_power_of_two(p.distinct_tokens))
+        spec = fs.TextSpec(p.name, vocabulary_size=vocabulary_size, max_tokens=max_tokens)
+        return spec, (
+            f"{p.mean_tokens:.1f} words per value on average → text: token ids, "
+            f"{vocabulary_size} words, {max_tokens} tokens"
+        )
+    if _is_row_key(p):
+        return fs.IgnoredSpec(p.name), "every value different → ignored (a row key)"
+    return _categorical_by_count(p, "strings")
+
+
+def infer_label(p: ColumnProfile, source: str) -> tuple[model.LabelSpec, str]:
+    """Picks the label's kind (and classes) from its values.
+
+    Args:
+      p: The label column's profile.
+      source: Names the data in error messages.
+
+    Returns:
+      The label spec and a one-line reason.
+
+    Raises:
+      ValueError: The label has fewer than 2 values, or too many string values
+        to be classes.
+    """
+    missing = f"; {p.rows - p.present:,} rows without a label" if p.present < p.rows else ""
+    if p.distinct < 2:
+        raise ValueError(
+            f"{source}: label column {p.name!r} has {p.distinct} distinct value(s) in the "
+            f"first {p.rows:,} rows; nothing to learn. Choose another label column."
+        )
+    if p.distinct == 2:
+        spec = model.LabelSpec(p.name, model.LabelKind.BINARY, classes=p.values)
+        return spec, f"2 values {list(p.values)} → binary{missing}"
+    if p.numeric and not p.integral:
+        spec = model.LabelSpec(p.name, model.LabelKind.REGRESSION)
+        return spec, f"{p.distinct:,} distinct non-integer numbers → regression{missing}"
+    if p.distinct <= MULTICLASS_MAX_CLASSES:
+        spec = model.LabelSpec(p.name, model.LabelKind.MULTICLASS, classes=p.values)
+        return spec, f"{p.distinct} classes → multiclass{missing}"
+    if p.numeric:
+        spec = model.LabelSpec(p.name, model.LabelKind.REGRESSION)
+        return spec, f"{p.distinct:,} distinct integers → regression{missing}"
+    raise ValueError(
+        f"{source}: label column {p.name!r} has {p.distinct:,} distinct strings, more than "
+        f"{MULTICLASS_MAX_CLASSES} classes; write its spec by hand or choose another label."
+    )
+
+
+def _draft(csv_path: str, label: str, sample_rows: int) -> tuple[model.DatasetSpec, list[str], int]:
+    profiles = read_profiles(csv_path, sample_rows)
+    by_name = {p.name: p for p in profiles}
+    if label not in by_name:
+        raise ValueError(
+            f"{csv_path}: no column {label!r} to use as the label; columns: {list(by_name)}."
+        )
+    if len(profiles) < 2:
+        raise ValueError(f"{csv_path}: only the label column; a model needs input columns.")
+    label_spec, label_reason = infer_label(by_name[label], csv_path)
+    reasons = [f"label {label}: {label_reason}"]
+    features, slices, keys = [], [], []
+    for profile in profiles:
+        if profile.name == label:
+            continue
+        feature, reason = infer_feature(profile)
+        if (
+            not profile.numeric
+            and isinstance(feature, fs.CategoricalSpec)
+            and feature.transform is fs.CategoricalTransform.VOCABULARY
+            and profile.distinct <= SLICE_MAX_DISTINCT
+        ):
+            slices.append(profile.name)
+            reason += "; slice"
+        if isinstance(feature, fs.IgnoredSpec) and _is_row_key(profile) and not keys:
+            keys.append(profile.name)
+            reason += ", used as split.key"
+        features.append(feature)
+        reasons.append(f"{profile.name}: {reason}")
+    spec = model.DatasetSpec(
+        source=model.SourceSpec(model.SourceFormat.CSV, os.path.basename(csv_path)),
+        label=label_spec,
+        features=tuple(features),
+        slices=tuple(slices),
+        split=model.SplitSpec(key=keys[0] if keys else None),
+        origin=csv_path,
+    )
+    return spec, reasons, profiles[0].rows
+
+
+def infer_spec(
+    csv_path: str, label: str, sample_rows: int = DEFAULT_SAMPLE_ROWS
+) -> model.DatasetSpec:
+    """Drafts a spec for a CSV file; see the module docstring for the rules.
+
+    Args:
+      csv_path: The CSV file, with a header row.
+      label: The column to predict.
+      sample_rows: Rows read at most (the first ones). Defaults to 100,000.
+
+    Returns:
+      The draft spec; `source.path` is the file's name, i.e. the spec is meant
+      to be saved next to the data.
+
+    Raises:
+      ValueError: The file or the label column cannot be used; the message says why.
+    """
+    return _draft(os.fspath(csv_path), label, sample_rows)[0]
+
+
+def init_spec_text(csv_path: str, label: str, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> str:
+    """The drafted spec as YAML to edit, with a header comment explaining each choice.
+
+    Args:
+      csv_path: The CSV file, with a header row.
+      label: The column to predict.
+      sample_rows: Rows read at most (the first ones). Defaults to 100,000.
+
+    Returns:
+      YAML text that `components.spec.load_spec` reads.
+
+    Raises:
+      ValueError: As `infer_spec`.
+    """
+    csv_path = os.fspath(csv_path)
+    spec, reasons, rows = _draft(csv_path, label, sample_rows)
+    name = os.path.basename(csv_path)
+    header = [
+        f"Data set spec drafted from {name} (first {rows:,} rows). Review every choice below;",
+        f"save this file next to {name}: source.path is relative to it.",
+        "",
+        "Why each column got its kind:",
+        *(f"  {reason}" for reason in reasons),
+    ]
+    comment = "\n".join(f"# {line}".rstrip() for line in header)
+    return f"{comment}\n\n{dump_spec(spec)}"

@@ -1,0 +1,209 @@
+"""Spec inference: column profiles with exact numbers, kinds on the taxi data and on known data."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from components import spec as S
+from components import spec_inference as I
+
+TAXI_CSV = Path(__file__).parents[3] / "data" / "taxi" / "data.csv"
+WORDS = [f"word{i}" for i in range(40)]
+
+
+@pytest.fixture(scope="module")
+def synthetic_csv(tmp_path_factory) -> Path:
+    """6,000 rows whose columns have known kinds (one per inference rule)."""
+    rng = np.random.RandomState(7)
+    rows = 6000
+    user_ids = rng.permutation(np.arange(rows) % 5000)
+    path = tmp_path_factory.mktemp("synthetic") / "shop.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            ["row_id", "amount", "wait_minutes", "color", "user_id", "comment", "hour",
+             "clicked", "segment", "price"]
+        )  # fmt: skip
+        for i in range(rows):
+            writer.writerow(
+                [
+                    i,
+                    "" if i % 50 == 0 else round(rng.normal(100, 15), 2),
+                    round(rng.lognormal(2, 1), 2),
+                    rng.choice(["red", "green", "blue", "black", "white"]),
+                    f"u{user_ids[i]:05d}",
+                    " ".join(rng.choice(WORDS, size=rng.randint(4, 13))),
+                    rng.randint(0, 24),
+                    rng.randint(0, 2),
+                    rng.choice(["gold", "silver", "bronze"]),
+                    round(rng.normal(20, 3), 2),
+                ]
+            )
+    return path
+
+
+def test_numeric_profile_has_exact_statistics():
+    profile = I.profile_column("n", ["1", "2", "", "3", "10"])
+    assert profile == I.ColumnProfile(
+        name="n",
+        rows=5,
+        present=4,
+        distinct=4,
+        numeric=True,
+        integral=True,
+        minimum=1.0,
+        maximum=10.0,
+        mean=4.0,
+        std=pytest.approx(12.5**0.5),
+        # Mean cubed z-score: (-27 - 8 - 1 + 216) / 4 / 12.5 ** 1.5.
+        skew=pytest.approx(45 / 12.5**1.5),
+        values=("1", "2", "3", "10"),
+    )
+    assert profile.distinct_ratio == 1.0
+    assert I.profile_column("f", ["0.5", "1e1", "-2"]).values == ("-2.0", "0.5", "10.0")
+
+
+def test_string_profile_counts_words():
+    profile = I.profile_column("s", ["a b", "A", "", "b c d", "a b"])
+    assert profile == I.ColumnProfile(
+        name="s",
+        rows=5,
+        present=4,
+        distinct=3,
+        numeric=False,
+        mean_tokens=2.0,
+        p95_tokens=3,
+        distinct_tokens=4,
+        values=("A", "a b", "b c d"),
+    )
+    # "1.2.3" or "nan" are not numbers: the column stays a string column.
+    assert not I.profile_column("v", ["1.2.3", "4"]).numeric
+    assert not I.profile_column("v", ["nan", "4"]).numeric
+
+
+def test_synthetic_columns_get_exactly_the_expected_kinds(synthetic_csv):
+    spec = I.infer_spec(synthetic_csv, label="clicked")
+    assert spec == S.DatasetSpec(
+        source=S.SourceSpec(S.SourceFormat.CSV, "shop.csv"),
+        label=S.LabelSpec("clicked", S.LabelKind.BINARY, classes=("0", "1")),
+        features=(
+            S.IgnoredSpec("row_id"),
+            S.NumericSpec("amount"),
+            S.NumericSpec("wait_minutes", log1p=True),
+            S.CategoricalSpec("color", S.CategoricalTransform.VOCABULARY, top_k=10),
+            S.CategoricalSpec("user_id", S.CategoricalTransform.HASH, bins=8192),
+            S.TextSpec("comment", vocabulary_size=64, max_tokens=16),
+            S.CategoricalSpec("hour", S.CategoricalTransform.IDENTITY, num_values=24),
+            S.CategoricalSpec("segment", S.CategoricalTransform.VOCABULARY, top_k=10),
+            S.NumericSpec("price"),
+        ),
+        slices=("color", "segment"),
+        split=S.SplitSpec(key="row_id"),
+    )
+
+
+@pytest.mark.parametrize(
+    "label, expected",
+    [
+        ("clicked", S.LabelSpec("clicked", S.LabelKind.BINARY, classes=("0", "1"))),
+        (
+            "segment",
+            S.LabelSpec("segment", S.LabelKind.MULTICLASS, classes=("bronze", "gold", "silver")),
+        ),
+        ("price", S.LabelSpec("price", S.LabelKind.REGRESSION)),
+        ("hour", S.LabelSpec("hour", S.LabelKind.MULTICLASS, classes=tuple(map(str, range(24))))),
+        ("row_id", S.LabelSpec("row_id", S.LabelKind.REGRESSION)),
+    ],
+    ids=["binary", "multiclass-strings", "regression", "multiclass-integers", "many-integers"],
+)
+def test_label_kind_follows_its_values(synthetic_csv, label, expected):
+    spec = I.infer_spec(synthetic_csv, label=label)
+    assert spec.label == expected
+    assert label not in spec.feature_names
+
+
+def test_taxi_columns_get_sensible_kinds():
+    spec = I.infer_spec(TAXI_CSV, label="tips")
+    assert spec.label == S.LabelSpec("tips", S.LabelKind.REGRESSION)
+    expected = {
+        "payment_type": S.CategoricalSpec("payment_type", top_k=20),  # 7 strings
+        "company": S.CategoricalSpec("company", top_k=130),  # 61 strings
+        "fare": S.NumericSpec("fare", log1p=True),  # skew 15.8
+        "trip_miles": S.NumericSpec("trip_miles", log1p=True),  # skew 93.8
+        "trip_seconds": S.NumericSpec("trip_seconds", log1p=True),  # 110 integers, skew 30.9
+        "pickup_latitude": S.NumericSpec("pickup_latitude"),
+        "dropoff_longitude": S.NumericSpec("dropoff_longitude"),  # skewed, but negative
+        "trip_start_hour": S.CategoricalSpec(
+            "trip_start_hour", S.CategoricalTransform.IDENTITY, num_values=24
+        ),
+        "trip_start_day": S.CategoricalSpec(
+            "trip_start_day", S.CategoricalTransform.IDENTITY, num_values=7, offset=1
+        ),
+        "trip_start_month": S.CategoricalSpec(
+            "trip_start_month", S.CategoricalTransform.IDENTITY, num_values=12, offset=1
+        ),
+        "pickup_community_area": S.CategoricalSpec("pickup_community_area", top_k=130),  # 62
+        "dropoff_census_tract": S.CategoricalSpec("dropoff_census_tract", top_k=460),  # 229 codes
+        # One value in 15,002 rows: nothing to learn from.
+        "pickup_census_tract": S.IgnoredSpec("pickup_census_tract"),
+        # 13,789 distinct seconds since 1970: a quantity, not a key.
+        "trip_start_timestamp": S.NumericSpec("trip_start_timestamp"),
+    }
+    for name, feature in expected.items():
+        assert spec.feature(name) == feature, name
+    assert len(spec.features) == 17
+    assert spec.slices == ("payment_type", "company")
+    assert spec.split == S.SplitSpec()
+
+
+def test_taxi_multiclass_label_lists_its_classes():
+    label = I.infer_spec(TAXI_CSV, label="payment_type").label
+    assert label.classes == (
+        "Cash", "Credit Card", "Dispute", "No Charge", "Pcard", "Prcard", "Unknown"
+    )  # fmt: skip
+
+
+def test_init_text_explains_choices_and_loads_back(synthetic_csv, tmp_path):
+    text = I.init_spec_text(synthetic_csv, label="clicked")
+    header = text.split("\n\n")[0].splitlines()
+    assert header[0] == (
+        "# Data set spec drafted from shop.csv (first 6,000 rows). Review every choice below;"
+    )
+    assert "#   label clicked: 2 values ['0', '1'] → binary" in header
+    assert "#   user_id: 5,000 distinct strings → hashed into 8192 bins" in header
+    assert "#   color: 5 distinct strings → vocabulary, top_k 10; slice" in header
+    assert "#   hour: integers 0..23 → identity ids (24 values)" in header
+    assert "#   row_id: every value different → ignored (a row key), used as split.key" in header
+    assert any(line.startswith("#   comment: 8.0 words per value") for line in header)
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    assert S.load_spec(path) == I.infer_spec(synthetic_csv, label="clicked")
+
+
+def test_sample_rows_limits_what_is_read(synthetic_csv):
+    profiles = I.read_profiles(synthetic_csv, sample_rows=100)
+    assert [p.rows for p in profiles] == [100] * 10
+    assert profiles[0].maximum == 99.0
+
+
+@pytest.mark.parametrize(
+    "content, label, message",
+    [
+        ("a,b\n1,2\n", "c", "no column 'c' to use as the label; columns: ['a', 'b']"),
+        ("a,b\n1,2\n3,2\n", "b", "label column 'b' has 1 distinct value(s) in the first 2 rows"),
+        ("a,b\n1,2\n3,4,5\n", "b", ":3: 3 cells but the header has 2"),
+        ("a,a\n1,2\n", "a", ":1: columns named twice in the header: ['a']"),
+        ("", "a", "empty file"),
+        ("b\n1\n2\n", "b", "only the label column"),
+    ],
+    ids=["unknown-label", "constant-label", "long-row", "repeated-header", "empty", "only-label"],
+)
+def test_unusable_files_are_reported_with_the_file(tmp_path, content, label, message):
+    path = tmp_path / "data.csv"
+    path.write_text(content)
+    with pytest.raises(ValueError) as caught:
+        I.infer_spec(path, label=label)
+    assert str(caught.value).startswith(str(path))
+    assert message in str(caught.value)
