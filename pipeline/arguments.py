@@ -136,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     training.add_argument("--seed", type=int, default=HParams.seed, help="random seed")
     training.add_argument(
+        "--tune",
+        type=int,
+        default=config_lib.PipelineConfig.tuner_trials,
+        metavar="TRIALS",
+        help="run the Tuner first with this many trials (depth, width, peak learning rate, "
+        "dropout, weight decay); the Trainer uses the best; 0: no Tuner",
+    )
+    training.add_argument(
         "--hparam",
         action="append",
         dest="hparams",

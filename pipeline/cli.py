@@ -56,6 +56,7 @@ def tunables_from_args(args: argparse.Namespace) -> dict:
         "span_window": args.span_window,
         "hparams": hparams,
         "thresholds": thresholds,
+        "tuner_trials": args.tune,
     }
 
 

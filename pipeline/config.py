@@ -139,8 +139,13 @@ class PipelineConfig:
       code_fingerprint: Hash of the module code TFX runs, so that changing
         the code invalidates cached Transform/Trainer results. Defaults to
         `module_code_fingerprint()` when built by `from_args`.
-      cloud_training: Run the Trainer as a Vertex AI custom job (Vertex
-        only); None trains inside the pipeline step. Defaults to None.
+      cloud_training: Run the Trainer (and the Tuner) as Vertex AI custom
+        jobs (Vertex only); None trains inside the pipeline step. Defaults to None.
+      tuner_trials: Run the Tuner before the Trainer with this many trials of
+        KerasTuner's random search over depth, width, peak learning rate,
+        dropout and weight decay; the Trainer then uses the best. 0 for no
+        Tuner. Defaults to 0.
+      tuner_epochs: Epochs of each Tuner trial (early-stopped). Defaults to 5.
     """
 
     data_root: str = os.path.dirname(DEFAULT_DATA)
@@ -157,6 +162,8 @@ class PipelineConfig:
     enable_cache: bool = True
     code_fingerprint: str = ""
     cloud_training: CloudTraining | None = None
+    tuner_trials: int = 0
+    tuner_epochs: int = 5
 
     @property
     def uses_spans(self) -> bool:

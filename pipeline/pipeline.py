@@ -2,7 +2,7 @@
 
 raw CSV -> ExampleGen (GZIP TFRecords, train/eval/test) -> StatisticsGen ->
 ExampleValidator against the curated schema -> DataValidationGate (stops the
-run on any anomaly) -> Transform -> Trainer -> Evaluator (on `test`, against
+run on any anomaly) -> Transform -> (Tuner, when asked) -> Trainer -> Evaluator (on `test`, against
 the latest blessed model) -> Pusher (only a blessed model, published with an atomic rename).
 """
 
@@ -14,6 +14,7 @@ from google.protobuf import json_format
 from tfx import v1 as tfx
 from tfx.extensions.google_cloud_ai_platform import constants as vertex_constants
 from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_trainer
+from tfx.extensions.google_cloud_ai_platform.tuner import executor as vertex_tuner
 from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import features as features_lib
@@ -24,6 +25,7 @@ from pipeline.config import PipelineConfig
 
 PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
 RUN_FN = "components.trainer.run.run_fn"
+TUNER_FN = "components.trainer.tuning.tuner_fn"
 
 # Runtime parameters of a compiled (Vertex / Kubeflow) pipeline: what a
 # deployed run may change without compiling again. Each holds the JSON of the
@@ -181,6 +183,33 @@ def create_pipeline(
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
     ).with_id("latest_blessed_model_resolver")
 
+    tuner = None
+    if config.tuner_trials > 0:
+        tuner_config = {
+            "hparams": config.hparams.to_dict(),
+            "max_trials": config.tuner_trials,
+            "epochs_per_trial": config.tuner_epochs,
+            "code_fingerprint": config.code_fingerprint,
+        }
+        tuner_class = tfx.components.Tuner
+        if config.cloud_training:
+            tuner_class = tfx.extensions.google_cloud_ai_platform.Tuner
+            tuner_config.update(
+                {
+                    vertex_constants.ENABLE_VERTEX_KEY: True,
+                    vertex_constants.VERTEX_REGION_KEY: config.cloud_training.region,
+                    vertex_tuner.TUNING_ARGS_KEY: config.cloud_training.job_spec(),
+                }
+            )
+        tuner = tuner_class(
+            tuner_fn=TUNER_FN,
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            train_args=tfx.proto.TrainArgs(splits=["train"]),
+            eval_args=tfx.proto.EvalArgs(splits=["eval"]),
+            custom_config=tuner_config,
+        )
+
     # On Vertex the Trainer may run as a custom job on a machine of its own
     # (GPUs); its step then submits the job and waits.
     trainer_class = (
@@ -199,6 +228,7 @@ def create_pipeline(
         # Runs over new spans continue from the live model. A fixed data set does
         # not: there a re-run with unchanged inputs is a cache hit, not a retrain.
         base_model=baseline_model.outputs["model"] if config.uses_spans else None,
+        hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
         custom_config=parameters.get(TRAINER_CONFIG_PARAMETER, _trainer_config(config)),
     )
 
@@ -231,6 +261,7 @@ def create_pipeline(
             example_validator,
             validation_gate,
             transform,
+            *([tuner] if tuner else []),
             trainer,
             baseline_model,
             evaluator,

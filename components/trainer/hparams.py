@@ -81,6 +81,7 @@ _PRESET_CHOICES: dict[str, dict[str, Any]] = {
         "optimizer": "adamw",
         "lr_schedule": "plateau",
         "fold_batch_norm": True,
+        "tflite_copies": True,
     },
     "risk_sensitive": {
         "activation": "swish",
@@ -162,6 +163,10 @@ class HParams:
         the same result). Defaults to "fit".
       fold_batch_norm: Fold batch norm into the dense layers of the served
         model; None for the preset's choice. Defaults to None.
+      tflite_copies: Also write float16 and int8 TFLite copies of the network
+        (over transformed features) next to the served model, with their eval
+        accuracy against the full model; None for the preset's choice (on for
+        low_latency). Defaults to None.
       mc_dropout_samples: Dropout samples of the served model's
         "mc_dropout" signature (mean and stddev); 0 for no such signature,
         None for the preset's choice. Defaults to None.
@@ -206,6 +211,7 @@ class HParams:
     shuffle_buffer: int = 10_000
     training_loop: str = "fit"
     fold_batch_norm: bool | None = None
+    tflite_copies: bool | None = None
     mc_dropout_samples: int | None = None
     warm_start_frozen_epochs: int = 2
     warm_start_learning_rate_factor: float = 0.1
@@ -262,7 +268,11 @@ class HParams:
         for name in ("activation", "dropout_kind", "optimizer", "lr_schedule"):
             if getattr(self, name) == AUTO:
                 updates[name] = choices[name]
-        for name, default in (("batch_norm", False), ("fold_batch_norm", False)):
+        for name, default in (
+            ("batch_norm", False),
+            ("fold_batch_norm", False),
+            ("tflite_copies", False),
+        ):
             if getattr(self, name) is None:
                 updates[name] = choices.get(name, default)
         if self.mc_dropout_samples is None:

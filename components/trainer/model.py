@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
@@ -20,6 +21,7 @@ from components.trainer import activations, initializers, regularization
 from components.trainer.hparams import HParams
 
 STANDARDIZE_INPUTS = "standardize_inputs"
+MIN_STANDARDIZED_VARIANCE = 1e-6
 
 
 def embedding_width(cardinality: int, max_width: int) -> int:
@@ -158,7 +160,16 @@ def adapt_input_standardization(model: keras.Model, dataset: tf.data.Dataset, ba
     except ValueError:
         return
     features = keras.Model(model.inputs, model.get_layer("features").output)
-    standardize.adapt(dataset.take(batches).map(lambda x, _: features(x, training=False)))
+    # Plain tracing: AutoGraph's rewrite of the model call costs seconds here.
+    concatenated = tf.autograph.experimental.do_not_convert(
+        lambda x, _: features(x, training=False)
+    )
+    standardize.adapt(dataset.take(batches).map(concatenated))
+    # A column constant in the sample (a rare missing flag, say) would be divided
+    # by ~0 when it does vary later, and blow up the SELU stack: leave its scale.
+    mean, variance, count = standardize.get_weights()
+    variance = np.where(variance < MIN_STANDARDIZED_VARIANCE, 1.0, variance)
+    standardize.set_weights([mean, variance, count])
 
 
 def skip_autograph(model: keras.Model) -> keras.Model:

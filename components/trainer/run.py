@@ -17,12 +17,13 @@ from components import features as features_lib
 from components.trainer import callbacks as training_callbacks
 from components.trainer import (
     custom_loop,
-    data,
     distribution,
     export,
     lr_finder,
     model,
     optimization,
+    setup,
+    tflite,
     warm_start,
 )
 from components.trainer.hparams import HParams
@@ -30,28 +31,15 @@ from components.trainer.hparams import HParams
 logger = logging.getLogger(__name__)
 
 HISTORY_FILE = "history.json"
+TFLITE_FOLDER = "tflite"
 FIRST_HIDDEN = "hidden_0"
 # Callbacks that only observe; the frozen warm-start phase keeps these and
 # leaves the learning-rate schedule and early stopping to the main phase.
 REPORTING_CALLBACKS = (training_callbacks.StepRecorder, training_callbacks.EpochLogger)
-# Batches the self-normalizing net's input standardization is computed over.
-STANDARDIZATION_BATCHES = 20
+
 
 
 LR_FINDER_PLOT = "lr_finder.png"
-
-
-def _metrics() -> list[keras.metrics.Metric]:
-    return [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
-
-
-def _compile(dnn: keras.Model, hparams: HParams, learning_rate, strategy) -> None:
-    with strategy.scope():
-        dnn.compile(
-            optimizer=optimization.make_optimizer(hparams, learning_rate),
-            loss=keras.losses.BinaryCrossentropy(),
-            metrics=_metrics(),
-        )
 
 
 def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **options):
@@ -62,7 +50,7 @@ def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **
     """
     epochs, callbacks = options["epochs"], options["callbacks"]
     if hparams.training_loop == "fit":
-        _compile(dnn, hparams, learning_rate, strategy)
+        setup.compile_model(dnn, hparams, learning_rate, strategy)
         return dnn.fit(
             train_ds, validation_data=eval_ds, epochs=epochs, callbacks=callbacks, verbose=0
         ).history
@@ -76,7 +64,7 @@ def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **
         dnn,
         optimizer,
         keras.losses.BinaryCrossentropy(reduction=keras.losses.Reduction.NONE),
-        _metrics,
+        setup.metrics,
         train_ds,
         eval_ds,
         strategy=strategy,
@@ -91,7 +79,7 @@ def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **
 
 def _find_learning_rate(dnn, hparams: HParams, strategy, train_ds, run_dir: str) -> dict:
     """Runs the learning-rate finder, saves its plot; returns its record."""
-    _compile(dnn, hparams, hparams.learning_rate, strategy)
+    setup.compile_model(dnn, hparams, hparams.learning_rate, strategy)
     found = lr_finder.find_learning_rate(dnn, train_ds)
     tf.io.gfile.makedirs(run_dir)
     lr_finder.save_lr_finder_plot(found, os.path.join(run_dir, LR_FINDER_PLOT))
@@ -107,76 +95,45 @@ def _find_learning_rate(dnn, hparams: HParams, strategy, train_ds, run_dir: str)
     }
 
 
-def _check_keras_mode() -> None:
-    # TF Transform builds its layer with `tf.keras`; our model uses tf_keras.
-    # They only mix when tf.keras *is* tf_keras, i.e. TF_USE_LEGACY_KERAS=1 was
-    # set before TensorFlow was imported.
-    if not tf.keras.__name__.startswith("tf_keras"):
-        raise RuntimeError(
-            "tf.keras is Keras 3 in this process, but Deepline trains with tf_keras: set "
-            "TF_USE_LEGACY_KERAS=1 in the environment before TensorFlow is imported "
-            "(the `deepline` command and `make` do this for you)."
-        )
-
-
-def categorical_cardinalities(
-    features: tuple[features_lib.TransformedFeature, ...],
-    tf_transform_output: tft.TFTransformOutput,
-) -> dict[str, int]:
-    """Number of ids of each categorical feature; vocabulary sizes come from Transform."""
-    sizes = {}
-    for feature in features:
-        if not feature.is_categorical:
-            continue
-        if feature.vocabulary_name is not None:
-            vocabulary = tf_transform_output.vocabulary_size_by_name(feature.vocabulary_name)
-            sizes[feature.name] = vocabulary + feature.extra_ids
-        else:
-            sizes[feature.name] = feature.cardinality
-    return sizes
-
-
 def run_fn(fn_args) -> None:
     """Trains the DNN on Transform's output and exports the serving model.
 
     Args:
       fn_args: TFX `FnArgs`. `custom_config["hparams"]` holds `HParams.to_dict()`.
     """
-    _check_keras_mode()
-    hparams = HParams.from_dict((fn_args.custom_config or {}).get("hparams", {})).resolve()
+    setup.check_keras_mode()
+    base = HParams.from_dict((fn_args.custom_config or {}).get("hparams", {}))
+    # With a Tuner upstream, its best trial's values override the searched fields.
+    tuned = getattr(fn_args, "hyperparameters", None)
+    if tuned:
+        # Imported here: KerasTuner (and the Keras 3 it loads) only when tuning ran.
+        from components.trainer import tuning
+
+        hparams = tuning.best_hparams(base, tuned)
+    else:
+        hparams = base.resolve()
     registry = features_lib.TAXI
     keras.utils.set_random_seed(hparams.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    feature_spec = tf_transform_output.transformed_feature_spec()
     features = registry.transformed_features()
 
     strategy = distribution.choose_strategy()
     keras.mixed_precision.set_global_policy(distribution.choose_precision())
-    global_batch = hparams.batch_size * strategy.num_replicas_in_sync
-    train_ds = data.make_dataset(
+    train_ds, eval_ds = setup.make_datasets(
         fn_args.train_files,
-        feature_spec,
-        registry.label_key,
-        global_batch,
-        shuffle=True,
-        seed=hparams.seed,
-        shuffle_buffer=hparams.shuffle_buffer,
-    )
-    eval_ds = data.make_dataset(
         fn_args.eval_files,
-        feature_spec,
-        registry.label_key,
-        global_batch,
-        shuffle=False,
-        seed=hparams.seed,
+        tf_transform_output,
+        registry,
+        hparams,
+        hparams.batch_size * strategy.num_replicas_in_sync,
     )
 
     with strategy.scope():
         dnn = model.build_model(
-            features, categorical_cardinalities(features, tf_transform_output), hparams
+            features, setup.categorical_cardinalities(features, tf_transform_output), hparams
         )
     model.skip_autograph(dnn)
-    model.adapt_input_standardization(dnn, train_ds, batches=STANDARDIZATION_BATCHES)
+    model.adapt_input_standardization(dnn, train_ds, batches=setup.STANDARDIZATION_BATCHES)
     reused, warm = [], None
     if fn_args.base_model:
         reused = warm_start.transfer_weights(dnn, fn_args.base_model)
@@ -270,3 +227,18 @@ def run_fn(fn_args) -> None:
     export.export_serving_model(
         dnn, tf_transform_output, registry, fn_args.serving_model_dir, hparams
     )
+    if hparams.tflite_copies:
+        # Next to the SavedModel, so they are pushed with it; the evaluation says
+        # how much accuracy each quantized copy gives up on the eval split.
+        comparison = tflite.write_copies(
+            dnn, os.path.join(fn_args.serving_model_dir, TFLITE_FOLDER), eval_ds
+        )
+        for name, result in comparison.items():
+            if name != "keras":
+                logger.info(
+                    "TFLite %s copy: %d bytes, eval accuracy %.4f (%+.4f vs the full model).",
+                    name,
+                    result["bytes"],
+                    result["accuracy"],
+                    result["accuracy_diff"],
+                )

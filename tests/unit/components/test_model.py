@@ -203,3 +203,17 @@ def test_dropout_kind(kind, layer_class):
     hparams = HParams(hidden_units=(8,), dropout=0.2, dropout_kind=kind)
     model = model_lib.build_model(FEATURES, CARDINALITIES, hparams)
     assert type(model.get_layer("hidden_0_dropout")).__name__ == layer_class
+
+
+def test_a_column_constant_in_the_sample_keeps_its_scale():
+    hparams = HParams(preset="self_normalizing", hidden_units=(8,), dropout=0.0)
+    model = model_lib.build_model(FEATURES, CARDINALITIES, hparams)
+    batch = model_lib.as_model_inputs(_batch(64))
+    batch["a_xf"] = tf.zeros([64, 1])  # constant in the sample
+    dataset = tf.data.Dataset.from_tensors((batch, tf.zeros([64, 1])))
+    model_lib.adapt_input_standardization(model, dataset, batches=1)
+    features = keras.Model(model.inputs, model.get_layer("standardize_inputs").output)
+    batch["a_xf"] = tf.ones([64, 1])  # ... and then it varies
+    standardized = features(batch).numpy()
+    assert np.abs(standardized).max() < 100
+    np.testing.assert_allclose(standardized[:, 0], 1.0, rtol=1e-5)  # (1 - 0) / 1

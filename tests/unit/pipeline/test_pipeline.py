@@ -101,3 +101,22 @@ def test_span_runs_warm_start_from_the_live_model_and_fixed_data_does_not(tmp_pa
     assert "base_model" in spans["Trainer"].inputs
     assert "latest_blessed_model_resolver" in {n.id for n in spans["Trainer"].upstream_nodes}
     assert "base_model" not in fixed["Trainer"].inputs
+
+
+def test_tuner_runs_before_the_trainer_and_hands_it_the_best_hyperparameters(tmp_path):
+    pipeline, config = _pipeline(tmp_path, tuner_trials=4, tuner_epochs=2)
+    components = _by_id(pipeline)
+    tuner, trainer = components["Tuner"], components["Trainer"]
+    custom_config = json.loads(tuner.exec_properties["custom_config"])
+    assert custom_config["max_trials"] == 4 and custom_config["epochs_per_trial"] == 2
+    assert custom_config["hparams"] == config.hparams.to_dict()
+    assert tuner.exec_properties["tuner_fn"] == "components.trainer.tuning.tuner_fn"
+    assert trainer.inputs["hyperparameters"].producer_component_id == "Tuner"
+    order = [c.id for c in pipeline.components]
+    assert order.index("Transform") < order.index("Tuner") < order.index("Trainer")
+
+
+def test_no_tuner_by_default(tmp_path):
+    pipeline, _ = _pipeline(tmp_path)
+    assert "Tuner" not in _by_id(pipeline)
+    assert "hyperparameters" not in _by_id(pipeline)["Trainer"].inputs

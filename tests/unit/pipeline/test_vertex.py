@@ -436,3 +436,18 @@ def test_schedule_creates_a_cron_schedule(fake_vertex, compiled_file):
 def test_schedule_refuses_a_malformed_cron(compiled_file, cron):
     with pytest.raises(ValueError, match="five fields"):
         vertex.schedule(compiled_file, TARGET, cron)
+
+
+def test_with_a_custom_job_the_tuner_runs_as_one_too(tmp_path):
+    training = CloudTraining(project="deepline-test", image=IMAGE, accelerator_type="NVIDIA_L4")
+    spec = _compile(tmp_path, _config(cloud_training=training, tuner_trials=3))
+    executors = spec["pipelineSpec"]["deploymentSpec"]["executors"]
+    args = executors["Tuner_executor"]["container"]["args"]
+    assert args[args.index("--executor_class_path") + 1] == (
+        "tfx.extensions.google_cloud_ai_platform.tuner.executor.Executor"
+    )
+    tuner_config = json.loads(_parameter(spec, "Tuner", "custom_config"))
+    pool = tuner_config["ai_platform_tuning_args"]["worker_pool_specs"][0]
+    assert pool["machine_spec"]["accelerator_type"] == "NVIDIA_L4"
+    assert tuner_config["max_trials"] == 3
+    assert "Tuner" in _tasks(spec)["Trainer"]["dependentTasks"]

@@ -1,0 +1,90 @@
+"""What the Trainer and the Tuner share: the Keras-mode check, vocabulary sizes, the
+train/eval datasets and how a model is compiled, so both train exactly the same way."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_transform as tft
+import tf_keras as keras
+
+from components import features as features_lib
+from components.trainer import data, optimization
+from components.trainer.hparams import HParams
+
+# Batches the self-normalizing net's input standardization is computed over.
+STANDARDIZATION_BATCHES = 20
+
+
+def check_keras_mode() -> None:
+    """Raises RuntimeError unless tf.keras is tf_keras in this process."""
+    # TF Transform builds its layer with `tf.keras`; our model uses tf_keras.
+    # They only mix when tf.keras *is* tf_keras, i.e. TF_USE_LEGACY_KERAS=1 was
+    # set before TensorFlow was imported.
+    if not tf.keras.__name__.startswith("tf_keras"):
+        raise RuntimeError(
+            "tf.keras is Keras 3 in this process, but Deepline trains with tf_keras: set "
+            "TF_USE_LEGACY_KERAS=1 in the environment before TensorFlow is imported "
+            "(the `deepline` command and `make` do this for you)."
+        )
+
+
+def categorical_cardinalities(
+    features: tuple[features_lib.TransformedFeature, ...],
+    tf_transform_output: tft.TFTransformOutput,
+) -> dict[str, int]:
+    """Number of ids of each categorical feature; vocabulary sizes come from Transform."""
+    sizes = {}
+    for feature in features:
+        if not feature.is_categorical:
+            continue
+        if feature.vocabulary_name is not None:
+            vocabulary = tf_transform_output.vocabulary_size_by_name(feature.vocabulary_name)
+            sizes[feature.name] = vocabulary + feature.extra_ids
+        else:
+            sizes[feature.name] = feature.cardinality
+    return sizes
+
+
+def make_datasets(
+    train_files,
+    eval_files,
+    tf_transform_output: tft.TFTransformOutput,
+    registry: features_lib.FeatureRegistry,
+    hparams: HParams,
+    global_batch: int,
+) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """Returns (shuffled train batches, eval batches) of Transform's output."""
+    feature_spec = tf_transform_output.transformed_feature_spec()
+    train_ds = data.make_dataset(
+        train_files,
+        feature_spec,
+        registry.label_key,
+        global_batch,
+        shuffle=True,
+        seed=hparams.seed,
+        shuffle_buffer=hparams.shuffle_buffer,
+    )
+    eval_ds = data.make_dataset(
+        eval_files,
+        feature_spec,
+        registry.label_key,
+        global_batch,
+        shuffle=False,
+        seed=hparams.seed,
+    )
+    return train_ds, eval_ds
+
+
+def metrics() -> list[keras.metrics.Metric]:
+    """Fresh training metrics: accuracy and AUC."""
+    return [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
+
+
+def compile_model(dnn: keras.Model, hparams: HParams, learning_rate, strategy) -> None:
+    """Compiles `dnn` under `strategy` with the optimizer `hparams` name, at `learning_rate`."""
+    with strategy.scope():
+        dnn.compile(
+            optimizer=optimization.make_optimizer(hparams, learning_rate),
+            loss=keras.losses.BinaryCrossentropy(),
+            metrics=metrics(),
+        )

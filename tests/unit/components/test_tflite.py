@@ -1,0 +1,255 @@
+"""TFLite copies: how far each quantization moves predictions, sizes, and the written evaluation."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras as keras
+
+from components.features import TransformedFeature
+from components.trainer import model as model_lib
+from components.trainer import tflite
+from components.trainer.hparams import HParams
+
+STORES = 200  # embedding 200 x 16: the bulk of the weights, as in real models
+FEATURES = (
+    TransformedFeature("a_xf", is_categorical=False),
+    TransformedFeature("b_xf", is_categorical=False),
+    TransformedFeature("store_xf", is_categorical=True, cardinality=STORES),
+)
+BATCH = 128
+
+
+def _data(n: int, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Label 1 when a > b (separable); the store id is noise the model must learn to ignore."""
+    rng = np.random.default_rng(seed)
+    features = {
+        "a_xf": rng.normal(size=(n, 1)).astype(np.float32),
+        "b_xf": rng.normal(size=(n, 1)).astype(np.float32),
+        "store_xf": rng.integers(0, STORES, size=(n, 1)).astype(np.int64),
+    }
+    return features, (features["a_xf"] > features["b_xf"]).astype(np.float32)
+
+
+def _dataset(features, labels) -> tf.data.Dataset:
+    return tf.data.Dataset.from_tensor_slices((features, labels)).batch(BATCH)
+
+
+@pytest.fixture(scope="module")
+def trained() -> keras.Model:
+    keras.utils.set_random_seed(0)
+    model = model_lib.build_model(
+        FEATURES, {"store_xf": STORES}, HParams(hidden_units=(16, 8), dropout=0.0)
+    )
+    model.compile(keras.optimizers.Adam(0.01), "binary_crossentropy")
+    features, labels = _data(1024, seed=1)
+    model_lib.skip_autograph(model).fit(
+        features, labels, batch_size=64, epochs=3, shuffle=False, verbose=0
+    )
+    return model
+
+
+@pytest.fixture(scope="module")
+def eval_data():
+    return _data(1000, seed=2)
+
+
+@pytest.fixture(scope="module")
+def written(trained, eval_data, tmp_path_factory):
+    """write_copies over the eval data; int8 is full-integer, calibrated on other batches."""
+    export_dir = tmp_path_factory.mktemp("tflite") / "export"
+    calibration = _dataset(*_data(512, seed=3))
+    result = tflite.write_copies(
+        trained, str(export_dir), _dataset(*eval_data), representative_data=calibration
+    )
+    return export_dir, result
+
+
+def _copy(written, quantization: str) -> bytes:
+    export_dir, _ = written
+    return (export_dir / tflite.copy_filename(quantization)).read_bytes()
+
+
+def _keras(model, features) -> np.ndarray:
+    return model(features, training=False).numpy()
+
+
+def test_float16_copy_is_the_keras_model_with_float16_weights(trained, eval_data, written):
+    features, _ = eval_data
+    copy = tflite.predict(_copy(written, "float16"), features)
+    assert copy.shape == (1000, 1) and copy.dtype == np.float32
+    # Weights are rounded to float16 (relative error <= 2**-11 ~ 4.9e-4) and the
+    # arithmetic stays float32. Four rounded weight tensors on the path move the
+    # logit z by roughly 4 * 4.9e-4 * |z| (more where terms cancel), and the
+    # probability by sigmoid'(z) * that, with sigmoid'(z) * |z| <= 0.224: ~5e-4.
+    # 1e-2 leaves a factor of 20 for cancellation.
+    assert np.abs(copy - _keras(trained, features)).max() < 1e-2
+    # Sharper: the same network with its weights rounded to float16 in Keras
+    # predicts what the copy does, up to float32 rounding.
+    rounded = keras.models.clone_model(trained)
+    rounded.set_weights([w.astype(np.float16).astype(np.float32) for w in trained.get_weights()])
+    assert np.abs(copy - _keras(rounded, features)).max() < 1e-5
+
+
+def test_int8_copy_error_is_the_input_step_times_the_logit_slope(trained, eval_data, written):
+    features, _ = eval_data
+    copy = tflite.predict(_copy(written, "int8"), features)
+    errors = np.abs(copy - _keras(trained, features))
+    # The concatenation shares one int8 scale between a, b and the embedding:
+    # 0.026 here (range +-3.3), so a and b are each rounded by up to 0.013. On
+    # this separable data the net learned a steep logit, ~15 (a - b), so near
+    # the boundary the two roundings move the logit by up to 15 * 0.026 = 0.39
+    # and the probability by up to 0.39 / 4 (sigmoid slope) ~ 0.1. The output
+    # step, 1/256, and the hidden activations' rounding add less than that.
+    assert errors.max() < 0.1
+    # Away from the boundary the sigmoid is flat: typical errors are an output step.
+    assert np.median(errors) < 1 / 256
+    flipped = np.mean((copy > 0.5) != (_keras(trained, features) > 0.5))
+    assert flipped <= 0.01
+
+
+def test_int8_copy_quantizes_embedding_and_kernels_but_keeps_float_and_int64_inputs(written):
+    interpreter = tf.lite.Interpreter(model_content=_copy(written, "int8"))
+    inputs = interpreter.get_signature_runner().get_input_details()
+    assert {name: d["dtype"] for name, d in inputs.items()} == {
+        "a_xf": np.float32,
+        "b_xf": np.float32,
+        "store_xf": np.int64,
+    }
+    int8 = {d["name"] for d in interpreter.get_tensor_details() if d["dtype"] == np.int8}
+    assert any("store_xf_embedding" in name for name in int8)
+    assert any("hidden_1" in name for name in int8)
+
+
+def test_sizes_shrink_with_the_weights(trained, written):
+    float32 = len(tflite.convert(trained, "float32"))
+    float16, int8 = len(_copy(written, "float16")), len(_copy(written, "int8"))
+    # 3,649 weights (3,200 of them the embedding) are 14,596 bytes in float32;
+    # the graph and metadata add ~3 KB. float16 saves 2 bytes a weight, int8
+    # saves 1 more on the embedding and the kernels (biases become int32).
+    assert float32 > 4 * 3_649
+    assert float32 - float16 >= 2 * 3_200
+    assert float16 - int8 >= 3_200
+    assert int8 < float16 < float32
+
+
+def test_int8_without_representative_data_is_dynamic_range(trained, eval_data, written):
+    result = tflite.evaluate_copies(trained, _dataset(*eval_data), quantizations=("int8",))
+    assert set(result) == {"keras", "int8"}
+    full_int8 = written[1]["int8"]
+    # Only the embedding (3,200 weights) is quantized: kernels under 1,024
+    # weights stay float32, and so do activations. Each embedding entry moves by
+    # at most half a step of max|w| / 127; no input is rounded to the
+    # concatenation's shared step as in full int8, so the error is far smaller.
+    assert result["int8"]["max_abs_diff"] < 0.01
+    assert result["int8"]["max_abs_diff"] < full_int8["max_abs_diff"] / 4
+    # The float32 kernels make it a bit bigger than full int8, still under float16.
+    assert full_int8["bytes"] < result["int8"]["bytes"] < len(_copy(written, "float16"))
+
+
+def test_written_evaluation_matches_an_independent_one(trained, eval_data, written):
+    export_dir, result = written
+    assert json.loads((export_dir / tflite.EVAL_FILE).read_text()) == result
+    features, labels = eval_data
+    keras_scores = _keras(trained, features).ravel()
+    keras_accuracy = np.mean((keras_scores > 0.5) == (labels.ravel() == 1))
+    assert result["keras"]["examples"] == 1000
+    assert result["keras"]["accuracy"] == pytest.approx(keras_accuracy, abs=1e-12)
+    assert result["keras"]["accuracy"] > 0.9  # a > b is learnable in 3 epochs
+    for quantization in ("float16", "int8"):
+        content = _copy(written, quantization)
+        scores = tflite.predict(content, features).ravel()
+        copy_accuracy = np.mean((scores > 0.5) == (labels.ravel() == 1))
+        entry = result[quantization]
+        assert entry["bytes"] == len(content)
+        assert entry["accuracy"] == pytest.approx(copy_accuracy, abs=1e-12)
+        assert entry["accuracy_diff"] == pytest.approx(copy_accuracy - keras_accuracy, abs=1e-12)
+        assert entry["max_abs_diff"] == pytest.approx(np.abs(scores - keras_scores).max())
+
+
+def test_auc_matches_sklearn_on_the_copies(written, eval_data):
+    metrics = pytest.importorskip("sklearn.metrics")
+    features, labels = eval_data
+    _, result = written
+    scores = tflite.predict(_copy(written, "int8"), features)
+    # int8 scores come in steps of 1/256, so there are many ties to average.
+    assert len(np.unique(scores)) < 257
+    assert tflite.auc(labels, scores) == pytest.approx(metrics.roc_auc_score(labels, scores))
+    assert result["int8"]["auc"] == pytest.approx(metrics.roc_auc_score(labels, scores))
+
+
+@pytest.mark.parametrize(
+    "labels, scores, expected",
+    [
+        # 3 of the 4 (positive, negative) pairs are ordered right.
+        ([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], 0.75),
+        # A tie counts half: pairs (0.5 vs 0.2) right, (0.5 vs 0.5) half -> 1.5 / 2.
+        ([1, 0, 0], [0.5, 0.5, 0.2], 0.75),
+        ([0, 1], [0.9, 0.1], 0.0),
+    ],
+    ids=["one-misordered-pair", "tie-counts-half", "all-wrong"],
+)
+def test_auc_by_hand(labels, scores, expected):
+    assert tflite.auc(np.array(labels), np.array(scores)) == pytest.approx(expected)
+
+
+def test_auc_of_one_class_is_undefined():
+    assert tflite.auc(np.ones(3), np.array([0.2, 0.5, 0.9])) is None
+
+
+def test_accuracy_uses_keras_strict_threshold():
+    # 0.5 itself is a negative prediction, as in keras.metrics.BinaryAccuracy.
+    assert tflite.accuracy(np.array([0, 1, 1]), np.array([0.5, 0.51, 0.5])) == pytest.approx(2 / 3)
+
+
+def test_predict_matches_inputs_by_name_and_ignores_extras(written, eval_data):
+    content = _copy(written, "float16")
+    features, labels = eval_data
+    head = {name: value[:4] for name, value in features.items()}
+    mangled = {f"serving_default_{name}:0": value for name, value in head.items()}
+    # Float64 numerics and int32 ids are cast to what the model takes.
+    loose = {
+        "a_xf": head["a_xf"].astype(np.float64),
+        "b_xf": head["b_xf"],
+        "store_xf": head["store_xf"].astype(np.int32),
+        "label_xf": labels[:4],
+    }
+    expected = tflite.predict(content, head)
+    assert expected.shape == (4, 1)
+    np.testing.assert_array_equal(tflite.predict(content, mangled), expected)
+    np.testing.assert_array_equal(tflite.predict(content, loose), expected)
+
+
+def test_missing_input_names_it(written, eval_data):
+    features, _ = eval_data
+    with pytest.raises(ValueError, match=r"\['store_xf'\] missing.*transform_features"):
+        tflite.predict(
+            _copy(written, "float16"),
+            {"a_xf": features["a_xf"][:2], "b_xf": features["b_xf"][:2]},
+        )
+
+
+@pytest.mark.parametrize(
+    "quantization, data, message",
+    [
+        ("int4", None, "Unknown TFLite quantization 'int4'"),
+        ("float16", [{}], "only calibrates int8"),
+    ],
+    ids=["unknown", "calibrating-float16"],
+)
+def test_convert_rejects_bad_requests(trained, quantization, data, message):
+    with pytest.raises(ValueError, match=message):
+        tflite.convert(trained, quantization, data)
+
+
+def test_predict_without_a_signature_matches_tensor_names(written, eval_data, monkeypatch):
+    content = _copy(written, "float16")
+    features, _ = eval_data
+    expected = tflite.predict(content, features)
+    # As for a model converted without signatures: inputs are then only known
+    # by tensor names such as "serving_default_a_xf:0".
+    monkeypatch.setattr(tf.lite.Interpreter, "get_signature_list", lambda self: {})
+    for size in (4, 7):  # a second batch size: the inputs are resized
+        head = {name: value[:size] for name, value in features.items()}
+        np.testing.assert_array_equal(tflite.predict(content, head), expected[:size])
