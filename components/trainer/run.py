@@ -38,7 +38,6 @@ FIRST_HIDDEN = "hidden_0"
 REPORTING_CALLBACKS = (training_callbacks.StepRecorder, training_callbacks.EpochLogger)
 
 
-
 LR_FINDER_PLOT = "lr_finder.png"
 
 
