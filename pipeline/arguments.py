@@ -306,6 +306,30 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--spec", metavar="FILE", help="a compiled spec (default: compile now)")
     deploy.add_argument("--schedule", metavar="CRON", help='e.g. "0 2 * * *" (UTC)')
 
+    ingest = commands.add_parser(
+        "ingest",
+        parents=[common],
+        help="check and convert CSV rows to TFRecord splits, bad rows to quarantine",
+        description="Read DATA (CSV files, patterns or folders with the taxi columns), check "
+        "every row, write good rows as GZIP TFRecord shards of tf.Example per split "
+        "(CsvExampleGen's layout) and bad rows with file, line and reason to "
+        "<output>/quarantine/. Rows in = rows written + rows quarantined, always.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    ingest.add_argument("data", nargs="+", metavar="DATA", help="CSV files, patterns or folders")
+    ingest.add_argument("--output", required=True, help="folder to write the splits to")
+    ingest.add_argument(
+        "--max-quarantined-fraction",
+        type=float,
+        default=0.0,
+        help="fail when more rows than this fraction are quarantined (0: any)",
+    )
+    ingest.add_argument(
+        "--runner", choices=("local", "beam"), default="local", help="local processes, or Beam"
+    )
+    ingest.add_argument("--workers", type=int, default=0, help="local processes; 0: one per core")
+    ingest.add_argument("--overwrite", action="store_true", help="replace an earlier output")
+
     init_spec = commands.add_parser(
         "init-spec",
         parents=[common],

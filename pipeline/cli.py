@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "schedule": commands.schedule,
         "compile": commands.compile_spec,
         "deploy": commands.deploy,
+        "ingest": commands.ingest,
         "init-spec": commands.init_spec,
         "report": commands.report,
         "tensorboard": commands.tensorboard,

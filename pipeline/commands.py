@@ -261,6 +261,35 @@ def deploy(args: argparse.Namespace) -> int:
     return EXIT_PUSHED
 
 
+def ingest(args: argparse.Namespace) -> int:
+    """`deepline ingest DATA --output DIR`: checked rows to TFRecords, bad rows to quarantine."""
+    from components import ingestion
+
+    config = ingestion.taxi_config(max_quarantined_fraction=args.max_quarantined_fraction)
+    try:
+        result = ingestion.ingest(
+            args.data,
+            args.output,
+            config,
+            runner=args.runner,
+            workers=args.workers,
+            overwrite=args.overwrite,
+        )
+    except ingestion.IngestionError as error:
+        print(f"deepline: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    if not args.quiet:
+        splits = ", ".join(f"{name} {rows:,}" for name, rows in result.rows_per_split.items())
+        print(
+            f"{result.rows_in:,} rows in: {result.rows_written:,} written ({splits}), "
+            f"{result.rows_quarantined:,} quarantined; {result.seconds:.1f} s, "
+            f"{result.rows_per_second:,.0f} rows/s"
+        )
+        if result.rows_quarantined:
+            print(f"quarantine: {result.quarantine_file}")
+    return EXIT_PUSHED
+
+
 def init_spec(args: argparse.Namespace) -> int:
     """`deepline init-spec DATA --label COLUMN`: a draft data set spec from the data."""
     from components import spec, spec_inference

@@ -1,5 +1,6 @@
 """CLI arguments become the typed config; defaults come from the config classes."""
 
+import json
 import re
 
 import pytest
@@ -240,3 +241,25 @@ def test_init_spec_with_an_unknown_label_is_a_usage_error(tmp_path, capsys):
     code = cli.main(["init-spec", str(csv_path), "--label", "nope"])
     assert code == cli.EXIT_USAGE
     assert "nope" in capsys.readouterr().err
+
+
+def test_ingest_counts_every_row_and_quarantines_the_bad_one(tmp_path, taxi_rows, capsys):
+    header = taxi_rows[0].split(",")
+    bad = taxi_rows[2].split(",")
+    bad[header.index("fare")] = "free"
+    csv_path = tmp_path / "trips.csv"
+    csv_path.write_text("\n".join([*taxi_rows[:2], ",".join(bad), *taxi_rows[3:]]) + "\n")
+    argv = ["ingest", str(csv_path), "--output", str(tmp_path / "out")]
+
+    assert cli.main(argv) == cli.EXIT_FAILED  # by default no row may be quarantined
+    assert "quarantine" in capsys.readouterr().err
+
+    code = cli.main([*argv, "--overwrite", "--max-quarantined-fraction", "0.05"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("40 rows in: 39 written (")
+    assert "1 quarantined" in out
+    (record,) = [
+        json.loads(line) for line in (tmp_path / "out" / "quarantine" / "rows.jsonl").open()
+    ]
+    assert record["line"] == 3 and "fare" in record["reason"]
