@@ -144,6 +144,12 @@ def build_parser() -> argparse.ArgumentParser:
         "dropout, weight decay); the Trainer uses the best; 0: no Tuner",
     )
     training.add_argument(
+        "--tune-epochs",
+        type=int,
+        default=config_lib.PipelineConfig.tuner_epochs,
+        help="epochs of each Tuner trial (early-stopped)",
+    )
+    training.add_argument(
         "--hparam",
         action="append",
         dest="hparams",

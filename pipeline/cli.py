@@ -57,6 +57,7 @@ def tunables_from_args(args: argparse.Namespace) -> dict:
         "hparams": hparams,
         "thresholds": thresholds,
         "tuner_trials": args.tune,
+        "tuner_epochs": args.tune_epochs,
     }
 
 

@@ -197,8 +197,11 @@ def test_preset_and_any_hyperparameter_come_from_flags():
     args = cli.build_parser().parse_args(
         ["run", "--preset", "deep", "--lr-schedule", "one_cycle"]
         + ["--hparam", "l2=1e-4", "--hparam", "training_loop=custom", "--hparam", "max_norm=2"]
+        + ["--tune", "3", "--tune-epochs", "2"]
     )
-    hparams = cli.config_from_args(args).hparams
+    config = cli.config_from_args(args)
+    assert (config.tuner_trials, config.tuner_epochs) == (3, 2)
+    hparams = config.hparams
     assert (hparams.preset, hparams.lr_schedule) == ("deep", "one_cycle")
     assert (hparams.l2, hparams.training_loop, hparams.max_norm) == (1e-4, "custom", 2)
 
