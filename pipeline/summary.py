@@ -16,18 +16,26 @@ from pipeline.progress import ComponentTiming
 from pipeline.run_artifacts import RunArtifacts, custom_value
 
 # Metrics shown in the console table, in this order (all of them go to JSON).
+# The name TFX's Evaluator gives the baseline model when it compares two.
+BASELINE_MODEL_NAME = "baseline"
 HEADLINE_METRICS = ("binary_accuracy", "auc", "precision", "recall", "calibration", "example_count")
 
 
 def metrics_by_slice(evaluation_uri: str) -> dict[str, dict[str, float]]:
     """TFMA metrics of an evaluation folder: slice name ("overall", "column=value") -> metrics.
 
-    A metric compared with the baseline also appears as `<name>_diff`.
+    The candidate's metrics only; a metric compared with the baseline also
+    appears as `<name>_diff` (candidate minus baseline).
     """
     import tensorflow_model_analysis as tfma
 
+    return candidate_metrics(tfma.load_metrics(evaluation_uri))
+
+
+def candidate_metrics(records) -> dict[str, dict[str, float]]:
+    """Slice name -> the candidate's metrics, from TFMA `MetricsForSlice` records."""
     result = {}
-    for record in tfma.load_metrics(evaluation_uri):
+    for record in records:
         slice_name = "overall"
         if record.slice_key.single_slice_keys:
             parts = []
@@ -38,16 +46,15 @@ def metrics_by_slice(evaluation_uri: str) -> dict[str, dict[str, float]]:
                     f"{key.column}={value.decode() if isinstance(value, bytes) else value}"
                 )
             slice_name = ",".join(parts)
-        metrics = {}
+        metrics = result.setdefault(slice_name, {})
         for kv in record.metric_keys_and_values:
-            if kv.key.is_diff:
-                name = f"{kv.key.name}_diff"
-            else:
-                name = kv.key.name
-            which = kv.value.WhichOneof("type")
-            if which == "double_value":
+            # With a baseline, TFMA records both models' values under the same
+            # metric names; only the model name tells them apart.
+            if kv.key.model_name == BASELINE_MODEL_NAME:
+                continue
+            name = f"{kv.key.name}_diff" if kv.key.is_diff else kv.key.name
+            if kv.value.WhichOneof("type") == "double_value":
                 metrics[name] = kv.value.double_value.value
-        result[slice_name] = metrics
     return result
 
 

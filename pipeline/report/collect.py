@@ -96,9 +96,16 @@ def collect_training(run: RunArtifacts) -> report_model.Training | None:
         history={k: tuple(v) for k, v in record["history"].items()},
         learning_rate_per_step=tuple(steps.get("learning_rate", ())),
         momentum_per_step=tuple(steps.get("momentum", ())),
-        lr_finder=tuple(tuple(p) for p in record.get("lr_finder", ())),
+        lr_finder=_lr_finder_points(record.get("lr_finder")),
         hparams=record.get("hparams", {}),
     )
+
+
+def _lr_finder_points(finder: dict | None) -> tuple[tuple[float, float], ...]:
+    """(rate, smoothed loss) points of the Trainer's learning-rate finder; () if it did not run."""
+    if not finder:
+        return ()
+    return tuple(zip(finder["rates"], finder["losses"], strict=True))
 
 
 def collect_evaluation(run: RunArtifacts) -> report_model.Evaluation | None:

@@ -46,6 +46,8 @@ def test_one_cycle_peak_comes_from_the_learning_rate_finder(techniques_run):
     assert history["hparams"]["one_cycle_max_rate"] == finder["proposed_max_rate"]
     assert min(finder["rates"]) < finder["proposed_max_rate"] < max(finder["rates"])
     assert (Path(history_file).parent / "lr_finder.png").stat().st_size > 1000
+    # The run's report draws the finder's curve.
+    assert "Learning-rate finder" in (output / "report.html").read_text()
     # 1cycle runs its planned 4 epochs and ends far below its peak.
     assert history["epochs"] == 4
     assert history["history"]["lr"][-1] < finder["proposed_max_rate"] / 100
