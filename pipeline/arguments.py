@@ -191,6 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     execution = run_options.add_argument_group("execution")
     execution.add_argument(
+        "--max-quarantined-fraction",
+        type=float,
+        default=config_lib.PipelineConfig.max_quarantined_fraction,
+        help="rows failing the ingestion's checks are set aside in a quarantine file; fail "
+        "the run when more than this fraction is (0: any bad row fails it)",
+    )
+    execution.add_argument(
         "--no-cache",
         action="store_true",
         help="re-run every component even when a cached result exists",

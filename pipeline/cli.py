@@ -87,6 +87,7 @@ def config_from_args(args: argparse.Namespace):
         pipeline_name=args.pipeline_name,
         beam_args=beam_options.to_args() + tuple(args.beam_args or ()),
         enable_cache=not args.no_cache,
+        max_quarantined_fraction=args.max_quarantined_fraction,
         code_fingerprint=config_lib.module_code_fingerprint(),
         **tunables_from_args(args),
     ).absolute()

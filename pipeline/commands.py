@@ -30,6 +30,7 @@ class UsageError(ValueError):
 def run(args: argparse.Namespace) -> int:
     """`deepline run`: the whole pipeline, then the summary and the report."""
     from components import features as features_lib
+    from components.ingestion import IngestionError
     from components.validation_gate import DataValidationError
     from pipeline import cli, preflight, summary
     from pipeline.runners import local
@@ -63,6 +64,10 @@ def run(args: argparse.Namespace) -> int:
         if validation is not None:
             print(f"deepline: {validation}", file=sys.stderr)
             return EXIT_INVALID_DATA
+        bad_rows = _find_cause(error, IngestionError)
+        if bad_rows is not None:
+            print(f"deepline: input error: {bad_rows}", file=sys.stderr)
+            return EXIT_USAGE
         component = progress.failed_component() or "the pipeline"
         print(
             f"deepline: {component} failed: {type(error).__name__}: {error}\n"

@@ -146,6 +146,9 @@ class PipelineConfig:
         dropout and weight decay; the Trainer then uses the best. 0 for no
         Tuner. Defaults to 0.
       tuner_epochs: Epochs of each Tuner trial (early-stopped). Defaults to 5.
+      max_quarantined_fraction: Ingestion sets aside rows that fail its checks
+        (with file, line and reason); the run fails when a larger fraction of
+        rows than this is set aside. Defaults to 0.0: any bad row fails the run.
     """
 
     data_root: str = os.path.dirname(DEFAULT_DATA)
@@ -164,6 +167,7 @@ class PipelineConfig:
     cloud_training: CloudTraining | None = None
     tuner_trials: int = 0
     tuner_epochs: int = 5
+    max_quarantined_fraction: float = 0.0
 
     @property
     def uses_spans(self) -> bool:

@@ -12,6 +12,8 @@ import json
 
 from google.protobuf import json_format
 from tfx import v1 as tfx
+from tfx.components import FileBasedExampleGen
+from tfx.dsl.components.base import executor_spec
 from tfx.extensions.google_cloud_ai_platform import constants as vertex_constants
 from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_trainer
 from tfx.extensions.google_cloud_ai_platform.tuner import executor as vertex_tuner
@@ -20,6 +22,7 @@ from tfx.proto import example_gen_pb2, range_config_pb2
 from components import features as features_lib
 from components.atomic_pusher import AtomicPusher
 from components.evaluation import make_eval_config
+from components.ingestion import example_gen as ingestion_example_gen
 from components.validation_gate import DataValidationGate
 from pipeline.config import PipelineConfig
 
@@ -107,8 +110,14 @@ def create_pipeline(
         }
 
     range_config = parameters.get(SPAN_RANGE_PARAMETER, _span_range(config))
-    example_gen = tfx.components.CsvExampleGen(
+    # TFX's file-based ExampleGen (span resolution, input fingerprints) with our
+    # ingestion as its executor: bad rows are quarantined and counted, not fatal.
+    example_gen = FileBasedExampleGen(
         input_base=config.data_root,
+        custom_executor_spec=executor_spec.BeamExecutorSpec(ingestion_example_gen.Executor),
+        custom_config=ingestion_example_gen.ingestion_custom_config(
+            config.schema, config.max_quarantined_fraction
+        ),
         range_config=range_config,  # None: the newest span
         input_config=example_gen_pb2.Input(
             splits=[example_gen_pb2.Input.Split(name="single_split", pattern=config.data_pattern)]
@@ -122,7 +131,7 @@ def create_pipeline(
                 ]
             )
         ),
-    )
+    ).with_id("CsvExampleGen")
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema)
     example_validator = tfx.components.ExampleValidator(

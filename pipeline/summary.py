@@ -16,6 +16,8 @@ from pipeline.progress import ComponentTiming
 from pipeline.run_artifacts import RunArtifacts, custom_value
 
 # Metrics shown in the console table, in this order (all of them go to JSON).
+# What the ingestion ExampleGen writes next to the splits.
+INGESTION_SUMMARY = "ingestion_summary.json"
 # The name TFX's Evaluator gives the baseline model when it compares two.
 BASELINE_MODEL_NAME = "baseline"
 HEADLINE_METRICS = ("binary_accuracy", "auc", "precision", "recall", "calibration", "example_count")
@@ -101,7 +103,25 @@ def collect(
         "metrics": {},
         "model_dir": None,
         "training": None,
+        "ingestion": None,
     }
+    examples = run.output("CsvExampleGen", "Examples")
+    counts = os.path.join(examples.uri, INGESTION_SUMMARY) if examples else ""
+    if counts and os.path.exists(counts):
+        with open(counts) as f:
+            ingested = json.load(f)
+        summary["ingestion"] = {
+            key: ingested[key]
+            for key in (
+                "rows_in",
+                "rows_written",
+                "rows_quarantined",
+                "rows_per_split",
+                "quarantined_by_check",
+                "quarantine_file",
+                "rows_per_second",
+            )
+        }
     evaluation = run.output("Evaluator", "ModelEvaluation")
     if evaluation is not None:
         summary["metrics"] = metrics_by_slice(evaluation.uri)
@@ -136,6 +156,15 @@ def render(summary: dict[str, Any]) -> str:
         cached = "  (cached)" if component["cached"] else ""
         lines.append(f"  {name:<32} {component['seconds']:>8.1f}s{cached}")
     lines.append(f"  {'total':<32} {summary['total_seconds']:>8.1f}s")
+    ingestion = summary.get("ingestion")
+    if ingestion:
+        line = (
+            f"Ingestion: {ingestion['rows_in']:,} rows in, {ingestion['rows_written']:,} "
+            f"written, {ingestion['rows_quarantined']:,} quarantined"
+        )
+        if ingestion["rows_quarantined"]:
+            line += f" ({ingestion['quarantine_file']})"
+        lines.append(line)
     if summary["training"]:
         training = summary["training"]
         lines.append(

@@ -32,15 +32,12 @@ def test_missing_column_is_named(write_csv, taxi_rows):
         preflight.check_csv_file(str(path), TAXI)
 
 
-def test_non_numeric_value_is_named_by_line_and_column(write_csv, taxi_rows):
+def test_a_non_numeric_value_is_left_to_the_ingestion_to_quarantine(write_csv, taxi_rows):
     header = taxi_rows[0].split(",")
     fields = taxi_rows[5].split(",")
     fields[header.index("fare")] = "twelve"
     path = write_csv(taxi_rows[:5] + [",".join(fields)] + taxi_rows[6:])
-    with pytest.raises(
-        preflight.InputDataError, match=r"line 6, column 'fare': 'twelve' is not a number"
-    ):
-        preflight.check_csv_file(str(path), TAXI)
+    assert preflight.check_csv_file(str(path), TAXI) == 40
 
 
 def test_empty_file(tmp_path):
@@ -56,16 +53,11 @@ def test_header_only_file(write_csv, taxi_rows):
         preflight.check_csv_file(str(path), TAXI)
 
 
-def test_truncated_last_line(tmp_path, taxi_rows):
+def test_a_truncated_last_line_is_left_to_the_ingestion_to_quarantine(tmp_path, taxi_rows):
     text = "\n".join(taxi_rows)
     path = tmp_path / "cut.csv"
-    path.write_text(
-        text[: len(text) - len(taxi_rows[-1]) // 2]
-    )  # half of the last line, no newline
-    with pytest.raises(
-        preflight.InputDataError, match=r"cut\.csv, line 41: \d+ field\(s\) where the header has 18"
-    ):
-        preflight.check_csv_file(str(path), TAXI)
+    path.write_text(text[: len(text) - len(taxi_rows[-1]) // 2])  # half the last line
+    assert preflight.check_csv_file(str(path), TAXI) == 40
 
 
 def test_unknown_category_passes_preflight_for_the_validator(write_csv, taxi_rows):
