@@ -13,7 +13,7 @@ seconds of training) until its eval accuracy first reaches that target,
 measured every `EVAL_EVERY_STEPS` steps, and the eval accuracy and AUC of
 its final model.
 
-    .venv/bin/python benchmarks/trainer_presets.py [--run-dir OUTPUT] [--only NAME ...]
+    .venv/bin/python benchmarks/trainer_presets.py [--run-dir OUTPUT] [--only NAME ...] [--seed S]
 
 Prints a Markdown table and a JSON summary; nothing here is a test.
 """
@@ -161,6 +161,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run-dir", type=Path, help="output of an earlier `deepline run`")
     parser.add_argument("--only", nargs="*", help="configuration names to run (substrings)")
+    parser.add_argument("--seed", type=int, default=42, help="seed of every configuration")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="deepline-presets-"))
@@ -175,7 +176,7 @@ def main() -> int:
     outputs = _transform_outputs(run_dir)
 
     configs = {
-        name: overrides
+        name: {**overrides, "seed": args.seed}
         for name, overrides in CONFIGS.items()
         if not args.only or any(part in name for part in args.only)
     }
