@@ -105,9 +105,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         proto_utils.json_to_proto(
             exec_properties[standard_component_specs.OUTPUT_CONFIG_KEY], output_config
         )
-        splits = [
-            (split.name, split.hash_buckets) for split in output_config.split_config.splits
-        ]
+        splits = [(split.name, split.hash_buckets) for split in output_config.split_config.splits]
         input_base = exec_properties[standard_component_specs.INPUT_BASE_KEY]
         # The driver substituted the span into the patterns.
         inputs = [f"{input_base.rstrip('/')}/{split.pattern}" for split in input_config.splits]

@@ -26,7 +26,13 @@ class StepRecorder(keras.callbacks.Callback):
         self.momentum: list[float] = []
 
     def on_train_batch_begin(self, batch, logs=None):
-        optimizer = self.model.optimizer
+        self.record(self.model.optimizer)
+
+    def record(self, optimizer) -> None:
+        """Records `optimizer`'s rate and momentum for the step about to run.
+
+        The custom training loop, which calls no Keras callbacks, calls this directly.
+        """
         # Not `optimizer.learning_rate`: under a schedule that is the last step's rate.
         self.learning_rate.append(current_learning_rate(optimizer))
         momentum = getattr(optimizer, "momentum", None)

@@ -114,6 +114,7 @@ def train_custom_loop(
     clip_value: float | None = None,
     log_dir: str | None = None,
     on_epoch_end: EpochHook | None = None,
+    on_step_begin: Callable[[], None] | None = None,
 ) -> dict[str, list[float]]:
     """Trains `model` epoch by epoch, evaluating and early-stopping on `val_loss`.
 
@@ -147,6 +148,8 @@ def train_custom_loop(
         over the epoch's steps). Defaults to None (no logging).
       on_epoch_end: Called as `on_epoch_end(epoch, logs)` after each epoch, with
         the 0-based epoch and that epoch's history values. Defaults to None.
+      on_step_begin: Called with no arguments before every training step
+        (e.g. to record the rate the step will use). Defaults to None.
 
     Returns:
       History: one float per epoch trained under "loss", each metric name,
@@ -183,7 +186,7 @@ def train_custom_loop(
         for epoch in range(epochs):
             for metric in train_metrics + val_metrics:
                 metric.reset_state()
-            loss, grad_norms = _run_epoch(train_step, train_batches, "train_ds")
+            loss, grad_norms = _run_epoch(train_step, train_batches, "train_ds", on_step_begin)
             val_loss, _ = _run_epoch(eval_step, eval_batches, "eval_ds")
             logs = {LOSS: loss, **{m.name: float(m.result()) for m in train_metrics}}
             logs[VALIDATION_PREFIX + LOSS] = val_loss
@@ -349,10 +352,12 @@ def _distributed(replica_step, strategy):
     return step
 
 
-def _run_epoch(step, batches, dataset_name) -> tuple[float, list[float]]:
+def _run_epoch(step, batches, dataset_name, before_step=None) -> tuple[float, list[float]]:
     """Runs `step` over one epoch; returns the example-weighted mean loss and mean norms."""
     loss_sum, examples, norm_sum, steps = 0.0, 0.0, 0.0, 0
     for batch in batches:
+        if before_step is not None:
+            before_step()
         # Kept as tensors until the epoch ends, so steps do not wait on the host.
         loss, norms, global_batch = step(batch)
         loss_sum += loss * global_batch

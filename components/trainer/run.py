@@ -59,6 +59,7 @@ def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **
             dataclasses.replace(hparams, clip_norm=None, clip_value=None), learning_rate
         )
     logger_callback = next(c for c in callbacks if isinstance(c, training_callbacks.EpochLogger))
+    recorder = next((c for c in callbacks if isinstance(c, training_callbacks.StepRecorder)), None)
     return custom_loop.train_custom_loop(
         dnn,
         optimizer,
@@ -73,6 +74,7 @@ def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **
         clip_value=hparams.clip_value,
         log_dir=options.get("log_dir"),
         on_epoch_end=lambda epoch, logs: logger_callback.on_epoch_end(epoch, logs),
+        on_step_begin=(lambda: recorder.record(optimizer)) if recorder else None,
     )
 
 

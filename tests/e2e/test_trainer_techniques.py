@@ -51,6 +51,12 @@ def test_one_cycle_peak_comes_from_the_learning_rate_finder(techniques_run):
     # 1cycle runs its planned 4 epochs and ends far below its peak.
     assert history["epochs"] == 4
     assert history["history"]["lr"][-1] < finder["proposed_max_rate"] / 100
+    # The custom loop records the rate of every step: up to the peak, then down.
+    rates = history["steps"]["learning_rate"]
+    assert len(rates) == 4 * history["steps_per_epoch"]
+    peak = rates.index(max(rates))
+    assert 0 < peak < len(rates) - 1
+    assert max(rates) == pytest.approx(finder["proposed_max_rate"], rel=0.05)
 
 
 def test_served_model_is_folded_and_has_an_mc_dropout_signature(techniques_run):

@@ -376,3 +376,14 @@ def test_two_replicas_train_like_one():
     assert two["history"]["loss"][-1] < two["history"]["loss"][0]
     for key in ["loss", "val_loss", "accuracy"]:
         np.testing.assert_allclose(two["history"][key], one["history"][key], rtol=1e-5)
+
+
+def test_a_step_recorder_sees_the_rate_of_every_step(data):
+    from components.trainer.callbacks import StepRecorder
+
+    # 8 steps per epoch, halving every 8 steps.
+    optimizer = keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.1, 8, 0.5))
+    recorder = StepRecorder()
+    _train(_model(), optimizer, *data, epochs=2, on_step_begin=lambda: recorder.record(optimizer))
+    expected = [0.1 * 0.5 ** (step / 8) for step in range(16)]
+    np.testing.assert_allclose(recorder.learning_rate, expected, rtol=1e-5)
