@@ -62,6 +62,19 @@ def _initializer(
     return keras.initializers.get(config)
 
 
+def _dense_stack(widths, activation, initializer, prefix: str) -> list[keras.layers.Dense]:
+    """Dense layers of `widths`, each with its own copy of `initializer`, named prefix_i."""
+    return [
+        keras.layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=_initializer(initializer, i),
+            name=f"{prefix}_{i}",
+        )
+        for i, units in enumerate(widths)
+    ]
+
+
 def _check_threshold(threshold: float) -> None:
     if threshold <= 0:
         raise ValueError(f"Huber threshold must be positive, got {threshold}.")
@@ -195,15 +208,9 @@ class ResidualDenseBlock(keras.layers.Layer):
         self.activation = keras.activations.get(activation)
         # A template only: each dense layer gets its own copy.
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.hidden = [
-            keras.layers.Dense(
-                units,
-                activation=self.activation,
-                kernel_initializer=_initializer(self.kernel_initializer, i),
-                name=f"dense_{i}",
-            )
-            for i in range(n_layers)
-        ]
+        self.hidden = _dense_stack(
+            [units] * n_layers, self.activation, self.kernel_initializer, "dense"
+        )
         self.projection = None
 
     def build(self, input_shape):
@@ -293,15 +300,9 @@ class ReconstructingModel(keras.Model):
         self.activation = keras.activations.get(activation)
         # A template only: each dense layer gets its own copy.
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.hidden = [
-            keras.layers.Dense(
-                units,
-                activation=self.activation,
-                kernel_initializer=_initializer(self.kernel_initializer, i),
-                name=f"hidden_{i}",
-            )
-            for i, units in enumerate(self.hidden_units)
-        ]
+        self.hidden = _dense_stack(
+            self.hidden_units, self.activation, self.kernel_initializer, "hidden"
+        )
         self.prediction = keras.layers.Dense(
             output_units, activation=self.output_activation, name="prediction"
         )
