@@ -13,7 +13,7 @@ from __future__ import annotations
 import tf_keras as keras
 
 from components.trainer import callbacks as training_callbacks
-from components.trainer import schedules
+from components.trainer import momentum, schedules
 from components.trainer.hparams import HParams
 
 MONITOR = "val_loss"
@@ -105,7 +105,7 @@ def make_callbacks(
     if hparams.lr_schedule == "one_cycle" and hparams.optimizer != "sgd":
         # (Plain SGD has no momentum to cycle.)
         callbacks.append(
-            schedules.MomentumScheduler(
+            momentum.MomentumScheduler(
                 schedules.OneCycleMomentum(
                     max(1, hparams.scheduled_epochs * steps_per_epoch),
                     max_momentum=ONE_CYCLE_MAX_MOMENTUM,

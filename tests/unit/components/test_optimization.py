@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from components.trainer import callbacks, optimization, schedules
+from components.trainer import callbacks, momentum, optimization, schedules
 from components.trainer.hparams import HParams
 
 W0 = np.array([1.0, -2.0], "float32")
@@ -110,7 +110,7 @@ def test_callbacks_follow_the_schedule(schedule, has_plateau, has_early_stop, ha
     kinds = {type(c) for c in callbacks}
     assert (keras.callbacks.ReduceLROnPlateau in kinds) is has_plateau
     assert (keras.callbacks.EarlyStopping in kinds) is has_early_stop
-    assert (schedules.MomentumScheduler in kinds) is has_momentum_cycle
+    assert (momentum.MomentumScheduler in kinds) is has_momentum_cycle
     epochs = optimization.training_epochs(HParams(lr_schedule=schedule).resolve())
     assert epochs == (200 if schedule == "plateau" else 12)
 
