@@ -1,0 +1,152 @@
+"""Spec round trips through YAML, and the spec as the feature registry (TAXI field by field)."""
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components import features as F
+from components import spec as S
+
+TAXI_SPEC = Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml"
+
+MINIMAL = {
+    "source": {"format": "csv", "path": "data.csv"},
+    "label": {"column": "y", "kind": "regression"},
+    "features": {"x": "numeric"},
+}
+
+
+def _with_feature(body) -> dict:
+    return {**MINIMAL, "features": {"x": body}}
+
+
+def test_dump_writes_short_yaml_that_loads_back_equal(tmp_path):
+    spec = S.parse_spec(
+        {
+            "source": {"format": "jsonl", "path": "rows", "spans": "span-{SPAN}"},
+            "label": {"column": "ok", "kind": "binary", "classes": ["no", "yes"]},
+            "features": {
+                "amount": {"kind": "numeric", "transform": "minmax", "fill": 0.5},
+                "note": {"kind": "text", "transform": "tfidf"},
+                "row": "ignore",
+            },
+            "split": {"train": 0.6, "eval": 0.2, "test": 0.2, "key": "row"},
+        }
+    )
+    text = S.dump_spec(spec)
+    assert text == textwrap.dedent(
+        """\
+        source:
+          format: jsonl
+          path: rows
+          spans: span-{SPAN}
+        label:
+          column: ok
+          kind: binary
+          classes: ['no', 'yes']
+        features:
+          amount: {kind: numeric, transform: minmax, fill: 0.5}
+          note: {kind: text, transform: tfidf}
+          row: ignore
+        split:
+          train: 0.6
+          eval: 0.2
+          test: 0.2
+          key: row
+        """
+    )
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    assert S.load_spec(path) == spec
+
+
+def test_taxi_spec_round_trips():
+    spec = S.load_spec(TAXI_SPEC)
+    assert S.parse_spec(yaml.safe_load(S.dump_spec(spec))) == spec
+
+
+def test_taxi_spec_gives_the_taxi_registry_field_by_field():
+    registry = S.load_spec(TAXI_SPEC).to_registry()
+    assert registry.numeric == F.TAXI.numeric
+    assert registry.categorical == F.TAXI.categorical
+    assert registry.label == F.TAXI.label
+    assert registry.label == F.BinaryLabel("big_tipper", "tips", "fare", 0.2)
+    assert registry.ignored == F.TAXI.ignored == ("trip_start_timestamp",)
+    assert registry.slice_columns == F.TAXI.slice_columns
+    assert registry == F.TAXI
+    assert registry.transformed_features() == F.TAXI.transformed_features()
+
+
+@pytest.mark.parametrize(
+    "derive, expected",
+    [
+        ("a > 0.5 * b", F.BinaryLabel("y", "a", "b", 0.5)),
+        ("a > b * 3", F.BinaryLabel("y", "a", "b", 3.0)),
+        ("a > b", F.BinaryLabel("y", "a", "b", 1.0)),
+    ],
+    ids=["ratio-first", "ratio-last", "no-ratio"],
+)
+def test_registry_labels_of_the_form_a_greater_than_ratio_times_b(derive, expected):
+    spec = S.parse_spec(
+        {
+            **MINIMAL,
+            "label": {"column": "y", "kind": "binary", "derive": derive},
+            "features": {"a": "numeric", "b": "ignore"},
+        }
+    )
+    registry = spec.to_registry()
+    assert registry.label == expected
+    assert registry.ignored == ()  # b is a label source, not an ignored column
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"kind": "text"}, "features.x: text features are not supported by the feature registry"),
+        (
+            {"kind": "image", "encoding": "png", "height": 2, "width": 2},
+            "features.x: image features are not supported",
+        ),
+        (
+            {"kind": "numeric", "transform": "minmax"},
+            "features.x.transform: the feature registry supports numeric transform 'zscore' "
+            "only, not 'minmax'",
+        ),
+        ({"kind": "numeric", "fill": 0}, "features.x.fill: the feature registry fills"),
+        (
+            {"kind": "categorical", "encoding": "one_hot"},
+            "features.x.encoding: the feature registry does not support encoding 'one_hot'",
+        ),
+        (
+            {"kind": "categorical", "embedding_size": 4},
+            "features.x.embedding_size: the feature registry does not support embedding_size 4",
+        ),
+    ],
+    ids=["text", "image", "minmax", "fill", "one-hot", "embedding-size"],
+)
+def test_registry_refuses_what_it_cannot_express_naming_the_feature(body, message):
+    data = _with_feature(body)
+    data["label"] = {"column": "y", "kind": "binary", "derive": "a > b"}
+    data["features"] = {**data["features"], "a": "numeric", "b": "ignore"}
+    spec = S.parse_spec(data, "d.yaml")
+    with pytest.raises(S.UnsupportedSpecError) as caught:
+        spec.to_registry()
+    assert str(caught.value).startswith(f"d.yaml: {message}")
+
+
+@pytest.mark.parametrize(
+    "label, message",
+    [
+        ({"column": "y", "kind": "regression"}, "not a regression label read from a column"),
+        ({"column": "y", "kind": "binary", "derive": "a < b"}, "not 'a < b'"),
+        ({"column": "y", "kind": "binary", "derive": "a > b + 1"}, "not 'a > b + 1'"),
+    ],
+    ids=["regression", "less-than", "offset"],
+)
+def test_registry_refuses_other_labels(label, message):
+    spec = S.parse_spec({**MINIMAL, "label": label, "features": {"a": "numeric", "b": "ignore"}})
+    with pytest.raises(S.UnsupportedSpecError, match=re.escape(message)):
+        spec.to_registry()
