@@ -114,19 +114,24 @@ class _EvalEvery:
 def _eval_dataset(outputs: tuple[str, str, str]):
     import tensorflow_transform as tft
 
-    from components import features
     from components.trainer import data
 
     graph, _, evaluation = outputs
     spec = tft.TFTransformOutput(graph).transformed_feature_spec()
-    return data.make_dataset(
-        [evaluation], spec, features.TAXI.label_key, 1024, shuffle=False, seed=0
-    )
+    label = _taxi_spec().to_registry().label_key
+    return data.make_dataset([evaluation], spec, label, 1024, shuffle=False, seed=0)
+
+
+def _taxi_spec():
+    from components import spec
+
+    return spec.load_spec(ROOT / "data" / "taxi" / "spec.yaml")
 
 
 def _train(
     name: str, overrides: dict, outputs: tuple[str, str, str], work: Path, probe: _EvalEvery
 ) -> dict:
+    from components import spec as spec_lib
     from components.trainer import run
     from components.trainer.hparams import HParams
 
@@ -139,7 +144,10 @@ def _train(
         serving_model_dir=str(folder / "serving"),
         model_run_dir=str(folder / "run"),
         base_model=None,
-        custom_config={"hparams": HParams.from_dict(overrides).to_dict()},
+        custom_config={
+            "hparams": HParams.from_dict(overrides).to_dict(),
+            **spec_lib.to_custom_config(_taxi_spec()),
+        },
     )
     started = time.perf_counter()
     run.run_fn(fn_args)

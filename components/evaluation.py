@@ -1,13 +1,21 @@
-"""TFMA evaluation config: metrics, slices and blessing thresholds from the feature registry."""
+"""TFMA evaluation config: metrics, slices and blessing thresholds from the feature registry.
+
+What blesses a candidate depends on the label:
+  binary      AUC >= min_auc, accuracy >= min_accuracy, AUC - live AUC >= min_auc_gain;
+  multiclass  accuracy >= min_accuracy, and no lower than the live model's;
+  regression  RMSE <= max_rmse (when set), and no higher than the live model's.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import tensorflow_model_analysis as tfma
 
-from components.features import FeatureRegistry
-from components.trainer.export import PREDICTION_KEY, TRANSFORM_SIGNATURE
+from components.features import FeatureRegistry, Task
+from components.trainer.export import TRANSFORM_SIGNATURE
+from components.trainer.heads import Head
 
 # Slack so that "not worse than the baseline" accepts an exact tie.
 _TIE_TOLERANCE = 1e-10
@@ -24,11 +32,89 @@ class BlessingThresholds:
       min_auc_gain: Its AUC minus the live (latest blessed) model's AUC must be
         at least this; 0 means "no worse than the live model". Ignored on the
         first run, when there is no live model. Defaults to 0.0.
+      max_rmse: Regression only: its root mean squared error must not exceed
+        this, in the label's units. Defaults to None: no bar other than the
+        live model's RMSE.
+
+    A multiclass model must reach `min_accuracy`; binary thresholds on AUC
+    do not apply to it, nor to a regression model.
     """
 
     min_auc: float = 0.90
     min_accuracy: float = 0.85
     min_auc_gain: float = 0.0
+    max_rmse: float | None = None
+
+
+def _threshold(
+    lower: float | None = None,
+    upper: float | None = None,
+    *,
+    higher_is_better: bool,
+    gain: float = 0.0,
+) -> tfma.MetricThreshold:
+    """A value bar (when given) and a change bar: at least `gain` better than the live model."""
+    threshold = tfma.MetricThreshold(
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=(
+                tfma.MetricDirection.HIGHER_IS_BETTER
+                if higher_is_better
+                else tfma.MetricDirection.LOWER_IS_BETTER
+            ),
+            absolute={"value": (gain - _TIE_TOLERANCE) * (1 if higher_is_better else -1)},
+        )
+    )
+    if lower is not None:
+        threshold.value_threshold.lower_bound.value = lower
+    if upper is not None:
+        threshold.value_threshold.upper_bound.value = upper
+    return threshold
+
+
+def _value_bar(lower: float) -> tfma.MetricThreshold:
+    return tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": lower})
+    )
+
+
+def task_metrics(task: Task, thresholds: BlessingThresholds) -> list[tuple[str, object]]:
+    """(TFMA metric class, threshold or None) pairs evaluated for a label of kind `task`."""
+    if task is Task.BINARY:
+        return [
+            ("BinaryAccuracy", _value_bar(thresholds.min_accuracy)),
+            (
+                "AUC",
+                _threshold(
+                    lower=thresholds.min_auc, higher_is_better=True, gain=thresholds.min_auc_gain
+                ),
+            ),
+            ("Precision", None),
+            ("Recall", None),
+            ("Calibration", None),
+            ("CalibrationPlot", '{"num_buckets": 10}'),
+            ("ConfusionMatrixPlot", None),
+        ]
+    if task is Task.MULTICLASS:
+        return [
+            (
+                "SparseCategoricalAccuracy",
+                _threshold(lower=thresholds.min_accuracy, higher_is_better=True),
+            ),
+            ("MultiClassConfusionMatrixPlot", None),
+        ]
+    return [
+        # Always a value bar (infinite when none is set): TFMA counts a threshold that
+        # has only a change bar as missing when there is no live model to compare with.
+        (
+            "RootMeanSquaredError",
+            _threshold(
+                upper=math.inf if thresholds.max_rmse is None else thresholds.max_rmse,
+                higher_is_better=False,
+            ),
+        ),
+        ("MeanAbsoluteError", None),
+        ("MeanSquaredError", None),
+    ]
 
 
 def make_eval_config(registry: FeatureRegistry, thresholds: BlessingThresholds) -> tfma.EvalConfig:
@@ -39,20 +125,6 @@ def make_eval_config(registry: FeatureRegistry, thresholds: BlessingThresholds) 
     signature, so evaluation sees exactly what serving sees.
     """
     overall = [tfma.SlicingSpec()]
-    thresholds_by_metric = {
-        "binary_accuracy": tfma.MetricThreshold(
-            value_threshold=tfma.GenericValueThreshold(
-                lower_bound={"value": thresholds.min_accuracy}
-            )
-        ),
-        "auc": tfma.MetricThreshold(
-            value_threshold=tfma.GenericValueThreshold(lower_bound={"value": thresholds.min_auc}),
-            change_threshold=tfma.GenericChangeThreshold(
-                direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                absolute={"value": thresholds.min_auc_gain - _TIE_TOLERANCE},
-            ),
-        ),
-    }
 
     # Thresholds decide the blessing on the overall slice only: per-slice values
     # are reported, but a slice with a handful of examples must not veto a model.
@@ -66,21 +138,17 @@ def make_eval_config(registry: FeatureRegistry, thresholds: BlessingThresholds) 
             ],
         )
 
-    metrics = [
-        tfma.MetricConfig(class_name="ExampleCount"),
-        gated("BinaryAccuracy", thresholds_by_metric["binary_accuracy"]),
-        gated("AUC", thresholds_by_metric["auc"]),
-        tfma.MetricConfig(class_name="Precision"),
-        tfma.MetricConfig(class_name="Recall"),
-        tfma.MetricConfig(class_name="Calibration"),
-        tfma.MetricConfig(class_name="CalibrationPlot", config='{"num_buckets": 10}'),
-        tfma.MetricConfig(class_name="ConfusionMatrixPlot"),
-    ]
+    metrics = [tfma.MetricConfig(class_name="ExampleCount")]
+    for class_name, extra in task_metrics(registry.task, thresholds):
+        if isinstance(extra, tfma.MetricThreshold):
+            metrics.append(gated(class_name, extra))
+        else:
+            metrics.append(tfma.MetricConfig(class_name=class_name, config=extra or ""))
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
                 signature_name="serving_default",
-                prediction_key=PREDICTION_KEY,
+                prediction_key=Head.for_registry(registry).prediction_key,
                 label_key=registry.label_key,
                 preprocessing_function_names=[TRANSFORM_SIGNATURE],
             )

@@ -6,6 +6,9 @@ here, so the three cannot disagree. A transformed feature is always named
 `<raw name>_xf`; numeric features with a bucketized view also produce
 `<raw name>_bucket_xf`, and features that can be missing produce
 `<raw name>_missing_xf` (1.0 when the value was absent).
+
+A registry is built from a data set spec (`components.spec.to_registry`); the
+bundled taxi spec is `data/taxi/spec.yaml`.
 """
 
 from __future__ import annotations
@@ -78,6 +81,14 @@ class CategoricalFeature:
             raise ValueError(f"Feature {self.name!r}: IDENTITY encoding needs num_values > 0.")
 
 
+class Task(str, enum.Enum):
+    """What the model predicts, which decides its output layer, loss and metrics."""
+
+    BINARY = "binary"  # one probability: P(positive)
+    MULTICLASS = "multiclass"  # one probability per class
+    REGRESSION = "regression"  # one real number
+
+
 @dataclasses.dataclass(frozen=True)
 class BinaryLabel:
     """A binary label derived from two numeric raw columns: numerator > ratio * denominator.
@@ -91,9 +102,52 @@ class BinaryLabel:
     denominator: str
     ratio: float
 
+    task = Task.BINARY
+    classes: tuple[str, ...] = ()
+
     @property
     def source_columns(self) -> tuple[str, ...]:
         return (self.numerator, self.denominator)
+
+    @property
+    def derived(self) -> bool:
+        return True
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnLabel:
+    """A label read from a raw column of the same name.
+
+    Attributes:
+      name: The raw column.
+      task: binary, multiclass or regression.
+      classes: The class values, in the order of their ids. Binary: () when
+        the column holds 0 / 1, else [negative, positive]; multiclass: every
+        class (2 or more); regression: ().
+    """
+
+    name: str
+    task: Task
+    classes: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.task is Task.MULTICLASS and len(self.classes) < 2:
+            raise ValueError(f"Label {self.name!r}: a multiclass label needs 2 or more classes.")
+        if self.task is Task.BINARY and len(self.classes) not in (0, 2):
+            raise ValueError(f"Label {self.name!r}: a binary label has 0 or 2 classes.")
+        if self.task is Task.REGRESSION and self.classes:
+            raise ValueError(f"Label {self.name!r}: a regression label has no classes.")
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        return (self.name,)
+
+    @property
+    def derived(self) -> bool:
+        return False
+
+
+Label = BinaryLabel | ColumnLabel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +182,7 @@ class FeatureRegistry:
 
     numeric: tuple[NumericFeature, ...]
     categorical: tuple[CategoricalFeature, ...]
-    label: BinaryLabel
+    label: Label
     ignored: tuple[str, ...] = ()
     slice_columns: tuple[str, ...] = ()
 
@@ -157,7 +211,21 @@ class FeatureRegistry:
         """Raw columns whose values must parse as numbers."""
         identity = tuple(f.name for f in self.categorical if f.encoding is Encoding.IDENTITY)
         label_sources = tuple(c for c in self.label.source_columns if c not in self.feature_columns)
+        if not self.label.derived and self.label.classes:
+            label_sources = ()  # class names: text
         return tuple(f.name for f in self.numeric) + identity + label_sources
+
+    @property
+    def task(self) -> Task:
+        """What the model predicts."""
+        return self.label.task
+
+    @property
+    def num_classes(self) -> int:
+        """Classes of a classification label (2 for binary); 0 for regression."""
+        if self.task is Task.REGRESSION:
+            return 0
+        return len(self.label.classes) or 2
 
     @property
     def label_key(self) -> str:
@@ -198,30 +266,3 @@ class FeatureRegistry:
                 # One extra id for a missing value.
                 out.append(TransformedFeature(name, True, cardinality=f.num_values + 1))
         return tuple(out)
-
-
-TAXI = FeatureRegistry(
-    numeric=(
-        NumericFeature("fare", log1p=True),
-        NumericFeature("trip_miles", log1p=True),
-        NumericFeature("trip_seconds", log1p=True),
-        NumericFeature("pickup_latitude", buckets=10),
-        NumericFeature("pickup_longitude", buckets=10),
-        NumericFeature("dropoff_latitude", buckets=10),
-        NumericFeature("dropoff_longitude", buckets=10),
-    ),
-    categorical=(
-        CategoricalFeature("payment_type", Encoding.VOCABULARY, top_k=20, oov_buckets=2),
-        CategoricalFeature("company", Encoding.VOCABULARY, top_k=200, oov_buckets=5),
-        CategoricalFeature("pickup_census_tract", Encoding.HASH, hash_buckets=256),
-        CategoricalFeature("dropoff_census_tract", Encoding.HASH, hash_buckets=256),
-        CategoricalFeature("pickup_community_area", Encoding.HASH, hash_buckets=64),
-        CategoricalFeature("dropoff_community_area", Encoding.HASH, hash_buckets=64),
-        CategoricalFeature("trip_start_hour", Encoding.IDENTITY, num_values=24),
-        CategoricalFeature("trip_start_day", Encoding.IDENTITY, num_values=7, offset=1),
-        CategoricalFeature("trip_start_month", Encoding.IDENTITY, num_values=12, offset=1),
-    ),
-    label=BinaryLabel("big_tipper", numerator="tips", denominator="fare", ratio=0.2),
-    ignored=("trip_start_timestamp",),
-    slice_columns=("payment_type", "company"),
-)

@@ -16,6 +16,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components import features as features_lib
+from components import spec as spec_lib
 
 MISSING_TOKEN = "__missing__"
 
@@ -116,11 +117,29 @@ def encode_categorical_feature(raw, feature: features_lib.CategoricalFeature):
     return tft.hash_strings(strings, feature.hash_buckets)
 
 
-def make_label(inputs, label: features_lib.BinaryLabel):
-    """Returns the int64 (batch,) label: numerator > ratio * denominator."""
-    numerator = _to_dense(_as_float(inputs[label.numerator]), 0.0)
-    denominator = _to_dense(_as_float(inputs[label.denominator]), 0.0)
-    return tf.cast(numerator > label.ratio * denominator, tf.int64)
+def make_label(inputs, label: features_lib.Label):
+    """Returns the (batch,) label the model is trained on.
+
+    A derived binary label is numerator > ratio * denominator (int64); a
+    class label is the index of its value in `label.classes` (int64; -1 for a
+    value outside them, which ingestion quarantines) or, for a binary label
+    without classes, the 0 / 1 value itself; a regression label is its
+    float32 value.
+    """
+    if label.derived:
+        numerator = _to_dense(_as_float(inputs[label.numerator]), 0.0)
+        denominator = _to_dense(_as_float(inputs[label.denominator]), 0.0)
+        return tf.cast(numerator > label.ratio * denominator, tf.int64)
+    raw = inputs[label.name]
+    if label.task is features_lib.Task.REGRESSION:
+        return _to_dense(_as_float(raw), 0.0)
+    if not label.classes:
+        return _to_dense(_map_values(raw, lambda v: tf.cast(v, tf.int64)), -1)
+    values = _map_values(raw, lambda v: v if v.dtype == tf.string else tf.strings.as_string(v))
+    values = _to_dense(values, "")
+    matches = tf.equal(tf.expand_dims(values, -1), tf.constant(label.classes)[tf.newaxis, :])
+    index = tf.argmax(tf.cast(matches, tf.int64), axis=-1)
+    return tf.where(tf.reduce_any(matches, axis=-1), index, tf.constant(-1, tf.int64))
 
 
 def transform_features(inputs, registry: features_lib.FeatureRegistry):
@@ -141,14 +160,16 @@ def transform_features(inputs, registry: features_lib.FeatureRegistry):
     return outputs
 
 
-def preprocessing_fn(inputs):
-    """TFX Transform entry point for the taxi data set.
+def preprocessing_fn(inputs, custom_config):
+    """TFX Transform entry point: the transforms the data set spec asks for.
 
     Args:
       inputs: Map from raw column name to a (Sparse)Tensor, as parsed with the
         raw schema.
+      custom_config: The Transform component's custom_config; the pipeline
+        puts the data set spec in it (`components.spec.to_custom_config`).
 
     Returns:
       Map from transformed feature name (`<name>_xf`) to a dense tensor.
     """
-    return transform_features(inputs, features_lib.TAXI)
+    return transform_features(inputs, spec_lib.registry_from_custom_config(custom_config))

@@ -330,6 +330,8 @@ def _draft(csv_path: str, label: str, sample_rows: int) -> tuple[model.DatasetSp
         features=tuple(features),
         slices=tuple(slices),
         split=model.SplitSpec(key=keys[0] if keys else None),
+        # Names the pipeline (deepline-<name>) and its serving folder.
+        name=os.path.splitext(os.path.basename(csv_path))[0],
         origin=csv_path,
     )
     return spec, reasons, profiles[0].rows

@@ -50,9 +50,10 @@ _INT_TEXT = re.compile(r"^[+-]?[0-9]+$")
 
 def taxi_jitter_columns() -> tuple[str, ...]:
     """Returns the taxi columns that are measurements: numeric features and label sources."""
-    from components.features import TAXI
+    from components.spec import load_spec
 
-    names = [f.name for f in TAXI.numeric] + list(TAXI.label.source_columns)
+    taxi = load_spec(SOURCE.parent / "spec.yaml").to_registry()
+    names = [f.name for f in taxi.numeric] + list(taxi.label.source_columns)
     return tuple(dict.fromkeys(names))
 
 

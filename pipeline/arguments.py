@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     from components.evaluation import BlessingThresholds
     from components.trainer import hparams as hparams_lib
     from components.trainer.hparams import HParams
+    from data import DEFAULT_DATASET, dataset_names
     from pipeline import config as config_lib
     from pipeline.runners import beam_options as beam_lib
     from pipeline.runners.vertex import VertexTarget as vertex_defaults
@@ -57,24 +58,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     output.add_argument("--debug", action="store_true", help="print tracebacks of errors")
 
+    # Which data set: a bundled one by name, or a spec of one's own.
+    dataset_options = argparse.ArgumentParser(add_help=False)
+    which = dataset_options.add_argument_group("data set").add_mutually_exclusive_group()
+    which.add_argument(
+        "--dataset",
+        default=None,  # not DEFAULT_DATASET: argparse would then let --spec through beside it
+        choices=dataset_names(),
+        help=f"a bundled data set (data/NAME/spec.yaml); default: {DEFAULT_DATASET}",
+    )
+    which.add_argument(
+        "--spec",
+        metavar="FILE",
+        help="data set spec (YAML) of your own data; `deepline init-spec` drafts one",
+    )
+
     # What a pipeline reads and is called, shared by `run`, `schedule`, `compile`, `deploy`.
-    data_options = argparse.ArgumentParser(add_help=False)
+    data_options = argparse.ArgumentParser(add_help=False, parents=[dataset_options])
     data = data_options.add_argument_group("data")
     data.add_argument(
         "--data",
-        default=config_lib.DEFAULT_DATA,
+        default=None,
         help="input CSV file, a folder whose *.csv files are read together, or a folder of "
-        "span-N folders (local, or gs:// on Vertex AI / Dataflow)",
+        "span-N folders (local, or gs:// on Vertex AI / Dataflow); default: the spec's source",
     )
     data.add_argument(
         "--schema",
-        default=config_lib.DEFAULT_SCHEMA,
-        help="curated schema (schema.pbtxt) the data is validated against",
+        default=None,
+        help="curated schema (schema.pbtxt) the data is validated against; default: the "
+        "spec's, and without one, a schema inferred from the data",
     )
     data.add_argument(
         "--pipeline-name",
-        default=config_lib.DEFAULT_PIPELINE_NAME,
-        help="pipeline name in ML Metadata and in the serving path",
+        default=None,
+        help="pipeline name in ML Metadata and in the serving path; default: deepline-<spec name>",
     )
 
     # What a run trains and blesses with; on Vertex these are runtime parameters.
@@ -312,24 +329,31 @@ def build_parser() -> argparse.ArgumentParser:
         "deploy",
         parents=[common, cloud],
         help="submit the pipeline to Vertex AI, once or on a schedule",
-        description="Compile (or take --spec) and submit to Vertex AI Pipelines; with "
+        description="Compile (or take --pipeline-spec) and submit to Vertex AI Pipelines; with "
         "--schedule, create a Vertex schedule instead of one run.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    deploy.add_argument("--spec", metavar="FILE", help="a compiled spec (default: compile now)")
+    deploy.add_argument(
+        "--pipeline-spec", metavar="FILE", help="a compiled pipeline (default: compile now)"
+    )
     deploy.add_argument("--schedule", metavar="CRON", help='e.g. "0 2 * * *" (UTC)')
 
     ingest = commands.add_parser(
         "ingest",
-        parents=[common],
+        parents=[common, dataset_options],
         help="check and convert CSV rows to TFRecord splits, bad rows to quarantine",
-        description="Read DATA (CSV files, patterns or folders with the taxi columns), check "
+        description="Read DATA (CSV files, patterns or folders with the data set's columns), check "
         "every row, write good rows as GZIP TFRecord shards of tf.Example per split "
         "(CsvExampleGen's layout) and bad rows with file, line and reason to "
         "<output>/quarantine/. Rows in = rows written + rows quarantined, always.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    ingest.add_argument("data", nargs="+", metavar="DATA", help="CSV files, patterns or folders")
+    ingest.add_argument(
+        "data",
+        nargs="*",
+        metavar="DATA",
+        help="CSV files, patterns or folders; default: the spec's source",
+    )
     ingest.add_argument("--output", required=True, help="folder to write the splits to")
     ingest.add_argument(
         "--max-quarantined-fraction",

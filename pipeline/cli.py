@@ -61,6 +61,34 @@ def tunables_from_args(args: argparse.Namespace) -> dict:
     }
 
 
+def dataset_from_args(args: argparse.Namespace) -> dict:
+    """PipelineConfig fields of the data set: the spec's, with --data / --schema /
+    --pipeline-name replacing what it says.
+
+    Raises:
+      ValueError: no such bundled data set; a spec that is invalid, unsupported or
+        has a source format ingestion cannot read.
+    """
+    import data
+    from pipeline import config as config_lib
+
+    spec_file = args.spec or str(data.spec_path(args.dataset or data.DEFAULT_DATASET))
+    try:
+        fields = config_lib.dataset_settings(spec_file)
+    except OSError as error:
+        raise ValueError(f"cannot read the data set spec {spec_file}: {error}") from None
+    fields["spec"] = spec_file
+    if args.data is not None:
+        fields["data_root"], fields["data_pattern"] = config_lib.split_data_path(args.data)
+    if args.schema is not None:
+        fields["schema"] = args.schema
+    if args.pipeline_name:
+        fields["pipeline_name"] = args.pipeline_name
+    # Refuses what the spec asks but the feature registry cannot do, now.
+    config_lib.PipelineConfig(spec=spec_file).registry()
+    return fields
+
+
 def config_from_args(args: argparse.Namespace):
     """Builds the typed PipelineConfig from parsed `run` arguments.
 
@@ -70,7 +98,7 @@ def config_from_args(args: argparse.Namespace):
     from pipeline import config as config_lib
     from pipeline.runners import beam_options as beam_lib
 
-    data_root, data_pattern = config_lib.split_data_path(args.data)
+    dataset = dataset_from_args(args)
     beam_options = beam_lib.BeamOptions(
         runner=args.runner,
         project=args.gcp_project,
@@ -80,11 +108,8 @@ def config_from_args(args: argparse.Namespace):
         machine_type=args.machine_type,
     )
     return config_lib.PipelineConfig(
-        data_root=data_root,
-        data_pattern=data_pattern,
-        schema=args.schema,
+        **dataset,
         output_dir=args.output,
-        pipeline_name=args.pipeline_name,
         beam_args=beam_options.to_args() + tuple(args.beam_args or ()),
         enable_cache=not args.no_cache,
         max_quarantined_fraction=args.max_quarantined_fraction,

@@ -29,7 +29,6 @@ class UsageError(ValueError):
 
 def run(args: argparse.Namespace) -> int:
     """`deepline run`: the whole pipeline, then the summary and the report."""
-    from components import features as features_lib
     from components.ingestion import IngestionError
     from components.validation_gate import DataValidationError
     from pipeline import cli, preflight, summary
@@ -47,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             logger.info(
                 "Ingesting span %d; training on the latest %d span(s).", span, config.span_window
             )
-        rows = preflight.check_inputs(config.data_root, pattern, features_lib.TAXI)
+        rows = preflight.check_inputs(config.data_root, pattern, config.registry())
     except preflight.InputDataError as error:
         print(f"deepline: input error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -197,17 +196,14 @@ def _vertex_config(args: argparse.Namespace):
             accelerator_type=args.trainer_accelerator,
             accelerator_count=args.trainer_accelerator_count,
         )
-    data_root, data_pattern = config_lib.split_data_path(args.data)
     try:
+        dataset = cli.dataset_from_args(args)
         tunables = cli.tunables_from_args(args)
     except ValueError as error:
         raise UsageError(str(error)) from None
     config = config_lib.PipelineConfig(
-        data_root=data_root,
-        data_pattern=data_pattern,
-        schema=args.schema,
+        **dataset,
         output_dir=args.pipeline_root,
-        pipeline_name=args.pipeline_name,
         code_fingerprint=config_lib.module_code_fingerprint(),
         cloud_training=cloud_training,
         **tunables,
@@ -245,7 +241,7 @@ def deploy(args: argparse.Namespace) -> int:
 
     config, target = _vertex_config(args)
     try:
-        spec = args.spec
+        spec = args.pipeline_spec
         if spec is None:
             spec = os.path.join(tempfile.mkdtemp(prefix="deepline-"), "pipeline.json")
             vertex.compile_pipeline(config, target, spec)
@@ -267,13 +263,26 @@ def deploy(args: argparse.Namespace) -> int:
 
 
 def ingest(args: argparse.Namespace) -> int:
-    """`deepline ingest DATA --output DIR`: checked rows to TFRecords, bad rows to quarantine."""
+    """`deepline ingest [DATA] --output DIR`: checked rows to TFRecords, bad rows to quarantine."""
+    import data
     from components import ingestion
+    from components import spec as spec_lib
+    from pipeline import config as config_lib
 
-    config = ingestion.taxi_config(max_quarantined_fraction=args.max_quarantined_fraction)
+    try:
+        spec_file = str(args.spec or data.spec_path(args.dataset or data.DEFAULT_DATASET))
+        config = ingestion.spec_config(
+            spec_lib.load_spec(spec_file), max_quarantined_fraction=args.max_quarantined_fraction
+        )
+        source = config_lib.dataset_settings(spec_file)
+    except (OSError, ValueError) as error:  # SpecError and UnsupportedSpecError are ValueErrors
+        raise UsageError(str(error)) from None
+    # Without DATA: the spec's source, every span of it.
+    pattern = source["data_pattern"].replace(config_lib.SPAN_PLACEHOLDER, "*")
+    inputs = args.data or [f"{source['data_root']}/{pattern}"]
     try:
         result = ingestion.ingest(
-            args.data,
+            inputs,
             args.output,
             config,
             runner=args.runner,

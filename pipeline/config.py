@@ -8,6 +8,7 @@ and component parameters; nothing below the CLI reads flags or the environment.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import re
@@ -19,8 +20,10 @@ from components.trainer.hparams import HParams
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DATA = PACKAGE_ROOT / "data"
 
-DEFAULT_PIPELINE_NAME = "deepline-taxi"
+PIPELINE_NAME_PREFIX = "deepline-"
+DEFAULT_PIPELINE_NAME = PIPELINE_NAME_PREFIX + "taxi"
 DEFAULT_OUTPUT_DIR = "outputs"
+DEFAULT_SPEC = str(BUNDLED_DATA / "taxi" / "spec.yaml")
 DEFAULT_DATA = str(BUNDLED_DATA / "taxi" / "data.csv")
 DEFAULT_SCHEMA = str(BUNDLED_DATA / "taxi" / "schema.pbtxt")
 
@@ -115,11 +118,16 @@ class PipelineConfig:
     """Everything one pipeline run depends on.
 
     Attributes:
+      spec: The data set spec (YAML): columns, their transforms, the label,
+        slices, split. Defaults to the bundled taxi spec. `data_root`,
+        `data_pattern`, `schema` and `split` are read from it by the CLI
+        (`dataset_settings`), unless options replace them.
       data_root: Folder ExampleGen reads from. Defaults to the bundled taxi folder.
       data_pattern: Pattern of the input files, relative to `data_root`.
         Defaults to the bundled "data.csv". `split_data_path` makes both from
         a file or folder path.
-      schema: Curated schema (`schema.pbtxt`) the data is validated against.
+      schema: Curated schema (`schema.pbtxt`) the data is validated against,
+        or None to infer one from the ingested data (TFX's SchemaGen).
         Defaults to the bundled taxi schema.
       output_dir: Root of everything a run writes: pipeline artifacts, ML
         Metadata, pushed models, summary. Defaults to "outputs".
@@ -151,9 +159,10 @@ class PipelineConfig:
         rows than this is set aside. Defaults to 0.0: any bad row fails the run.
     """
 
+    spec: str = DEFAULT_SPEC
     data_root: str = os.path.dirname(DEFAULT_DATA)
     data_pattern: str = os.path.basename(DEFAULT_DATA)
-    schema: str = DEFAULT_SCHEMA
+    schema: str | None = DEFAULT_SCHEMA
     output_dir: str = DEFAULT_OUTPUT_DIR
     pipeline_name: str = DEFAULT_PIPELINE_NAME
     span: int | None = None
@@ -191,14 +200,73 @@ class PipelineConfig:
     def summary_path(self) -> str:
         return os.path.join(self.output_dir, "summary.json")
 
+    def dataset_spec(self):
+        """The data set spec (`components.spec.DatasetSpec`), read from `spec`.
+
+        Raises:
+          SpecError: the file is not a valid spec; OSError: it cannot be read.
+        """
+        return _load_spec(self.spec)
+
+    def registry(self):
+        """The feature registry of the data set spec.
+
+        Raises:
+          UnsupportedSpecError: the spec asks for what the registry cannot express.
+        """
+        return self.dataset_spec().to_registry()
+
     def absolute(self) -> PipelineConfig:
         """Returns a copy with absolute paths (TFX stores paths in ML Metadata)."""
         return dataclasses.replace(
             self,
+            spec=absolute_path(self.spec),
             data_root=absolute_path(self.data_root),
-            schema=absolute_path(self.schema),
+            schema=absolute_path(self.schema) if self.schema else None,
             output_dir=absolute_path(self.output_dir),
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _load_spec(path: str):
+    from components.spec import load_spec
+
+    return load_spec(path)
+
+
+def dataset_settings(spec_file: str) -> dict:
+    """What a data set spec says of the run: data location, schema, split and pipeline name.
+
+    Returns:
+      PipelineConfig fields: `data_root` and `data_pattern` (from the spec's
+      source, relative to the spec file), `schema` (None without one: it
+      is inferred), `split` and `pipeline_name` ("deepline-<spec name>").
+
+    Raises:
+      SpecError: not a valid spec. ValueError: a source format ingestion cannot read yet.
+    """
+    spec = _load_spec(absolute_path(spec_file))
+    source = spec.source
+    if source.format.value != "csv":
+        raise ValueError(
+            f"{spec_file}: source.format {source.format.value!r}: ingestion reads CSV only so "
+            "far; convert the data to CSV (one header line, comma-separated)."
+        )
+    location = spec.resolve(source.path)
+    if source.file_pattern is None:
+        data_root, data_pattern = split_data_path(location)
+    else:
+        data_root = location.rstrip("/")
+        data_pattern = source.file_pattern.replace("{SPAN}", SPAN_PLACEHOLDER)
+    train, eval_, test = spec.split.hash_buckets()
+    name = spec.name or Path(spec_file).parent.name
+    return {
+        "data_root": data_root,
+        "data_pattern": data_pattern,
+        "schema": spec.resolve(spec.schema) if spec.schema else None,
+        "split": SplitRatio(train=train, eval=eval_, test=test),
+        "pipeline_name": PIPELINE_NAME_PREFIX + re.sub(r"[^a-z0-9-]+", "-", name.lower()),
+    }
 
 
 def is_uri(path: str) -> bool:

@@ -1,7 +1,8 @@
 """`create_pipeline(config)`: the component graph, and nothing else.
 
 raw CSV -> ExampleGen (GZIP TFRecords, train/eval/test) -> StatisticsGen ->
-ExampleValidator against the curated schema -> DataValidationGate (stops the
+ExampleValidator against the curated schema (or, for a data set without one,
+the schema SchemaGen infers from the data) -> DataValidationGate (stops the
 run on any anomaly) -> Transform -> (Tuner, when asked) -> Trainer -> Evaluator (on `test`, against
 the latest blessed model) -> Pusher (only a blessed model, published with an atomic rename).
 """
@@ -19,7 +20,7 @@ from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_t
 from tfx.extensions.google_cloud_ai_platform.tuner import executor as vertex_tuner
 from tfx.proto import example_gen_pb2, range_config_pb2
 
-from components import features as features_lib
+from components import spec as spec_lib
 from components.atomic_pusher import AtomicPusher
 from components.evaluation import make_eval_config
 from components.ingestion import example_gen as ingestion_example_gen
@@ -52,6 +53,7 @@ def _trainer_config(config: PipelineConfig) -> dict:
     trainer_config = {
         "hparams": config.hparams.to_dict(),
         "code_fingerprint": config.code_fingerprint,
+        **spec_lib.to_custom_config(config.dataset_spec()),
     }
     if config.cloud_training:
         trainer_config.update(
@@ -73,7 +75,7 @@ def runtime_parameter_values(config: PipelineConfig) -> dict[str, str]:
     values = {
         TRAINER_CONFIG_PARAMETER: json.dumps(_trainer_config(config), sort_keys=True),
         EVAL_CONFIG_PARAMETER: json_format.MessageToJson(
-            make_eval_config(features_lib.TAXI, config.thresholds), sort_keys=True, indent=None
+            make_eval_config(config.registry(), config.thresholds), sort_keys=True, indent=None
         ),
     }
     if config.uses_spans:
@@ -100,7 +102,8 @@ def create_pipeline(
         Evaluator's thresholds runtime parameters (defaulting to `config`'s
         values), for a pipeline compiled once and run many times. Defaults to False.
     """
-    registry = features_lib.TAXI
+    spec = config.dataset_spec()
+    registry = spec.to_registry()
     split = config.split
     parameters = {}
     if runtime_parameters:
@@ -116,7 +119,7 @@ def create_pipeline(
         input_base=config.data_root,
         custom_executor_spec=executor_spec.BeamExecutorSpec(ingestion_example_gen.Executor),
         custom_config=ingestion_example_gen.ingestion_custom_config(
-            config.schema, config.max_quarantined_fraction
+            spec, config.schema, config.max_quarantined_fraction
         ),
         range_config=range_config,  # None: the newest span
         input_config=example_gen_pb2.Input(
@@ -133,13 +136,21 @@ def create_pipeline(
         ),
     ).with_id("CsvExampleGen")
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema)
+    if config.schema:
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema)
+    else:
+        # No curated schema: infer one from this run's data. Each run's data is
+        # then checked against its own statistics (types, domains), which
+        # catches less than a curated schema; `deepline` says so in the summary.
+        schema_gen = tfx.components.SchemaGen(
+            statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False
+        )
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
     )
     validation_gate = DataValidationGate(
-        anomalies=example_validator.outputs["anomalies"], schema_path=config.schema
+        anomalies=example_validator.outputs["anomalies"], schema_path=config.schema or ""
     )
 
     # Over spans, Transform (and so the Trainer) sees the latest `span_window`
@@ -181,8 +192,12 @@ def create_pipeline(
         # Pre/post-transform statistics would double Transform's time; the raw
         # data is already validated, and the transformed data is a function of it.
         disable_statistics=True,
-        # Part of the cache key: changed module code re-runs Transform.
-        custom_config={"code_fingerprint": config.code_fingerprint},
+        # The spec says what to do with each column; the code fingerprint is part
+        # of the cache key, so changed module code re-runs Transform.
+        custom_config={
+            "code_fingerprint": config.code_fingerprint,
+            **spec_lib.to_custom_config(spec),
+        },
     )
     transform.add_upstream_node(validation_gate)
 
@@ -199,6 +214,7 @@ def create_pipeline(
             "max_trials": config.tuner_trials,
             "epochs_per_trial": config.tuner_epochs,
             "code_fingerprint": config.code_fingerprint,
+            **spec_lib.to_custom_config(spec),
         }
         tuner_class = tfx.components.Tuner
         if config.cloud_training:

@@ -57,7 +57,8 @@ def check_csv_file(path: str, registry: FeatureRegistry) -> int:
         if missing:
             raise InputDataError(
                 f"{path}, line 1: missing column(s) {', '.join(missing)}. The header has "
-                f"{', '.join(header)}. Add the columns, or update the feature registry."
+                f"{', '.join(header)}. Add the columns, or describe this data in a spec of its "
+                "own (deepline init-spec, then --spec)."
             )
         rows = sum(1 for line in f if line.strip())
     if rows == 0:

@@ -6,8 +6,11 @@ data row ends either as a tf.Example in one split or as a JSON line in
 rows_in == rows_written + rows_quarantined. The output folder has
 CsvExampleGen's layout (`Split-<name>/data_tfrecord-XXXXX-of-YYYYY.gz`).
 
-    from components.ingestion import ingest, taxi_config
-    result = ingest("data/taxi/data.csv", "/tmp/examples", taxi_config())
+    from components import spec
+    from components.ingestion import dataset_config, ingest
+    taxi = spec.load_spec("data/taxi/spec.yaml")
+    settings = dataset_config(taxi.to_registry(), taxi.resolve(taxi.schema))
+    result = ingest("data/taxi/data.csv", "/tmp/examples", settings)
 
 An empty input file (no header) is an error before anything is written; a
 file with a header and no rows contributes zero rows; if no file has a row,
@@ -28,11 +31,12 @@ from components.ingestion.spec import (
     IngestionConfig,
     IngestionError,
     LabelRule,
+    dataset_config,
+    label_rule,
     non_negative,
+    registry_columns,
     schema_columns,
-    taxi_columns,
-    taxi_config,
-    taxi_label_rule,
+    spec_config,
 )
 
 __all__ = [
@@ -44,10 +48,11 @@ __all__ = [
     "LabelRule",
     "ingest",
     "input_files",
+    "dataset_config",
+    "label_rule",
     "non_negative",
     "read_result",
+    "registry_columns",
     "schema_columns",
-    "taxi_columns",
-    "taxi_config",
-    "taxi_label_rule",
+    "spec_config",
 ]

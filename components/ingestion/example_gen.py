@@ -3,7 +3,8 @@
 TFX's driver still resolves the span (`span-{SPAN}` folders, `range_config`),
 fingerprints the input files (so a changed file is a cache miss) and records
 span and version on the Examples artifact. The executor replaces the CSV
-reading: rows are checked against the schema's columns and the label rule;
+reading: rows are checked against the data set spec's columns (typed by the
+curated schema when there is one) and its label's classes;
 good rows become the usual `Split-<name>/` GZIP TFRecord shards, bad rows go
 to `quarantine/rows.jsonl` inside the artifact, and `ingestion_summary.json`
 there has the counts (rows in = rows written + rows quarantined). More
@@ -27,32 +28,38 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
+from components import spec as spec_lib
 from components.ingestion.ingest import ingest
-from components.ingestion.spec import (
-    IngestionConfig,
-    IngestionError,
-    schema_columns,
-    taxi_label_rule,
-)
+from components.ingestion.spec import IngestionError, spec_config
 
 logger = logging.getLogger(__name__)
 
+SPEC_KEY = "spec_json"
 SCHEMA_KEY = "schema"
 MAX_QUARANTINED_FRACTION_KEY = "max_quarantined_fraction"
 _LOCAL_RUNNERS = ("DirectRunner", "direct", "")
 
 
-def ingestion_custom_config(schema: str, max_quarantined_fraction: float) -> Any:
+def ingestion_custom_config(
+    spec: spec_lib.DatasetSpec, schema: str | None, max_quarantined_fraction: float
+) -> Any:
     """The ExampleGen `custom_config` proto carrying the executor's settings.
 
     Args:
-      schema: The curated schema (`schema.pbtxt`): its features are the
-        columns a row must have, with their types.
+      spec: The data set spec: the columns a row must have, the label's
+        classes, the split key.
+      schema: A curated schema (`schema.pbtxt`) whose types the columns are
+        read with, or None for the types the spec implies.
       max_quarantined_fraction: Fail when a larger fraction of rows is quarantined.
     """
     settings = struct_pb2.Struct()
     settings.update(
-        {SCHEMA_KEY: schema, MAX_QUARANTINED_FRACTION_KEY: float(max_quarantined_fraction)}
+        {
+            # As JSON text: a Struct would turn the spec's integers into floats.
+            SPEC_KEY: json.dumps(spec_lib.to_custom_config(spec), sort_keys=True),
+            SCHEMA_KEY: schema or "",
+            MAX_QUARANTINED_FRACTION_KEY: float(max_quarantined_fraction),
+        }
     )
     packed = any_pb2.Any()
     packed.Pack(settings)
@@ -68,7 +75,7 @@ def _settings(exec_properties: dict[str, Any]) -> dict[str, Any]:
     if not custom_config.custom_config.Unpack(settings):
         raise ValueError(
             "The ingestion ExampleGen needs its settings as custom_config: build it with "
-            "ingestion_custom_config(schema, max_quarantined_fraction)."
+            "ingestion_custom_config(spec, schema, max_quarantined_fraction)."
         )
     return json.loads(json_format.MessageToJson(settings))
 
@@ -113,20 +120,22 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         examples = artifact_utils.get_single_instance(
             output_dict[standard_component_specs.EXAMPLES_KEY]
         )
-        schema = settings[SCHEMA_KEY]
+        schema = settings[SCHEMA_KEY] or None
+        spec = spec_lib.spec_from_custom_config(json.loads(settings[SPEC_KEY]))
         try:
-            columns = schema_columns(schema)
+            config = spec_config(
+                spec,
+                schema,
+                splits=tuple(splits),
+                max_quarantined_fraction=settings[MAX_QUARANTINED_FRACTION_KEY],
+            )
+        except IngestionError:
+            raise
         except Exception as error:  # noqa: BLE001 - any unreadable schema is the user's input
             raise IngestionError(
                 f"{schema}: cannot read the schema ({type(error).__name__}: {error}). Fix the "
                 "file (a text-format tensorflow_metadata Schema) or pass another with --schema."
             ) from error
-        config = IngestionConfig(
-            columns=columns,
-            label=taxi_label_rule(),
-            splits=tuple(splits),
-            max_quarantined_fraction=settings[MAX_QUARANTINED_FRACTION_KEY],
-        )
         result = ingest(
             inputs,
             examples.uri,

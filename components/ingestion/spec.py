@@ -1,10 +1,11 @@
 """What ingestion checks rows against: column specs, the label rule and the run settings.
 
 A `ColumnSpec` says how one CSV column becomes a tf.Example feature (int64,
-float or bytes) and whether it may be empty. `taxi_columns()` derives the
-taxi spec from the curated schema (`data/taxi/schema.pbtxt`), so the schema
-stays the one place the column types are written down. `LabelRule` is the
-label check hook: a list of allowed values or a vectorized callable.
+float or bytes) and whether it may be empty. `dataset_config()` takes the
+columns from a data set's curated schema when it has one (so the schema stays
+the one place the column types are written down), else from its spec.
+`LabelRule` is the label check hook: a list of allowed values or a vectorized
+callable.
 `IngestionConfig` holds every setting with its default, in one place.
 """
 
@@ -19,7 +20,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-TAXI_SCHEMA = Path(__file__).resolve().parents[2] / "data" / "taxi" / "schema.pbtxt"
+from components.features import Encoding, FeatureRegistry, Task
+from components.spec.model import DatasetSpec
 
 Kind = Literal["int", "float", "string"]
 KINDS: tuple[str, ...] = ("int", "float", "string")
@@ -221,32 +223,123 @@ def schema_columns(schema_path: str | Path) -> tuple[ColumnSpec, ...]:
     return tuple(specs)
 
 
-def taxi_columns(schema_path: str | Path = TAXI_SCHEMA) -> tuple[ColumnSpec, ...]:
-    """Returns the column spec of the bundled taxi data, read from its schema.
+def registry_columns(registry: FeatureRegistry) -> tuple[ColumnSpec, ...]:
+    """Returns the column specs a data set without a curated schema is read with.
+
+    Numeric features and the columns a derived label is computed from are
+    floats; identity-encoded categorical columns are ints; other categorical
+    and ignored columns are strings. A label read from a column is required:
+    a regression label is a float, class names are strings, a 0 / 1 binary
+    label is an int.
 
     Args:
-      schema_path: The taxi schema. Defaults to `data/taxi/schema.pbtxt`.
+      registry: The data set's feature registry.
 
     Returns:
-      One spec per raw column, in schema order.
+      One spec per raw column, features first, in the registry's order.
     """
-    return schema_columns(schema_path)
+    columns = [ColumnSpec(f.name, "float") for f in registry.numeric]
+    for feature in registry.categorical:
+        kind = "int" if feature.encoding is Encoding.IDENTITY else "string"
+        columns.append(ColumnSpec(feature.name, kind))
+    declared = {c.name for c in columns}
+    label = registry.label
+    if label.derived:
+        columns += [ColumnSpec(c, "float") for c in label.source_columns if c not in declared]
+    elif label.task is Task.REGRESSION:
+        columns.append(ColumnSpec(label.name, "float", required=True))
+    else:
+        columns.append(ColumnSpec(label.name, "string" if label.classes else "int", True))
+    columns += [ColumnSpec(name, "string") for name in registry.ignored]
+    return tuple(columns)
 
 
-def taxi_label_rule() -> LabelRule:
-    """Returns the taxi label check: the label is tips > 0.2 * fare, so tips must be >= 0."""
-    from components.features import TAXI
+def label_rule(registry: FeatureRegistry, columns: Sequence[ColumnSpec]) -> LabelRule | None:
+    """Returns the check of a label read from a column: its value must be one of the classes.
 
+    A binary label without classes must be 0 or 1. Regression and derived
+    labels get no rule beyond their column's type check (NaN and infinities
+    are quarantined there).
+
+    Args:
+      registry: The data set's feature registry.
+      columns: The columns the data is read with: the allowed values take
+        the label column's kind (a schema may declare class ids as INT).
+
+    Raises:
+      IngestionError: The label column is not among `columns`, or a class
+        is not a value of its kind.
+    """
+    label = registry.label
+    if label.derived or label.task is Task.REGRESSION:
+        return None
+    column = next((c for c in columns if c.name == label.name), None)
+    if column is None:
+        raise IngestionError(
+            f"The label column {label.name!r} is not among the columns the data is read "
+            f"with ({', '.join(c.name for c in columns)}); add it to the schema."
+        )
+    classes = label.classes or ("0", "1")
+    try:
+        allowed = tuple(
+            int(c) if column.kind == "int" else float(c) if column.kind == "float" else c
+            for c in classes
+        )
+    except ValueError:
+        raise IngestionError(
+            f"The label column {label.name!r} is read as {column.kind}, but its classes "
+            f"{list(classes)} are not all {column.kind} values; declare it as text (BYTES) "
+            "in the schema, or fix the classes in the spec."
+        ) from None
     return LabelRule(
-        column=TAXI.label.numerator,
-        check=non_negative,
-        description=f"{TAXI.label.numerator} must be >= 0 (the label is {TAXI.label.name})",
+        column=label.name,
+        allowed=allowed,
+        description=f"the classes of {label.name!r} are {', '.join(map(str, classes))}",
     )
 
 
-def taxi_config(**overrides) -> IngestionConfig:
-    """Returns the ingestion settings for the taxi data; `overrides` replace any field."""
-    return IngestionConfig(columns=taxi_columns(), label=taxi_label_rule(), **overrides)
+def dataset_config(
+    registry: FeatureRegistry, schema: str | Path | None = None, **overrides
+) -> IngestionConfig:
+    """Returns the ingestion settings for a data set; `overrides` replace any field.
+
+    Args:
+      registry: The data set's feature registry (from its spec).
+      schema: A curated schema giving the column types, or None to take them
+        from the registry (`registry_columns`).
+      **overrides: IngestionConfig fields, e.g. `splits` or `max_quarantined_fraction`.
+    """
+    columns = schema_columns(schema) if schema else registry_columns(registry)
+    return IngestionConfig(columns=columns, label=label_rule(registry, columns), **overrides)
+
+
+def spec_config(
+    spec: DatasetSpec, schema: str | Path | None = None, **overrides
+) -> IngestionConfig:
+    """Returns the ingestion settings a data set spec asks for; `overrides` replace any field.
+
+    The splits and the split key come from the spec's `split` (a row without
+    a key value cannot be split by it, so the key column is required).
+
+    Args:
+      spec: The data set spec.
+      schema: A curated schema giving the column types. Defaults to None: the
+        spec's own `schema` if it names one, else the types the spec implies
+        (`registry_columns`).
+      **overrides: IngestionConfig fields, e.g. `max_quarantined_fraction`.
+    """
+    buckets = spec.split.hash_buckets()
+    overrides.setdefault("splits", tuple(zip(("train", "eval", "test"), buckets, strict=True)))
+    key = overrides.pop("split_key", spec.split.key)
+    if schema is None and spec.schema:
+        schema = spec.resolve(spec.schema)
+    config = dataset_config(spec.to_registry(), schema, **overrides)
+    if key is None:
+        return config
+    columns = tuple(
+        dataclasses.replace(c, required=True) if c.name == key else c for c in config.columns
+    )
+    return dataclasses.replace(config, columns=columns, split_key=key)
 
 
 def split_names(config: IngestionConfig) -> Sequence[str]:

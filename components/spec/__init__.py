@@ -41,7 +41,13 @@ from components.spec.model import (
     SplitSpec,
 )
 from components.spec.parsing import load_spec, parse_spec
-from components.spec.registry import UnsupportedSpecError, to_registry
+from components.spec.registry import (
+    UnsupportedSpecError,
+    registry_from_custom_config,
+    spec_from_custom_config,
+    to_custom_config,
+    to_registry,
+)
 
 __all__ = [
     "CategoricalEncoding",
@@ -69,6 +75,9 @@ __all__ = [
     "TextTokenize",
     "TextTransform",
     "UnsupportedSpecError",
+    "registry_from_custom_config",
+    "spec_from_custom_config",
+    "to_custom_config",
     "dump_spec",
     "load_spec",
     "parse_expression",

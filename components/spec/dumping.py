@@ -76,6 +76,8 @@ def spec_to_dict(spec: model.DatasetSpec) -> dict:
     data["source"] = {
         k: _plain(v) for k, v in dataclasses.asdict(spec.source).items() if v is not None
     }
+    if spec.schema is not None:
+        data["schema"] = spec.schema
     label = {"column": spec.label.column, "kind": spec.label.kind.value}
     if spec.label.derive is not None:
         label["derive"] = spec.label.derive.text

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+import os
 
 from components.spec.errors import SpecError, join_path
 from components.spec.expression import Expression
@@ -159,6 +160,9 @@ class DatasetSpec:
       slices: Columns the Evaluator computes metrics by. Defaults to ().
       split: Train / eval / test split. Defaults to 70 / 15 / 15.
       name: Short name of the data set, e.g. "taxi". Defaults to "".
+      schema: A curated TFMD schema (text format) the data is validated
+        against, relative to the spec file's folder (or absolute, or gs://).
+        Defaults to None: the pipeline infers one from the data it ingests.
       origin: Where the spec came from, for messages. Not compared.
     """
 
@@ -168,6 +172,7 @@ class DatasetSpec:
     slices: tuple[str, ...] = ()
     split: SplitSpec = SplitSpec()
     name: str = ""
+    schema: str | None = None
     origin: str = dataclasses.field(default="", compare=False, repr=False)
 
     def __post_init__(self):
@@ -233,6 +238,17 @@ class DatasetSpec:
             if feature.name == name:
                 return feature
         raise KeyError(f"No feature {name!r} in the spec; declared: {list(self.feature_names)}.")
+
+    def resolve(self, path: str) -> str:
+        """`path` as written in the spec (source path, schema) as the pipeline opens it.
+
+        Relative paths are relative to the spec file's folder; absolute paths
+        and URIs (gs://...) are returned as they are, as are all paths of a
+        spec not read from a file.
+        """
+        if not self.origin or os.path.isabs(path) or "://" in path:
+            return path
+        return os.path.join(os.path.dirname(os.path.abspath(self.origin)), path)
 
     def to_registry(self):
         """The equivalent `components.features.FeatureRegistry`; see `registry.to_registry`."""

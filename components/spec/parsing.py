@@ -22,7 +22,7 @@ from components.spec import model
 from components.spec.errors import SpecError, join_path
 from components.spec.expression import ExpressionError, parse_expression
 
-TOP_LEVEL_KEYS = ("name", "source", "label", "features", "slices", "split")
+TOP_LEVEL_KEYS = ("name", "source", "schema", "label", "features", "slices", "split")
 
 
 def load_spec(path: str | os.PathLike) -> model.DatasetSpec:
@@ -203,6 +203,7 @@ class _Reader:
             slices=self.names(data["slices"], "slices") if "slices" in data else (),
             split=self.split(data["split"]) if "split" in data else model.SplitSpec(),
             name=self.text(data["name"], "name") if "name" in data else "",
+            schema=self.text(data["schema"], "schema") if "schema" in data else None,
             origin=self.source,
         )
 

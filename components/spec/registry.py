@@ -1,23 +1,69 @@
 """From a data set spec to the `components.features.FeatureRegistry` Transform and the Trainer use.
 
-The registry predates the spec and expresses only part of it: numeric z-score
-(optionally log1p and a bucketized view), categorical vocabulary / hash /
-identity ids for an embedding, and a binary label `a > ratio * b`. A spec that
-asks for more (text, images, minmax, one-hot, ...) is refused with the feature
-and option named, rather than silently trained without it.
+The registry expresses part of the spec: numeric z-score (optionally log1p and
+a bucketized view), categorical vocabulary / hash / identity ids for an
+embedding, a binary label derived as `a > ratio * b`, and binary, multiclass
+or regression labels read from a column. A spec that asks for more (text,
+images, minmax, one-hot, ...) is refused with the feature and option named,
+rather than silently trained without it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from components import features as features_lib
 from components.spec import feature_specs as fs
 from components.spec import model
+from components.spec.dumping import spec_to_dict
 from components.spec.errors import join_path
 from components.spec.expression import BinaryOp, Column, Number
+from components.spec.parsing import parse_spec
+
+SPEC_KEY = "spec"  # in a TFX component's custom_config: the spec as plain data
+SPEC_ORIGIN_KEY = "spec_origin"  # and where it was read from, for messages
 
 
 class UnsupportedSpecError(ValueError):
     """The spec is valid but asks for something the feature registry cannot express yet."""
+
+
+def to_custom_config(spec: model.DatasetSpec) -> dict:
+    """The spec as `custom_config` entries of the components that need it (Transform, Trainer).
+
+    The spec travels as plain data, not as a path: the components may run on
+    other machines (Vertex, Dataflow), and a changed spec changes the
+    component's parameters, so TFX does not reuse a result made with the old one.
+    Its origin is shortened to `<folder>/<file>`: a machine-independent name for
+    messages (a compiled pipeline holds no path of the machine it was compiled on).
+    """
+    origin = "/".join(spec.origin.replace("\\", "/").split("/")[-2:])
+    return {SPEC_KEY: spec_to_dict(spec), SPEC_ORIGIN_KEY: origin}
+
+
+def spec_from_custom_config(custom_config: Mapping | None) -> model.DatasetSpec:
+    """The spec in a component's `custom_config` (put there with `to_custom_config`).
+
+    Raises:
+      ValueError: `custom_config` carries no spec.
+      SpecError: the spec is not valid.
+    """
+    if not custom_config or SPEC_KEY not in custom_config:
+        raise ValueError(
+            "The component's custom_config has no data set spec: build the pipeline with "
+            "pipeline.create_pipeline, which passes it (components.spec.to_custom_config)."
+        )
+    return parse_spec(custom_config[SPEC_KEY], custom_config.get(SPEC_ORIGIN_KEY) or "<spec>")
+
+
+def registry_from_custom_config(custom_config: Mapping | None) -> features_lib.FeatureRegistry:
+    """The feature registry of the spec in a component's `custom_config` (`to_custom_config`).
+
+    Raises:
+      ValueError: `custom_config` carries no spec.
+      SpecError, UnsupportedSpecError: the spec is not valid, or not supported.
+    """
+    return to_registry(spec_from_custom_config(custom_config))
 
 
 def to_registry(spec: model.DatasetSpec) -> features_lib.FeatureRegistry:
@@ -123,15 +169,13 @@ def _categorical(
     )
 
 
-def _label(spec: model.DatasetSpec) -> features_lib.BinaryLabel:
-    """Matches `a > r * b`, `a > b * r` or `a > b`: the only label the registry knows."""
+def _label(spec: model.DatasetSpec) -> features_lib.Label:
+    """A column label as it is; a derived one must match `a > r * b`, `a > b * r` or `a > b`."""
     label = spec.label
     where = f"{spec.origin or '<spec>'}: label"
-    if label.kind is not model.LabelKind.BINARY or label.derive is None:
-        raise UnsupportedSpecError(
-            f"{where}: the feature registry supports only binary labels derived as "
-            f"'a > ratio * b', not a {label.kind.value} label"
-            f"{'' if label.derive else ' read from a column'}."
+    if label.derive is None:
+        return features_lib.ColumnLabel(
+            label.column, features_lib.Task(label.kind.value), label.classes
         )
     root = label.derive.root
     if isinstance(root, BinaryOp) and root.op == ">" and isinstance(root.left, Column):

@@ -3,7 +3,10 @@
 Two signatures:
   serving_default:    serialized raw `tf.train.Example`s under the input name
                       `examples` (raw column names, label absent, any feature
-                      may be missing) -> {"probability": (batch, 1)}.
+                      may be missing) -> {<prediction key>: the head's
+                      output}: "probability" (batch, 1) for a binary label,
+                      "probabilities" (batch, classes), "prediction" (batch, 1)
+                      for regression (`heads.Head.prediction_key`).
   transform_features: serialized raw examples -> transformed features,
                       including the label; the Evaluator uses it to derive
                       the label from raw eval data.
@@ -26,11 +29,11 @@ import tf_keras as keras
 
 from components.features import FeatureRegistry
 from components.trainer import folding, mc_dropout
+from components.trainer.heads import Head
 from components.trainer.hparams import HParams
 from components.trainer.model import as_model_inputs
 
 SERVING_INPUT = "examples"
-PREDICTION_KEY = "probability"
 TRANSFORM_SIGNATURE = "transform_features"
 MC_DROPOUT_SIGNATURE = "mc_dropout"
 
@@ -71,6 +74,7 @@ def export_serving_model(
     model.tft_layer = tf_transform_output.transform_features_layer()
     input_names = set(model.input_names)
     serving_spec = serving_feature_spec(tf_transform_output, registry)
+    prediction_key = Head.for_registry(registry).prediction_key
     raw_spec = tf_transform_output.raw_feature_spec()
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=SERVING_INPUT)])
@@ -78,7 +82,7 @@ def export_serving_model(
         raw = tf.io.parse_example(examples, serving_spec)
         transformed = model.tft_layer(raw)
         inputs = as_model_inputs({k: v for k, v in transformed.items() if k in input_names})
-        return {PREDICTION_KEY: model(inputs, training=False)}
+        return {prediction_key: model(inputs, training=False)}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=SERVING_INPUT)])
     def transform(examples):

@@ -5,7 +5,8 @@ standardized them); each categorical id feature gets its own embedding. The
 hidden stack is what the resolved `HParams` say: initializer matched to the
 activation, batch normalization before or after it, dropout of the chosen
 kind, weight penalties and max-norm, optionally residual blocks. The output is
-one sigmoid unit: the probability of the positive class.
+the head's (`components.trainer.heads`): a sigmoid probability for a binary
+label, softmax probabilities for classes, a rescaled linear unit for regression.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import tf_keras as keras
 
 from components.features import TransformedFeature
 from components.trainer import activations, initializers, regularization
+from components.trainer.heads import BINARY_HEAD, Head
 from components.trainer.hparams import HParams
 
 STANDARDIZE_INPUTS = "standardize_inputs"
@@ -41,6 +43,7 @@ def build_model(
     features: tuple[TransformedFeature, ...],
     cardinalities: dict[str, int],
     hparams: HParams,
+    head: Head = BINARY_HEAD,
 ) -> keras.Model:
     """Returns an uncompiled Keras model over the transformed features.
 
@@ -51,6 +54,8 @@ def build_model(
       cardinalities: Number of ids of every categorical feature, by
         transformed name (vocabulary sizes are known only after Transform).
       hparams: Architecture hyperparameters, resolved (`HParams.resolve()`).
+      head: The output layer, by what the label is. Defaults to binary: one
+        sigmoid unit.
 
     Raises:
       ValueError: a categorical feature has no known cardinality.
@@ -79,10 +84,7 @@ def build_model(
         # (`adapt_input_standardization` sets the statistics before training).
         x = keras.layers.Normalization(axis=-1, name=STANDARDIZE_INPUTS)(x)
     x = _hidden_stack(x, hparams)
-    # float32 even under mixed precision: a float16 sigmoid saturates and its
-    # log-loss loses precision.
-    output = keras.layers.Dense(1, activation="sigmoid", dtype="float32", name="probability")(x)
-    return keras.Model(inputs=inputs, outputs=output, name="deepline_dnn")
+    return keras.Model(inputs=inputs, outputs=head.output(x), name="deepline_dnn")
 
 
 def _hidden_layer(x, units: int, i: int, hparams: HParams):

@@ -14,6 +14,7 @@ import tensorflow_transform as tft
 import tf_keras as keras
 
 from components import features as features_lib
+from components import spec as spec_lib
 from components.trainer import callbacks as training_callbacks
 from components.trainer import (
     custom_loop,
@@ -26,6 +27,7 @@ from components.trainer import (
     tflite,
     warm_start,
 )
+from components.trainer.heads import Head, adapt_target_scale
 from components.trainer.hparams import HParams
 
 logger = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ REPORTING_CALLBACKS = (training_callbacks.StepRecorder, training_callbacks.Epoch
 LR_FINDER_PLOT = "lr_finder.png"
 
 
-def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **options):
+def _train(dnn, hparams: HParams, learning_rate, strategy, head, train_ds, eval_ds, **options):
     """One training phase with the chosen loop; returns its history.
 
     Args:
@@ -49,7 +51,7 @@ def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **
     """
     epochs, callbacks = options["epochs"], options["callbacks"]
     if hparams.training_loop == "fit":
-        setup.compile_model(dnn, hparams, learning_rate, strategy)
+        setup.compile_model(dnn, hparams, learning_rate, strategy, head)
         return dnn.fit(
             train_ds, validation_data=eval_ds, epochs=epochs, callbacks=callbacks, verbose=0
         ).history
@@ -63,8 +65,8 @@ def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **
     return custom_loop.train_custom_loop(
         dnn,
         optimizer,
-        keras.losses.BinaryCrossentropy(reduction=keras.losses.Reduction.NONE),
-        setup.metrics,
+        head.loss(keras.losses.Reduction.NONE),
+        head.metrics,
         train_ds,
         eval_ds,
         strategy=strategy,
@@ -78,9 +80,9 @@ def _train(dnn, hparams: HParams, learning_rate, strategy, train_ds, eval_ds, **
     )
 
 
-def _find_learning_rate(dnn, hparams: HParams, strategy, train_ds, run_dir: str) -> dict:
+def _find_learning_rate(dnn, hparams: HParams, strategy, head, train_ds, run_dir: str) -> dict:
     """Runs the learning-rate finder, saves its plot; returns its record."""
-    setup.compile_model(dnn, hparams, hparams.learning_rate, strategy)
+    setup.compile_model(dnn, hparams, hparams.learning_rate, strategy, head)
     found = lr_finder.find_learning_rate(dnn, train_ds)
     tf.io.gfile.makedirs(run_dir)
     lr_finder.save_lr_finder_plot(found, os.path.join(run_dir, LR_FINDER_PLOT))
@@ -100,7 +102,8 @@ def run_fn(fn_args) -> None:
     """Trains the DNN on Transform's output and exports the serving model.
 
     Args:
-      fn_args: TFX `FnArgs`. `custom_config["hparams"]` holds `HParams.to_dict()`.
+      fn_args: TFX `FnArgs`. `custom_config["hparams"]` holds `HParams.to_dict()`,
+        and the data set spec is in it too (`components.spec.to_custom_config`).
     """
     setup.check_keras_mode()
     base = HParams.from_dict((fn_args.custom_config or {}).get("hparams", {}))
@@ -113,7 +116,8 @@ def run_fn(fn_args) -> None:
         hparams = tuning.best_hparams(base, tuned)
     else:
         hparams = base.resolve()
-    registry = features_lib.TAXI
+    registry = spec_lib.registry_from_custom_config(fn_args.custom_config)
+    head = Head.for_registry(registry)
     keras.utils.set_random_seed(hparams.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     features = registry.transformed_features()
@@ -131,10 +135,11 @@ def run_fn(fn_args) -> None:
 
     with strategy.scope():
         dnn = model.build_model(
-            features, setup.categorical_cardinalities(features, tf_transform_output), hparams
+            features, setup.categorical_cardinalities(features, tf_transform_output), hparams, head
         )
     model.skip_autograph(dnn)
     model.adapt_input_standardization(dnn, train_ds, batches=setup.STANDARDIZATION_BATCHES)
+    adapt_target_scale(dnn, train_ds, batches=setup.STANDARDIZATION_BATCHES)
     reused, warm = [], None
     if fn_args.base_model:
         reused = warm_start.transfer_weights(dnn, fn_args.base_model)
@@ -154,7 +159,7 @@ def run_fn(fn_args) -> None:
     if hparams.lr_finder or (
         hparams.lr_schedule == "one_cycle" and hparams.one_cycle_max_rate is None
     ):
-        finder = _find_learning_rate(dnn, hparams, strategy, train_ds, fn_args.model_run_dir)
+        finder = _find_learning_rate(dnn, hparams, strategy, head, train_ds, fn_args.model_run_dir)
         if hparams.lr_schedule == "one_cycle" and hparams.one_cycle_max_rate is None:
             hparams = dataclasses.replace(hparams, one_cycle_max_rate=finder["proposed_max_rate"])
 
@@ -166,7 +171,9 @@ def run_fn(fn_args) -> None:
     )
     steps = next(c for c in callbacks if isinstance(c, training_callbacks.StepRecorder))
     reporting = [c for c in callbacks if isinstance(c, REPORTING_CALLBACKS)]
-    train = functools.partial(_train, dnn, strategy=strategy, train_ds=train_ds, eval_ds=eval_ds)
+    train = functools.partial(
+        _train, dnn, strategy=strategy, head=head, train_ds=train_ds, eval_ds=eval_ds
+    )
     frozen = {}
     if reused and hparams.warm_start_frozen_epochs > 0:
         warm_start.set_trainable(dnn, reused, False)
@@ -202,12 +209,13 @@ def run_fn(fn_args) -> None:
     history = {k: list(frozen.get(k, [])) + list(v) for k, v in history.items()}
     epochs = len(history["loss"])
     logger.info(
-        "Stopped after %d epochs; best epoch %d: val_loss %.4f, val_accuracy %.4f, val_auc %.4f.",
+        "Stopped after %d epochs; best epoch %d: %s.",
         epochs,
         best + 1,
-        history["val_loss"][best],
-        history["val_accuracy"][best],
-        history["val_auc"][best],
+        ", ".join(
+            f"val_{name} {history[f'val_{name}'][best]:.4f}"
+            for name in ["loss"] + [m.name for m in head.metrics()]
+        ),
     )
     tf.io.gfile.makedirs(fn_args.model_run_dir)
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, HISTORY_FILE), "w") as f:
@@ -228,7 +236,13 @@ def run_fn(fn_args) -> None:
     export.export_serving_model(
         dnn, tf_transform_output, registry, fn_args.serving_model_dir, hparams
     )
-    if hparams.tflite_copies:
+    if hparams.tflite_copies and head.task is not features_lib.Task.BINARY:
+        logger.warning(
+            "No TFLite copies: their accuracy check is written for binary labels, and this "
+            "label is %s.",
+            head.task.value,
+        )
+    elif hparams.tflite_copies:
         # Next to the SavedModel, so they are pushed with it; the evaluation says
         # how much accuracy each quantized copy gives up on the eval split.
         comparison = tflite.write_copies(

@@ -9,6 +9,7 @@ import tf_keras as keras
 
 from components import features as features_lib
 from components.trainer import data, optimization
+from components.trainer.heads import BINARY_HEAD, Head
 from components.trainer.hparams import HParams
 
 # Batches the self-normalizing net's input standardization is computed over.
@@ -75,16 +76,14 @@ def make_datasets(
     return train_ds, eval_ds
 
 
-def metrics() -> list[keras.metrics.Metric]:
-    """Fresh training metrics: accuracy and AUC."""
-    return [keras.metrics.BinaryAccuracy(name="accuracy"), keras.metrics.AUC(name="auc")]
-
-
-def compile_model(dnn: keras.Model, hparams: HParams, learning_rate, strategy) -> None:
-    """Compiles `dnn` under `strategy` with the optimizer `hparams` name, at `learning_rate`."""
+def compile_model(
+    dnn: keras.Model, hparams: HParams, learning_rate, strategy, head: Head = BINARY_HEAD
+) -> None:
+    """Compiles `dnn` under `strategy`: the optimizer `hparams` names at `learning_rate`,
+    and the loss and metrics of `head` (defaults to a binary head)."""
     with strategy.scope():
         dnn.compile(
             optimizer=optimization.make_optimizer(hparams, learning_rate),
-            loss=keras.losses.BinaryCrossentropy(),
-            metrics=metrics(),
+            loss=head.loss(),
+            metrics=head.metrics(),
         )

@@ -26,8 +26,10 @@ import tf_keras as keras
 from tfx.v1.components import TunerFnResult
 
 from components import features as features_lib
+from components import spec as spec_lib
 from components.trainer import callbacks as training_callbacks
 from components.trainer import distribution, model, optimization, setup
+from components.trainer.heads import BINARY_HEAD, Head, adapt_target_scale
 from components.trainer.hparams import HParams
 from components.trainer.keras_tuner_compat import TfKerasRandomSearch
 
@@ -59,7 +61,14 @@ DEFAULT_EPOCHS_PER_TRIAL = 5
 # A trial stops after this many epochs without a better objective.
 TRIAL_EARLY_STOPPING_PATIENCE = 2
 
-OBJECTIVE = keras_tuner.Objective("val_auc", direction="max")
+
+def objective(head: Head) -> keras_tuner.Objective:
+    """The trial score: the head's quality metric on the eval split (AUC, accuracy or RMSE)."""
+    return keras_tuner.Objective(
+        f"val_{head.quality_metric}", direction="max" if head.higher_is_better else "min"
+    )
+
+
 PROJECT_NAME = "deepline"
 
 
@@ -197,10 +206,14 @@ class DeeplineHyperModel(keras_tuner.HyperModel):
       epochs: The trial's epoch budget; per-step schedules (1cycle, decays)
         are planned over it, so that a trial sees a whole schedule.
       strategy: The distribution strategy the model is built and compiled in.
+      head: The output layer, loss and metrics. Defaults to binary.
     """
 
-    def __init__(self, features, cardinalities, base, steps_per_epoch, epochs, strategy):
+    def __init__(
+        self, features, cardinalities, base, steps_per_epoch, epochs, strategy, head=BINARY_HEAD
+    ):
         super().__init__(name=PROJECT_NAME)
+        self.head = head
         self.features = features
         self.cardinalities = cardinalities
         self.base = base
@@ -215,10 +228,10 @@ class DeeplineHyperModel(keras_tuner.HyperModel):
     def build(self, hp):
         hparams = self.trial_hparams(hp)
         with self.strategy.scope():
-            dnn = model.build_model(self.features, self.cardinalities, hparams)
+            dnn = model.build_model(self.features, self.cardinalities, hparams, self.head)
         model.skip_autograph(dnn)
         rate = optimization.make_learning_rate(hparams, self.steps_per_epoch)
-        setup.compile_model(dnn, hparams, rate, self.strategy)
+        setup.compile_model(dnn, hparams, rate, self.strategy, self.head)
         return dnn
 
     def fit(self, hp, dnn, x, *, callbacks=(), **fit_kwargs):
@@ -240,6 +253,7 @@ class DeeplineHyperModel(keras_tuner.HyperModel):
             hparams.preset,
         )
         model.adapt_input_standardization(dnn, x, batches=setup.STANDARDIZATION_BATCHES)
+        adapt_target_scale(dnn, x, batches=setup.STANDARDIZATION_BATCHES)
         # The Trainer's learning-rate callbacks (1cycle momentum, cuts on plateau,
         # epoch log lines); its early stopping is left out: its patience is
         # longer than a trial, which stops on the trial's own.
@@ -261,12 +275,13 @@ def make_tuner(
     max_trials: int = DEFAULT_MAX_TRIALS,
     epochs_per_trial: int = DEFAULT_EPOCHS_PER_TRIAL,
     strategy: tf.distribute.Strategy | None = None,
+    head: Head = BINARY_HEAD,
 ) -> TunerFnResult:
     """Returns the tuner and the `search` arguments TFX's Tuner runs it with.
 
     Args:
       train_ds: Batches of (features, label) to train each trial on.
-      eval_ds: Batches the objective (val_auc) is measured on.
+      eval_ds: Batches the objective (`objective(head)`) is measured on.
       features: The transformed features, from the feature registry.
       cardinalities: Number of ids of each categorical feature.
       base: The Trainer's hyperparameters; `search_space(base)` is searched.
@@ -275,6 +290,7 @@ def make_tuner(
       epochs_per_trial: Epoch budget of each trial. Defaults to `DEFAULT_EPOCHS_PER_TRIAL`.
       strategy: Distribution strategy; None for the default (this process's
         CPU or GPU). Defaults to None.
+      head: The output layer, loss and metrics. Defaults to binary.
 
     Raises:
       ValueError: max_trials or epochs_per_trial is below 1.
@@ -286,11 +302,12 @@ def make_tuner(
     # Per-step schedules are planned in steps; this pass also fills the input cache.
     steps_per_epoch = int(train_ds.reduce(0, lambda n, _: n + 1))
     hypermodel = DeeplineHyperModel(
-        features, cardinalities, base, steps_per_epoch, epochs_per_trial, strategy
+        features, cardinalities, base, steps_per_epoch, epochs_per_trial, strategy, head
     )
+    score = objective(head)
     tuner = TfKerasRandomSearch(
         hypermodel,
-        objective=OBJECTIVE,
+        objective=score,
         max_trials=max_trials,
         seed=base.seed,
         hyperparameters=search_space(base),
@@ -301,7 +318,7 @@ def make_tuner(
         project_name=PROJECT_NAME,
     )
     early_stopping = keras.callbacks.EarlyStopping(
-        monitor=OBJECTIVE.name, mode=OBJECTIVE.direction, patience=TRIAL_EARLY_STOPPING_PATIENCE
+        monitor=score.name, mode=score.direction, patience=TRIAL_EARLY_STOPPING_PATIENCE
     )
     fit_kwargs = {
         "x": train_ds,
@@ -334,7 +351,7 @@ def tuner_fn(fn_args) -> TunerFnResult:
         )
     config = fn_args.custom_config or {}
     base = HParams.from_dict(config.get(HPARAMS_KEY, {}))
-    registry = features_lib.TAXI
+    registry = spec_lib.registry_from_custom_config(config)
     keras.utils.set_random_seed(base.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     features = registry.transformed_features()
@@ -357,4 +374,5 @@ def tuner_fn(fn_args) -> TunerFnResult:
         max_trials=int(config.get(MAX_TRIALS_KEY, DEFAULT_MAX_TRIALS)),
         epochs_per_trial=int(config.get(EPOCHS_PER_TRIAL_KEY, DEFAULT_EPOCHS_PER_TRIAL)),
         strategy=strategy,
+        head=Head.for_registry(registry),
     )

@@ -13,16 +13,17 @@ import logging
 
 import tf_keras as keras
 
-logger = logging.getLogger(__name__)
+from components.trainer.heads import OUTPUT_LAYERS
 
-OUTPUT_LAYER = "probability"
+logger = logging.getLogger(__name__)
 
 
 def transfer_weights(target: keras.Model, base_model_dir: str) -> list[str]:
     """Copies weights from the SavedModel at `base_model_dir` into `target`, layer by layer.
 
     A layer is copied when the base model has a layer of the same name whose
-    weights have the same shapes; the output layer is never copied.
+    weights have the same shapes; the output layer is never copied
+    (`heads.OUTPUT_LAYERS`).
 
     Returns:
       Names of the layers copied, in `target`'s order.
@@ -32,7 +33,7 @@ def transfer_weights(target: keras.Model, base_model_dir: str) -> list[str]:
     copied = []
     for layer in target.layers:
         source = sources.get(layer.name)
-        if layer.name == OUTPUT_LAYER or source is None or not layer.weights:
+        if layer.name in OUTPUT_LAYERS or source is None or not layer.weights:
             continue
         weights = source.get_weights()
         if [w.shape for w in weights] == [w.shape for w in layer.get_weights()]:

@@ -11,9 +11,11 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts, standard_component_specs
 from tfx.utils import proto_utils
 
-from components.ingestion import ingest, taxi_config
+from components.ingestion import ingest, spec_config
+from components.spec import load_spec
 
 TAXI_CSV = Path(__file__).resolve().parents[2] / "data" / "taxi" / "data.csv"
+TAXI_SPEC = TAXI_CSV.parent / "spec.yaml"
 
 
 def parsed_examples(folder) -> list[str]:
@@ -69,7 +71,7 @@ def test_same_examples_as_csv_example_gen(tmp_path):
     input_dir.mkdir()
     shutil.copy(TAXI_CSV, input_dir / "data.csv")
     run_csv_example_gen(input_dir, tmp_path / "tfx")
-    result = ingest(str(input_dir), str(tmp_path / "ours"), taxi_config())
+    result = ingest(str(input_dir), str(tmp_path / "ours"), spec_config(load_spec(TAXI_SPEC)))
     assert (result.rows_in, result.rows_written) == (15002, 15002)
     theirs, ours = parsed_examples(tmp_path / "tfx"), parsed_examples(tmp_path / "ours")
     assert len(ours) == 15002

@@ -1,11 +1,16 @@
 """The Evaluator's blessing rule, checked with TFMA's own validator on chosen metric values."""
 
+from pathlib import Path
+
 import pytest
 from tensorflow_model_analysis.evaluators import metrics_validator
 from tensorflow_model_analysis.metrics import metric_types
 
+from components import features as F
 from components.evaluation import BlessingThresholds, make_eval_config
-from components.features import TAXI
+from components.spec import load_spec
+
+TAXI = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml").to_registry()
 
 OVERALL = ()
 SMALL_SLICE = (("company", b"A one-trip company"),)
@@ -64,3 +69,78 @@ def test_slices_and_label_come_from_the_registry():
     assert slices == [[], ["payment_type"], ["company"]]
     assert config.model_specs[0].label_key == "big_tipper_xf"
     assert list(config.model_specs[0].preprocessing_function_names) == ["transform_features"]
+
+
+def _validate(registry, metrics: dict, thresholds: BlessingThresholds) -> list:
+    config = make_eval_config(registry, thresholds)
+    key = lambda name, diff: metric_types.MetricKey(  # noqa: E731
+        name=name, example_weighted=False, is_diff=diff
+    )
+    values = {key(name, diff): value for (name, diff), value in metrics.items()}
+    result = metrics_validator.validate_metrics((OVERALL, values), config)
+    return sorted(
+        (f.metric_key.name, f.metric_key.is_diff)
+        for s in result.metric_validations_per_slice
+        for f in s.failures
+    )
+
+
+MULTICLASS = F.FeatureRegistry(
+    numeric=(F.NumericFeature("x"),),
+    categorical=(),
+    label=F.ColumnLabel("species", F.Task.MULTICLASS, ("a", "b", "c")),
+)
+REGRESSION = F.FeatureRegistry(
+    numeric=(F.NumericFeature("x"),), categorical=(), label=F.ColumnLabel("y", F.Task.REGRESSION)
+)
+
+
+@pytest.mark.parametrize(
+    "accuracy, diff, expected",
+    [
+        (0.90, 0.01, []),
+        (0.90, 0.0, []),  # a tie with the live model is not worse
+        (0.80, 0.01, [("sparse_categorical_accuracy", False)]),
+        (0.90, -0.01, [("sparse_categorical_accuracy", True)]),
+    ],
+    ids=["better", "tie", "below-bar", "worse-than-live"],
+)
+def test_a_multiclass_model_needs_the_accuracy_bar_and_no_worse_than_live(accuracy, diff, expected):
+    metrics = {("sparse_categorical_accuracy", False): accuracy}
+    metrics[("sparse_categorical_accuracy", True)] = diff
+    assert _validate(MULTICLASS, metrics, BlessingThresholds(min_accuracy=0.85)) == expected
+
+
+@pytest.mark.parametrize(
+    "rmse, diff, max_rmse, expected",
+    [
+        (2.0, -0.1, None, []),
+        (2.0, 0.0, None, []),
+        (2.0, 0.1, None, [("root_mean_squared_error", True)]),
+        (2.0, -0.1, 1.5, [("root_mean_squared_error", False)]),
+        (1.0, -0.1, 1.5, []),
+    ],
+    ids=["lower", "tie", "higher-than-live", "above-max", "under-max"],
+)
+def test_a_regression_model_must_not_err_more_than_live_or_max_rmse(rmse, diff, max_rmse, expected):
+    metrics = {("root_mean_squared_error", False): rmse, ("root_mean_squared_error", True): diff}
+    assert _validate(REGRESSION, metrics, BlessingThresholds(max_rmse=max_rmse)) == expected
+
+
+def test_each_label_kind_evaluates_its_own_metrics_and_prediction():
+    def names(registry):
+        config = make_eval_config(registry, BlessingThresholds())
+        return (
+            config.model_specs[0].prediction_key,
+            [m.class_name for m in config.metrics_specs[0].metrics],
+        )
+
+    assert names(MULTICLASS) == (
+        "probabilities",
+        ["ExampleCount", "SparseCategoricalAccuracy", "MultiClassConfusionMatrixPlot"],
+    )
+    assert names(REGRESSION) == (
+        "prediction",
+        ["ExampleCount", "RootMeanSquaredError", "MeanAbsoluteError", "MeanSquaredError"],
+    )
+    assert names(TAXI)[0] == "probability"

@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 
 from components import features as F
+from components.spec import load_spec
+
+TAXI = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml").to_registry()
 
 TAXI_CSV = Path(__file__).parents[3] / "data" / "taxi" / "data.csv"
 
@@ -13,28 +16,28 @@ TAXI_CSV = Path(__file__).parents[3] / "data" / "taxi" / "data.csv"
 def test_taxi_registry_names_every_csv_column_exactly_once():
     with open(TAXI_CSV) as f:
         header = next(csv.reader(f))
-    assert sorted(F.TAXI.raw_columns) == sorted(header)
-    assert len(set(F.TAXI.raw_columns)) == len(F.TAXI.raw_columns)
+    assert sorted(TAXI.raw_columns) == sorted(header)
+    assert len(set(TAXI.raw_columns)) == len(TAXI.raw_columns)
 
 
 def test_transformed_names_are_unique_and_suffixed():
-    names = [f.name for f in F.TAXI.transformed_features()]
+    names = [f.name for f in TAXI.transformed_features()]
     assert len(names) == len(set(names))
     assert all(n.endswith("_xf") for n in names)
-    assert F.TAXI.label_key == "big_tipper_xf"
-    assert F.TAXI.label_key not in names
+    assert TAXI.label_key == "big_tipper_xf"
+    assert TAXI.label_key not in names
 
 
 def test_every_categorical_output_has_a_cardinality_or_a_vocabulary():
-    for feature in F.TAXI.transformed_features():
+    for feature in TAXI.transformed_features():
         if feature.is_categorical:
             assert (feature.cardinality or 0) > 0 or feature.vocabulary_name, feature
 
 
 def test_slices_are_raw_categorical_columns():
-    categorical = {f.name for f in F.TAXI.categorical}
-    assert set(F.TAXI.slice_columns) == {"payment_type", "company"}
-    assert set(F.TAXI.slice_columns) <= categorical
+    categorical = {f.name for f in TAXI.categorical}
+    assert set(TAXI.slice_columns) == {"payment_type", "company"}
+    assert set(TAXI.slice_columns) <= categorical
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import json
 import random
 import re
 import zlib
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,9 +20,9 @@ from components.ingestion import (
     ingest,
     non_negative,
     read_result,
-    taxi_columns,
-    taxi_config,
+    spec_config,
 )
+from components.spec import load_spec
 
 HEADER = "id,fare,tips,company"
 GOOD = ["1,10.5,2,Acme", "2,7.25,0,Bolt"]
@@ -389,19 +390,9 @@ def test_earlier_output_is_not_mixed_in(tmp_path):
     assert result.rows_in == 1
 
 
-def test_taxi_columns_come_from_the_schema():
-    columns = {c.name: (c.kind, c.required) for c in taxi_columns()}
-    assert len(columns) == 18
-    assert columns["fare"] == ("float", True)
-    assert columns["tips"] == ("float", True)
-    assert columns["trip_start_timestamp"] == ("int", True)
-    assert columns["payment_type"] == ("string", True)
-    assert columns["company"] == ("string", False)
-    assert columns["pickup_census_tract"] == ("int", False)
-
-
 def test_bundled_taxi_rows_all_pass(tmp_path, taxi_rows):
-    result, records = run(tmp_path, lines(*taxi_rows), taxi_config())
+    taxi = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml")
+    result, records = run(tmp_path, lines(*taxi_rows), spec_config(taxi))
     assert (result.rows_in, result.rows_written, records) == (40, 40, [])
     # Line 2: ,12.45,5,19,6,1400269500,,,,,0.0,,,Credit Card,Chicago Elite Cab Corp. (Chicago
     # Carriag,0,,0.0

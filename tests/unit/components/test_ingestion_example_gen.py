@@ -9,7 +9,8 @@ from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import proto_utils
 
 from components.ingestion import IngestionError, example_gen
-from pipeline.config import DEFAULT_SCHEMA
+from components.spec import load_spec
+from pipeline.config import DEFAULT_SCHEMA, DEFAULT_SPEC
 
 
 def _do(tmp_path, csv_text, max_quarantined_fraction=0.0, schema=DEFAULT_SCHEMA):
@@ -33,7 +34,9 @@ def _do(tmp_path, csv_text, max_quarantined_fraction=0.0, schema=DEFAULT_SCHEMA)
         "input_config": proto_utils.proto_to_json(input_config),
         "output_config": proto_utils.proto_to_json(output_config),
         "custom_config": proto_utils.proto_to_json(
-            example_gen.ingestion_custom_config(schema, max_quarantined_fraction)
+            example_gen.ingestion_custom_config(
+                load_spec(DEFAULT_SPEC), schema, max_quarantined_fraction
+            )
         ),
     }
     executor = example_gen.Executor()

@@ -1,5 +1,6 @@
 """preprocessing_fn on a handful of in-memory rows, with exact expected outputs."""
 
+import functools
 import math
 import tempfile
 from pathlib import Path
@@ -13,6 +14,10 @@ from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from components import features as F
 from components import preprocessing
+from components.spec import load_spec, to_custom_config
+
+TAXI_SPEC = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml")
+TAXI = TAXI_SPEC.to_registry()
 
 TAXI_SCHEMA = Path(__file__).parents[3] / "data" / "taxi" / "schema.pbtxt"
 
@@ -134,7 +139,7 @@ def test_taxi_schema_registry_and_preprocessing_fn_agree(taxi_rows):
 
     schema = io_utils.parse_pbtxt_file(str(TAXI_SCHEMA), schema_pb2.Schema())
     spec = tft_schema_utils.schema_as_feature_spec(schema).feature_spec
-    assert set(F.TAXI.raw_columns) <= set(spec)
+    assert set(TAXI.raw_columns) <= set(spec)
     casts = {tf.float32: float, tf.int64: lambda v: int(float(v)), tf.string: str.encode}
     rows = [
         {name: [casts[spec[name].dtype](record[name])] if record[name] else [] for name in spec}
@@ -143,12 +148,59 @@ def test_taxi_schema_registry_and_preprocessing_fn_agree(taxi_rows):
     metadata = dataset_metadata.DatasetMetadata(schema)
     with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
         (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            preprocessing.preprocessing_fn, output_record_batches=False
+            functools.partial(
+                preprocessing.preprocessing_fn, custom_config=to_custom_config(TAXI_SPEC)
+            ),
+            output_record_batches=False,
         )
-    names = {f.name for f in F.TAXI.transformed_features()} | {F.TAXI.label_key}
+    names = {f.name for f in TAXI.transformed_features()} | {TAXI.label_key}
     assert set(transformed[0]) == names
     assert all(name.endswith(F.TRANSFORMED_SUFFIX) for name in names)
     assert len(transformed) == 40
+
+
+def _labels(label: F.Label, values: list, dtype) -> np.ndarray:
+    """Transforms one label column of `values` ([] for missing) with `label`."""
+    registry = F.FeatureRegistry(numeric=(F.NumericFeature("x"),), categorical=(), label=label)
+    spec = {"x": tf.io.VarLenFeature(tf.float32), label.name: tf.io.VarLenFeature(dtype)}
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
+    rows = [{"x": [1.0], label.name: value} for value in values]
+    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
+        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
+            lambda inputs: preprocessing.transform_features(inputs, registry),
+            output_record_batches=False,
+        )
+    return np.array([row[registry.label_key] for row in transformed])
+
+
+def test_a_class_label_becomes_the_index_of_its_class_and_an_unknown_value_minus_one():
+    label = F.ColumnLabel("species", F.Task.MULTICLASS, ("Adelie", "Chinstrap", "Gentoo"))
+    values = [[b"Gentoo"], [b"Adelie"], [b"Chinstrap"], [b"Gentoo"], [b"Emperor"]]
+    labels = _labels(label, values, tf.string)
+    np.testing.assert_array_equal(labels, [2, 0, 1, 2, -1])
+    assert labels.dtype == np.int64
+
+
+def test_class_names_read_as_numbers_match_by_their_text():
+    # A schema may declare classes "3", "5", "7" as INT; they still map to their index.
+    label = F.ColumnLabel("grade", F.Task.MULTICLASS, ("3", "5", "7"))
+    np.testing.assert_array_equal(_labels(label, [[7], [3], [5]], tf.int64), [2, 0, 1])
+
+
+def test_a_binary_label_without_classes_is_its_0_or_1_value():
+    label = F.ColumnLabel("clicked", F.Task.BINARY)
+    np.testing.assert_array_equal(_labels(label, [[1], [0], [1]], tf.int64), [1, 0, 1])
+
+
+def test_a_binary_label_with_classes_is_1_for_the_second_class():
+    label = F.ColumnLabel("answer", F.Task.BINARY, ("no", "yes"))
+    np.testing.assert_array_equal(_labels(label, [[b"yes"], [b"no"]], tf.string), [1, 0])
+
+
+def test_a_regression_label_is_its_float_value():
+    label = F.ColumnLabel("price", F.Task.REGRESSION)
+    labels = _labels(label, [[2.5], [-1.0], [1e6]], tf.float32)
+    np.testing.assert_array_equal(labels, [2.5, -1.0, 1e6])
 
 
 def test_tft_is_importable_under_the_chosen_keras():

@@ -101,6 +101,7 @@ def test_synthetic_columns_get_exactly_the_expected_kinds(synthetic_csv):
         ),
         slices=("color", "segment"),
         split=S.SplitSpec(key="row_id"),
+        name="shop",  # the file's name: the pipeline becomes deepline-shop
     )
 
 

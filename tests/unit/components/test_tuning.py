@@ -16,6 +16,7 @@ from tfx.types import standard_artifacts
 from components.features import TransformedFeature
 from components.trainer import keras_tuner_compat, optimization, schedules, tuning
 from components.trainer import model as model_lib
+from components.trainer.heads import Head
 from components.trainer.hparams import HParams
 
 FEATURES = (
@@ -142,7 +143,7 @@ def test_best_hparams_refuses_names_it_does_not_search():
 
 def test_best_epoch_metrics_takes_the_epoch_with_the_best_objective():
     history = {"val_auc": [0.6, 0.8, 0.7], "val_loss": [0.9, 0.5, 0.4]}
-    assert keras_tuner_compat.best_epoch_metrics(history, tuning.OBJECTIVE) == {
+    assert keras_tuner_compat.best_epoch_metrics(history, tuning.objective(Head())) == {
         "val_auc": 0.8,
         "val_loss": 0.5,
     }

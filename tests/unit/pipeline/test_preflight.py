@@ -1,9 +1,13 @@
 """Bad input files end in a clear error that names the file, line and column."""
 
+from pathlib import Path
+
 import pytest
 
-from components.features import TAXI
+from components.spec import load_spec
 from pipeline import preflight
+
+TAXI = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml").to_registry()
 
 
 @pytest.fixture

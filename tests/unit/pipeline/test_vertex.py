@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from components.evaluation import BlessingThresholds
+from components.spec import to_custom_config
 from components.trainer.hparams import HParams
 from pipeline.config import PACKAGE_ROOT, SPAN_PATTERN, CloudTraining, PipelineConfig
 from pipeline.runners import vertex
@@ -195,7 +196,12 @@ def test_runtime_parameters_default_to_the_config(tmp_path):
     )
     spec = _compile(tmp_path, config)
     trainer_config = json.loads(_runtime_parameter(spec, "trainer_config"))
-    assert trainer_config == {"hparams": config.hparams.to_dict(), "code_fingerprint": "test"}
+    assert trainer_config == {
+        "hparams": config.hparams.to_dict(),
+        "code_fingerprint": "test",
+        **to_custom_config(config.dataset_spec()),
+    }
+    assert trainer_config["spec_origin"] == "taxi/spec.yaml"
     eval_config = json.loads(_runtime_parameter(spec, "eval_config"))
     auc = next(m for m in eval_config["metricsSpecs"][0]["metrics"] if m["className"] == "AUC")
     assert auc["perSliceThresholds"][0]["threshold"]["valueThreshold"]["lowerBound"] == 0.93
