@@ -50,6 +50,42 @@ class NumericFeature:
     buckets: int = 0
 
 
+class TextOutput(str, enum.Enum):
+    """What a text column becomes."""
+
+    TOKEN_IDS = "token_ids"  # padded token ids, averaged over an embedding (an embedding bag)
+    TFIDF = "tfidf"  # a vector of TF-IDF weights over the vocabulary (and one OOV bucket)
+
+
+@dataclasses.dataclass(frozen=True)
+class TextFeature:
+    """A free-text column, standardized, tokenized and mapped through a vocabulary.
+
+    Attributes:
+      name: Raw column name.
+      output: token_ids or tfidf. Defaults to token_ids.
+      standardize: "lower_and_strip_punctuation", "lower" or "none".
+        Defaults to "lower_and_strip_punctuation".
+      tokenize: "whitespace" (words) or "characters". Defaults to "whitespace".
+      vocabulary_size: The most frequent tokens kept; the others share one
+        out-of-vocabulary id. Defaults to 10_000.
+      max_tokens: token_ids only: tokens kept per value, the rest cut; shorter
+        values are padded with id 0. Defaults to 64.
+      embedding_size: token_ids only: width of the token embedding; None
+        sizes it from the vocabulary. Defaults to None.
+    """
+
+    name: str
+    output: TextOutput = TextOutput.TOKEN_IDS
+    standardize: str = "lower_and_strip_punctuation"
+    tokenize: str = "whitespace"
+    vocabulary_size: int = 10_000
+    max_tokens: int = 64
+    embedding_size: int | None = None
+
+    OOV_BUCKETS = 1  # class constant: one id for every token outside the vocabulary
+
+
 @dataclasses.dataclass(frozen=True)
 class CategoricalFeature:
     """A categorical column, turned into integer ids for an embedding.
@@ -166,6 +202,9 @@ class TransformedFeature:
         vocabulary). Embedding widths are sized from it, so that a vocabulary
         growing between runs does not change the layers above the embedding
         (which warm start then reuses). None: size from the actual cardinality.
+      width: Values per example: 1, or a text's padded token ids (averaged
+        over their embedding, id 0 being padding) or TF-IDF vector. Defaults to 1.
+      embedding_size: Embedding width; None: sized from the ids. Defaults to None.
     """
 
     name: str
@@ -174,6 +213,8 @@ class TransformedFeature:
     vocabulary_name: str | None = None
     extra_ids: int = 0
     max_ids: int | None = None
+    width: int = 1
+    embedding_size: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,9 +226,11 @@ class FeatureRegistry:
     label: Label
     ignored: tuple[str, ...] = ()
     slice_columns: tuple[str, ...] = ()
+    text: tuple[TextFeature, ...] = ()
 
     def __post_init__(self):
         names = [f.name for f in self.numeric] + [f.name for f in self.categorical]
+        names += [f.name for f in self.text]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"Features declared twice: {duplicates}.")
@@ -197,8 +240,9 @@ class FeatureRegistry:
 
     @property
     def feature_columns(self) -> tuple[str, ...]:
-        """Raw columns the model uses, in declaration order."""
-        return tuple(f.name for f in self.numeric) + tuple(f.name for f in self.categorical)
+        """Raw columns the model uses: numeric, categorical, then text, each in spec order."""
+        kinds = (self.numeric, self.categorical, self.text)
+        return tuple(f.name for features in kinds for f in features)
 
     @property
     def raw_columns(self) -> tuple[str, ...]:
@@ -265,4 +309,22 @@ class FeatureRegistry:
             else:
                 # One extra id for a missing value.
                 out.append(TransformedFeature(name, True, cardinality=f.num_values + 1))
+        for f in self.text:
+            name = transformed_name(f.name)
+            if f.output is TextOutput.TFIDF:
+                out.append(TransformedFeature(name, False, width=f.vocabulary_size + 1))
+            else:
+                # Ids: 0 padding, 1.. the vocabulary, then the OOV bucket.
+                extra = f.OOV_BUCKETS + 1
+                out.append(
+                    TransformedFeature(
+                        name,
+                        True,
+                        vocabulary_name=f.name,
+                        extra_ids=extra,
+                        max_ids=f.vocabulary_size + extra,
+                        width=f.max_tokens,
+                        embedding_size=f.embedding_size,
+                    )
+                )
         return tuple(out)

@@ -227,8 +227,8 @@ def registry_columns(registry: FeatureRegistry) -> tuple[ColumnSpec, ...]:
     """Returns the column specs a data set without a curated schema is read with.
 
     Numeric features and the columns a derived label is computed from are
-    floats; identity-encoded categorical columns are ints; other categorical
-    and ignored columns are strings. A label read from a column is required:
+    floats; identity-encoded categorical columns are ints; other categorical,
+    text and ignored columns are strings. A label read from a column is required:
     a regression label is a float, class names are strings, a 0 / 1 binary
     label is an int.
 
@@ -242,6 +242,7 @@ def registry_columns(registry: FeatureRegistry) -> tuple[ColumnSpec, ...]:
     for feature in registry.categorical:
         kind = "int" if feature.encoding is Encoding.IDENTITY else "string"
         columns.append(ColumnSpec(feature.name, kind))
+    columns += [ColumnSpec(f.name, "string") for f in registry.text]
     declared = {c.name for c in columns}
     label = registry.label
     if label.derived:

@@ -2,10 +2,10 @@
 
 The registry expresses part of the spec: numeric z-score (optionally log1p and
 a bucketized view), categorical vocabulary / hash / identity ids for an
-embedding, a binary label derived as `a > ratio * b`, and binary, multiclass
-or regression labels read from a column. A spec that asks for more (text,
-images, minmax, one-hot, ...) is refused with the feature and option named,
-rather than silently trained without it.
+embedding, text as token ids or TF-IDF, a binary label derived as
+`a > ratio * b`, and binary, multiclass or regression labels read from a
+column. A spec that asks for more (images, minmax, one-hot, ...) is refused
+with the feature and option named, rather than silently trained without it.
 """
 
 from __future__ import annotations
@@ -82,13 +82,25 @@ def to_registry(spec: model.DatasetSpec) -> features_lib.FeatureRegistry:
       UnsupportedSpecError: A feature, option or label the registry cannot
         express; the message names the spec file and the YAML path.
     """
-    numeric, categorical, ignored = [], [], []
+    numeric, categorical, text, ignored = [], [], [], []
     label = _label(spec)
     for feature in spec.features:
         if isinstance(feature, fs.NumericSpec):
             numeric.append(_numeric(spec, feature))
         elif isinstance(feature, fs.CategoricalSpec):
             categorical.append(_categorical(spec, feature))
+        elif isinstance(feature, fs.TextSpec):
+            text.append(
+                features_lib.TextFeature(
+                    feature.name,
+                    features_lib.TextOutput(feature.transform.value),
+                    standardize=feature.standardize.value,
+                    tokenize=feature.tokenize.value,
+                    vocabulary_size=feature.vocabulary_size,
+                    max_tokens=feature.max_tokens,
+                    embedding_size=feature.embedding_size,
+                )
+            )
         elif isinstance(feature, fs.IgnoredSpec):
             if feature.name not in label.source_columns:
                 ignored.append(feature.name)
@@ -106,6 +118,7 @@ def to_registry(spec: model.DatasetSpec) -> features_lib.FeatureRegistry:
         label=label,
         ignored=tuple(ignored),
         slice_columns=spec.slices,
+        text=tuple(text),
     )
 
 

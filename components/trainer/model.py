@@ -67,13 +67,25 @@ def build_model(
             if feature.name not in cardinalities:
                 raise ValueError(f"No cardinality known for categorical feature {feature.name!r}.")
             n = cardinalities[feature.name]
-            ids = keras.Input(shape=(1,), name=feature.name, dtype="int64")
-            width = embedding_width(feature.max_ids or n, hparams.embedding_dim)
-            embedded = keras.layers.Embedding(n, width, name=f"{feature.name}_embedding")(ids)
+            ids = keras.Input(shape=(feature.width,), name=feature.name, dtype="int64")
+            width = feature.embedding_size or embedding_width(
+                feature.max_ids or n, hparams.embedding_dim
+            )
             inputs[feature.name] = ids
-            parts.append(keras.layers.Flatten()(embedded))
+            if feature.width == 1:
+                embedded = keras.layers.Embedding(n, width, name=f"{feature.name}_embedding")(ids)
+                parts.append(keras.layers.Flatten()(embedded))
+            else:
+                # A sequence of token ids: the mean of their embeddings (an
+                # embedding bag); id 0 is padding and masked out of the mean.
+                embedded = keras.layers.Embedding(
+                    n, width, mask_zero=True, name=f"{feature.name}_embedding"
+                )(ids)
+                parts.append(
+                    keras.layers.GlobalAveragePooling1D(name=f"{feature.name}_bag")(embedded)
+                )
         else:
-            value = keras.Input(shape=(1,), name=feature.name, dtype="float32")
+            value = keras.Input(shape=(feature.width,), name=feature.name, dtype="float32")
             inputs[feature.name] = value
             parts.append(value)
 

@@ -1,5 +1,6 @@
-"""Data sets other than taxi, end to end: the bundled penguins (multiclass), and CSVs the code
-has never seen, through `deepline init-spec` then `deepline run --spec`, for each label kind.
+"""Data sets other than taxi, end to end: the bundled penguins (multiclass) and imdb-small
+(text through TF-IDF), and CSVs the code has never seen, through `deepline init-spec` then
+`deepline run --spec`, for each label kind.
 
 Small data: the runs use Beam's in-memory runner, which starts in a fraction of the
 multi-process runner's time.
@@ -79,6 +80,26 @@ def test_penguins_multiclass_runs_end_to_end(cli, tmp_path):
     assert probabilities.shape == (2, 3)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     assert probabilities[0].argmax() == 2  # Gentoo: the classes are [Adelie, Chinstrap, Gentoo]
+
+
+def test_imdb_small_text_runs_end_to_end_and_serves_raw_reviews(cli, tmp_path):
+    # 100 reviews exercise the text path; 15 test reviews cannot bless a model, so no bars.
+    _run(cli, "--dataset", "imdb-small", "--output", tmp_path, "--min-auc", 0, "--min-accuracy", 0)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["pushed"]
+    assert summary["ingestion"]["rows_written"] == 100
+    model = _pushed(tmp_path, "deepline-imdb-small")
+    reviews = [
+        {"review": "A wonderful, moving film. The best acting I have seen in years!"},
+        {"review": "zxqv blorft"},  # no word in the vocabulary: the OOV column only
+        {"review": ""},  # no tokens at all
+    ]
+    probability = _serve(model, reviews)["probability"]
+    assert probability.shape == (3, 1)
+    assert ((probability > 0) & (probability < 1)).all()
+    # The vocabulary and its document frequencies are assets of the served model.
+    assets = {p.name for p in (model / "assets").iterdir()}
+    assert {"review", "review_df"} <= assets
 
 
 def _write_unseen_csv(path, label_kind: str, rows: int = 1500, seed: int = 7) -> list[float]:

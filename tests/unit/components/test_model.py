@@ -217,3 +217,21 @@ def test_a_column_constant_in_the_sample_keeps_its_scale():
     standardized = features(batch).numpy()
     assert np.abs(standardized).max() < 100
     np.testing.assert_allclose(standardized[:, 0], 1.0, rtol=1e-5)  # (1 - 0) / 1
+
+
+def test_text_token_ids_are_an_embedding_bag_and_tfidf_a_dense_vector():
+    tokens = TransformedFeature(
+        "review_xf", is_categorical=True, vocabulary_name="review", width=4, embedding_size=3
+    )
+    tfidf = TransformedFeature("title_xf", is_categorical=False, width=5)
+    dnn = model_lib.build_model((tokens, tfidf), {"review_xf": 10}, HParams(hidden_units=(4,)))
+    assert dnn.get_layer("review_xf_embedding").output_shape == (None, 4, 3)
+    assert dnn.get_layer("features").output_shape == (None, 3 + 5)
+    # Padding (id 0) is left out of the mean: [7, 0, 0, 0] embeds as token 7 alone.
+    embedding = dnn.get_layer("review_xf_embedding").get_weights()[0]
+    bag = keras.Model(dnn.inputs, dnn.get_layer("review_xf_bag").output)
+    out = bag(
+        {"review_xf": tf.constant([[7, 0, 0, 0], [7, 2, 0, 0]]), "title_xf": tf.zeros([2, 5])}
+    )
+    np.testing.assert_allclose(out[0], embedding[7], rtol=1e-6)
+    np.testing.assert_allclose(out[1], (embedding[7] + embedding[2]) / 2, rtol=1e-6)

@@ -207,3 +207,47 @@ def test_tft_is_importable_under_the_chosen_keras():
     # TF Transform's Keras layer and our model must be the same Keras (tf_keras).
     assert tf.keras.__name__.startswith("tf_keras")
     assert hasattr(tft, "TFTransformOutput")
+
+
+TEXTS = [[b"The cat, the DOG!"], [b"the cat"], []]  # the x3, cat x2, dog x1; a missing text
+
+
+def _text(feature: F.TextFeature) -> np.ndarray:
+    registry = F.FeatureRegistry(
+        numeric=(),
+        categorical=(),
+        text=(feature,),
+        label=F.ColumnLabel("y", F.Task.REGRESSION),
+    )
+    spec = {"review": tf.io.VarLenFeature(tf.string), "y": tf.io.VarLenFeature(tf.float32)}
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
+    rows = [{"review": text, "y": [0.0]} for text in TEXTS]
+    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
+        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
+            lambda inputs: preprocessing.transform_features(inputs, registry),
+            output_record_batches=False,
+        )
+    return np.array([row["review_xf"] for row in transformed])
+
+
+def test_text_becomes_padded_token_ids_by_frequency_with_an_oov_id():
+    # Lowercased, punctuation stripped; ids: 0 pad, the=1, cat=2; dog is outside a
+    # vocabulary of 2, so it gets the OOV id 3. Five tokens kept per text.
+    ids = _text(F.TextFeature("review", vocabulary_size=2, max_tokens=5))
+    np.testing.assert_array_equal(ids, [[1, 2, 1, 3, 0], [1, 2, 0, 0, 0], [0, 0, 0, 0, 0]])
+    # Tokens past max_tokens are cut.
+    cut = _text(F.TextFeature("review", vocabulary_size=3, max_tokens=3))
+    np.testing.assert_array_equal(cut, [[1, 2, 1], [1, 2, 0], [0, 0, 0]])
+
+
+def test_text_tfidf_weights_follow_the_smoothed_formula():
+    weights = _text(F.TextFeature("review", F.TextOutput.TFIDF, vocabulary_size=2))
+    # tf = count / tokens in the text; idf = 1 + ln((1 + texts) / (1 + texts with the token)):
+    # 3 texts; "the" and "cat" are in 2, the OOV bucket (dog) in 1.
+    common, rare = 1 + math.log(4 / 3), 1 + math.log(4 / 2)
+    expected = [
+        [2 / 4 * common, 1 / 4 * common, 1 / 4 * rare],
+        [1 / 2 * common, 1 / 2 * common, 0.0],
+        [0.0, 0.0, 0.0],
+    ]
+    np.testing.assert_allclose(weights, expected, rtol=1e-6)

@@ -152,7 +152,6 @@ def test_registry_labels_of_the_form_a_greater_than_ratio_times_b(derive, expect
 @pytest.mark.parametrize(
     "body, message",
     [
-        ({"kind": "text"}, "features.x: text features are not supported by the feature registry"),
         (
             {"kind": "image", "encoding": "png", "height": 2, "width": 2},
             "features.x: image features are not supported",
@@ -172,7 +171,7 @@ def test_registry_labels_of_the_form_a_greater_than_ratio_times_b(derive, expect
             "features.x.embedding_size: the feature registry does not support embedding_size 4",
         ),
     ],
-    ids=["text", "image", "minmax", "fill", "one-hot", "embedding-size"],
+    ids=["image", "minmax", "fill", "one-hot", "embedding-size"],
 )
 def test_registry_refuses_what_it_cannot_express_naming_the_feature(body, message):
     data = _with_feature(body)
@@ -211,3 +210,26 @@ def test_the_spec_travels_to_components_in_custom_config_as_plain_json():
 def test_a_component_without_the_spec_says_how_to_build_the_pipeline():
     with pytest.raises(ValueError, match="pipeline.create_pipeline"):
         S.registry_from_custom_config({"hparams": {}})
+
+
+def test_text_features_keep_their_options():
+    spec = S.parse_spec(
+        {
+            **MINIMAL,
+            "label": {"column": "y", "kind": "binary"},
+            "features": {
+                "review": {"kind": "text", "transform": "tfidf", "vocabulary_size": 500},
+                "title": {"kind": "text", "tokenize": "characters", "max_tokens": 8},
+            },
+        }
+    )
+    registry = spec.to_registry()
+    assert registry.text == (
+        F.TextFeature("review", F.TextOutput.TFIDF, vocabulary_size=500),
+        F.TextFeature("title", tokenize="characters", max_tokens=8),
+    )
+    assert [(f.name, f.is_categorical, f.width) for f in registry.transformed_features()] == [
+        ("review_xf", False, 501),  # TF-IDF over the vocabulary and one OOV bucket
+        ("title_xf", True, 8),  # token ids; padding, vocabulary, OOV: 10,000 + 2 ids at most
+    ]
+    assert registry.transformed_features()[1].max_ids == 10_002

@@ -69,12 +69,12 @@ def test_dataset_and_spec_exclude_each_other(capsys):
         ),
         (
             "source: {format: csv, path: d.csv}\nlabel: {column: y, kind: regression}\n"
-            "features: {x: text}\n",
-            "features.x: text features are not supported",
+            "features: {x: {kind: image, encoding: png, height: 8, width: 8}}\n",
+            "features.x: image features are not supported",
         ),
         ("source: {format: csv}\n", "spec.yaml"),
     ],
-    ids=["parquet", "text-feature", "invalid"],
+    ids=["parquet", "image-feature", "invalid"],
 )
 def test_a_spec_the_pipeline_cannot_run_is_a_usage_error_naming_it(tmp_path, capsys, text, message):
     spec = tmp_path / "spec.yaml"

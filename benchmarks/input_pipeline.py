@@ -1,0 +1,247 @@
+"""Input pipeline vs model: examples/s the Trainer's input function delivers and the model eats.
+
+The question (goal: input >= 3x consumption on this CPU) is whether
+`components.trainer.data.make_dataset` keeps the default model busy.
+
+Data: N transformed taxi examples made without TFX: GZIP TFRecord shards of
+`tf.train.Example`s with exactly the features the taxi registry's
+`transformed_features()` lists plus its label (floats random normal, ids
+uniform in [0, cardinality), vocabulary features sized by `max_ids`, label
+0/1), and the feature spec Transform's `transformed_feature_spec()` would give.
+
+Input: `make_dataset(..., shuffle=True, seed=0)` at the resolved default batch
+size, iterated for two epochs, doing nothing with a batch but counting it:
+epoch 1 reads the files (and fills the in-memory cache), epoch 2 is served
+from the cache. One more epoch with `cache_in_memory=False` for comparison.
+
+Consumption: the default model (`build_model` over the same features and
+cardinalities, default `HParams` resolved), compiled as the Trainer compiles it,
+AutoGraph skipped, trained with `fit` for a fixed number of steps on batches
+already parsed and cached in memory (after a warm-up pass that traces the
+step), so the input is not the bottleneck there. No validation or callbacks:
+this is an upper bound of the model's training speed, so the ratio is a
+conservative one.
+
+    TF_USE_LEGACY_KERAS=1 .venv/bin/python benchmarks/input_pipeline.py [--examples 1000000]
+        [--shards 8] [--batches 100] [--steps 400] [--json FILE] [--keep DIR]
+
+Prints a Markdown table; nothing here is a test. The data lives in a scratch
+folder deleted at the end, unless `--keep DIR` names where to write it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline import runtime  # noqa: E402
+
+runtime.configure_environment()
+
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tf_keras as keras  # noqa: E402
+from tfx_bsl.coders import example_coder  # noqa: E402
+
+from components.spec import load_spec  # noqa: E402
+from components.trainer import data, model, setup  # noqa: E402
+from components.trainer.heads import Head  # noqa: E402
+from components.trainer.hparams import HParams  # noqa: E402
+
+GOAL_RATIO = 3.0
+ENCODE_CHUNK = 50_000  # examples serialized per Arrow record batch
+
+
+def taxi_registry():
+    return load_spec(ROOT / "data" / "taxi" / "spec.yaml").to_registry()
+
+
+def cardinalities(registry) -> dict[str, int]:
+    """Ids of every categorical feature; a vocabulary counts at its largest (`max_ids`)."""
+    return {
+        f.name: f.cardinality if f.cardinality is not None else f.max_ids
+        for f in registry.transformed_features()
+        if f.is_categorical
+    }
+
+
+def feature_spec(registry) -> dict[str, tf.io.FixedLenFeature]:
+    """What Transform's `transformed_feature_spec()` gives for these features and label."""
+    spec = {
+        f.name: tf.io.FixedLenFeature([], tf.int64 if f.is_categorical else tf.float32)
+        for f in registry.transformed_features()
+    }
+    spec[registry.label_key] = tf.io.FixedLenFeature([], tf.int64)
+    return spec
+
+
+def _column(values: np.ndarray) -> pa.ListArray:
+    """One value per example, as the list column an Example feature is encoded from."""
+    offsets = pa.array(np.arange(len(values) + 1, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, pa.array(values))
+
+
+def _serialized(registry, n: int, sizes: dict[str, int], rng) -> list[bytes]:
+    names, columns = [], []
+    for f in registry.transformed_features():
+        if f.is_categorical:
+            values = rng.integers(0, sizes[f.name], n, dtype=np.int64)
+        else:
+            values = rng.standard_normal(n, dtype=np.float32)
+        names.append(f.name)
+        columns.append(_column(values))
+    names.append(registry.label_key)
+    columns.append(_column(rng.integers(0, 2, n, dtype=np.int64)))
+    return example_coder.RecordBatchToExamples(pa.RecordBatch.from_arrays(columns, names))
+
+
+def write_shards(registry, examples: int, shards: int, folder: Path, seed: int) -> list[str]:
+    """Writes `examples` random transformed examples to `shards` GZIP TFRecord files."""
+    rng = np.random.default_rng(seed)
+    sizes = cardinalities(registry)
+    options = tf.io.TFRecordOptions(compression_type="GZIP")
+    files = []
+    for shard, count in enumerate(np.diff(np.linspace(0, examples, shards + 1).astype(int))):
+        path = str(folder / f"transformed_examples-{shard:05d}-of-{shards:05d}.gz")
+        with tf.io.TFRecordWriter(path, options) as writer:
+            for start in range(0, count, ENCODE_CHUNK):
+                for record in _serialized(registry, min(ENCODE_CHUNK, count - start), sizes, rng):
+                    writer.write(record)
+        files.append(path)
+    return files
+
+
+def _epoch_rate(dataset: tf.data.Dataset) -> tuple[int, float]:
+    """Iterates one epoch, only counting; returns (examples, examples/s)."""
+    count = 0
+    started = time.perf_counter()
+    for _, label in dataset:
+        count += int(label.shape[0])
+    return count, count / (time.perf_counter() - started)
+
+
+def input_rates(files, spec, label_key: str, batch_size: int) -> dict[str, float]:
+    cached = data.make_dataset(files, spec, label_key, batch_size, shuffle=True, seed=0)
+    seen, epoch1 = _epoch_rate(cached)
+    seen2, epoch2 = _epoch_rate(cached)
+    uncached = data.make_dataset(
+        files, spec, label_key, batch_size, shuffle=True, seed=0, cache_in_memory=False
+    )
+    seen3, no_cache = _epoch_rate(uncached)
+    if not seen == seen2 == seen3:
+        raise RuntimeError(f"Epochs saw different example counts: {seen}, {seen2}, {seen3}.")
+    return {"epoch1_files": epoch1, "epoch2_cache": epoch2, "no_cache": no_cache}
+
+
+def consumption_rate(registry, files, spec, batches: int, steps: int) -> tuple[str, float]:
+    """(resolved preset, training examples/s of the default model on in-memory batches)."""
+    hparams = HParams().resolve()
+    keras.utils.set_random_seed(hparams.seed)
+    head = Head.for_registry(registry)
+    strategy = tf.distribute.get_strategy()
+    with strategy.scope():
+        dnn = model.build_model(
+            registry.transformed_features(), cardinalities(registry), hparams, head
+        )
+    setup.compile_model(dnn, hparams, hparams.learning_rate, strategy, head)
+    model.skip_autograph(dnn)
+    in_memory = (
+        data.make_dataset(
+            files, spec, registry.label_key, hparams.batch_size, shuffle=True, seed=hparams.seed
+        )
+        .take(batches)
+        .cache()
+        .repeat()
+    )
+    # Warm-up: traces the train step and fills the cache with parsed batches.
+    dnn.fit(in_memory, steps_per_epoch=batches, epochs=1, verbose=0)
+    started = time.perf_counter()
+    dnn.fit(in_memory, steps_per_epoch=steps, epochs=1, verbose=0)
+    seconds = time.perf_counter() - started
+    return hparams.preset, steps * hparams.batch_size / seconds
+
+
+def report(results: dict) -> None:
+    rates, consumed = results["input_examples_per_s"], results["consumption_examples_per_s"]
+    labels = {
+        "epoch1_files": "input, epoch 1 (files, fills cache)",
+        "epoch2_cache": "input, epoch 2 (in-memory cache)",
+        "no_cache": "input, cache_in_memory=False",
+    }
+    print(
+        f"\n{results['examples']:,} examples in {results['shards']} shards, batch "
+        f"{results['batch_size']}, default preset {results['preset']!r}, "
+        f"{results['cpu_count']} CPUs ({results['usable_cpus']} usable)\n"
+    )
+    print("| measurement | examples/s | input / consumption | goal >= 3x |")
+    print("|---|---:|---:|---|")
+    for key, label in labels.items():
+        ratio = results["ratios"][key]
+        verdict = "met" if ratio >= GOAL_RATIO else "NOT met"
+        print(f"| {label} | {rates[key]:,.0f} | {ratio:.2f}x | {verdict} |")
+    print(f"| model consumption (fit, in-memory batches) | {consumed:,.0f} | 1.00x | |")
+    verdict = "MET" if results["goal_met"] else "NOT MET"
+    print(f"\nGoal (Trainer's pipeline, both epochs >= {GOAL_RATIO:g}x consumption): {verdict}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=1_000_000, help="Examples to generate.")
+    parser.add_argument("--shards", type=int, default=8, help="TFRecord files to write.")
+    parser.add_argument("--batches", type=int, default=100, help="In-memory batches for fit.")
+    parser.add_argument("--steps", type=int, default=400, help="Timed training steps.")
+    parser.add_argument("--json", type=Path, help="Also write the numbers to this JSON file.")
+    parser.add_argument("--keep", type=Path, help="Write the data here and keep it.")
+    args = parser.parse_args()
+
+    registry = taxi_registry()
+    spec = feature_spec(registry)
+    batch_size = HParams().resolve().batch_size
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="deepline-input-bench-"))
+    try:
+        started = time.perf_counter()
+        files = write_shards(registry, args.examples, args.shards, folder, seed=0)
+        seconds = time.perf_counter() - started
+        print(f"wrote {args.examples:,} examples in {seconds:.1f} s: {folder}")
+        rates = input_rates(files, spec, registry.label_key, batch_size)
+        preset, consumed = consumption_rate(registry, files, spec, args.batches, args.steps)
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    ratios = {key: rate / consumed for key, rate in rates.items()}
+    results = {
+        "examples": args.examples,
+        "shards": args.shards,
+        "batch_size": batch_size,
+        "preset": preset,
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "input_examples_per_s": rates,
+        "consumption_examples_per_s": consumed,
+        "consumption_steps": args.steps,
+        "ratios": ratios,
+        "goal_ratio": GOAL_RATIO,
+        "goal_met": min(ratios["epoch1_files"], ratios["epoch2_cache"]) >= GOAL_RATIO,
+    }
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
