@@ -79,7 +79,10 @@ def dataset_from_args(args: argparse.Namespace) -> dict:
         raise ValueError(f"cannot read the data set spec {spec_file}: {error}") from None
     fields["spec"] = spec_file
     if args.data is not None:
-        fields["data_root"], fields["data_pattern"] = config_lib.split_data_path(args.data)
+        extension = config_lib.PipelineConfig(spec=spec_file).dataset_spec().source.format.value
+        fields["data_root"], fields["data_pattern"] = config_lib.split_data_path(
+            args.data, extension
+        )
     if args.schema is not None:
         fields["schema"] = args.schema
     if args.pipeline_name:

@@ -46,7 +46,12 @@ def run(args: argparse.Namespace) -> int:
             logger.info(
                 "Ingesting span %d; training on the latest %d span(s).", span, config.span_window
             )
-        rows = preflight.check_inputs(config.data_root, pattern, config.registry())
+        rows = preflight.check_inputs(
+            config.data_root,
+            pattern,
+            config.registry(),
+            config.dataset_spec().source.format.value,
+        )
     except preflight.InputDataError as error:
         print(f"deepline: input error: {error}", file=sys.stderr)
         return EXIT_USAGE

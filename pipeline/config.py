@@ -31,6 +31,8 @@ DEFAULT_SCHEMA = str(BUNDLED_DATA / "taxi" / "schema.pbtxt")
 SPAN_PLACEHOLDER = "{SPAN}"
 SPAN_FOLDER = re.compile(r"span-(\d+)")
 SPAN_PATTERN = "span-" + SPAN_PLACEHOLDER + "/*.csv"
+# What ingestion reads (`components.ingestion.spec.FORMATS`); a spec's source.format.
+INPUT_FORMATS = ("csv", "jsonl")
 
 # Beam's DirectRunner in multi-processing mode, one worker per core.
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
@@ -247,14 +249,15 @@ def dataset_settings(spec_file: str) -> dict:
     """
     spec = _load_spec(absolute_path(spec_file))
     source = spec.source
-    if source.format.value != "csv":
+    if source.format.value not in INPUT_FORMATS:
         raise ValueError(
-            f"{spec_file}: source.format {source.format.value!r}: ingestion reads CSV only so "
-            "far; convert the data to CSV (one header line, comma-separated)."
+            f"{spec_file}: source.format {source.format.value!r}: ingestion reads "
+            f"{' and '.join(INPUT_FORMATS)} so far; convert the data to CSV (one header line, "
+            "comma-separated) or JSON lines (one object per line)."
         )
     location = spec.resolve(source.path)
     if source.file_pattern is None:
-        data_root, data_pattern = split_data_path(location)
+        data_root, data_pattern = split_data_path(location, source.format.value)
     else:
         data_root = location.rstrip("/")
         data_pattern = source.file_pattern.replace("{SPAN}", SPAN_PLACEHOLDER)
@@ -279,21 +282,22 @@ def absolute_path(path: str) -> str:
     return path if is_uri(path) else os.path.abspath(path)
 
 
-def split_data_path(path: str) -> tuple[str, str]:
-    """Returns (folder, file pattern) for a CSV file, or for a folder of `*.csv` files.
+def split_data_path(path: str, extension: str = "csv") -> tuple[str, str]:
+    """Returns (folder, file pattern) for a data file, or for a folder of `*.<extension>` files.
 
     A folder holding `span-<N>` subfolders gets the span pattern
-    `span-{SPAN}/*.csv`. A URI ending in ".csv" names one file; any other URI
-    names a folder.
+    `span-{SPAN}/*.<extension>`. A URI ending in ".<extension>" names one file;
+    any other URI names a folder.
     """
+    files = f"*.{extension}"
     if is_uri(path):
-        if path.endswith(".csv"):
+        if path.endswith(f".{extension}"):
             return path.rsplit("/", 1)[0], path.rsplit("/", 1)[1]
-        return path.rstrip("/"), "*.csv"
+        return path.rstrip("/"), files
     if os.path.isdir(path):
         if any(SPAN_FOLDER.fullmatch(name) for name in os.listdir(path)):
-            return path, SPAN_PATTERN
-        return path, "*.csv"
+            return path, SPAN_PATTERN.replace("*.csv", files)
+        return path, files
     return os.path.dirname(os.path.abspath(path)), os.path.basename(path)
 
 

@@ -95,10 +95,23 @@ def span_pattern(data_root: str, pattern: str, span: int | None) -> tuple[str, i
     return pattern.replace(SPAN_PLACEHOLDER, str(chosen)), chosen
 
 
-def check_inputs(data_root: str, pattern: str, registry: FeatureRegistry) -> dict[str, int]:
+def count_lines(path: str) -> int:
+    """Rows of a JSON lines file: its non-blank lines (ingestion checks each one)."""
+    with open(path, "rb") as f:
+        return sum(1 for line in f if line.strip())
+
+
+def check_inputs(
+    data_root: str, pattern: str, registry: FeatureRegistry, file_format: str = "csv"
+) -> dict[str, int]:
     """Checks every input file; returns rows per file.
+
+    A CSV file's header must name the registry's columns; a JSON lines file has
+    no header (ingestion checks each line's keys).
 
     Raises:
       InputDataError: the first problem found, by file, line and column.
     """
+    if file_format == "jsonl":
+        return {path: count_lines(path) for path in input_files(data_root, pattern)}
     return {path: check_csv_file(path, registry) for path in input_files(data_root, pattern)}

@@ -87,12 +87,12 @@ def rename(source: str, target: str) -> None:
         os.replace(source, target)
 
 
-def match(pattern: str) -> list[str]:
-    """Returns the files matching a glob pattern, sorted; a local folder means its *.csv files."""
+def match(pattern: str, extension: str = "csv") -> list[str]:
+    """Returns the files matching a glob pattern, sorted; a local folder means its *.<extension>."""
     if is_remote(pattern):
         filesystems, _ = _beam()
         found = filesystems.match([pattern])[0].metadata_list
         return sorted(m.path for m in found)
     if os.path.isdir(pattern):
-        pattern = os.path.join(pattern, "*.csv")
+        pattern = os.path.join(pattern, f"*.{extension}")
     return sorted(p for p in glob.glob(pattern) if os.path.isfile(p))

@@ -62,10 +62,23 @@ def read_layout(path: str, config: IngestionConfig) -> FileLayout:
     Returns:
       The file's layout.
 
+    A JSON lines file has no header: every spec column is looked up by key
+    in each line's object, and the layout lists them all as present.
+
     Raises:
       IngestionError: the file is empty, the header is not UTF-8 or has a
         repeated name, or a required column is missing (naming it).
     """
+    if config.format == "jsonl":
+        return FileLayout(
+            path=path,
+            header_line=b"",
+            num_fields=len(config.columns),
+            present=tuple(enumerate(config.columns)),
+            ignored=(),
+            absent=(),
+            body_start=0,
+        )
     try:
         header_line, body_start = read_first_line(path, config.max_line_bytes)
     except ValueError as error:

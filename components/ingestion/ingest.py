@@ -48,8 +48,8 @@ from components.ingestion.spec import IngestionConfig, IngestionError, split_nam
 RUNNERS = ("local", "beam")
 
 
-def input_files(inputs: str | Sequence[str]) -> list[str]:
-    """Expands files, glob patterns and local folders (their *.csv) into a list of files.
+def input_files(inputs: str | Sequence[str], extension: str = "csv") -> list[str]:
+    """Expands files, glob patterns and local folders (their *.<extension>) into a list of files.
 
     Raises:
       IngestionError: an entry matches nothing.
@@ -57,13 +57,13 @@ def input_files(inputs: str | Sequence[str]) -> list[str]:
     found = []
     for entry in [inputs] if isinstance(inputs, str) else inputs:
         try:
-            matched = files.match(entry)
+            matched = files.match(entry, extension)
         except Exception:  # noqa: BLE001 - a remote glob that matches nothing raises
             matched = []
         if not matched:
             raise IngestionError(
-                f"No input file matches {entry}: pass CSV files, glob patterns or folders of "
-                "*.csv files."
+                f"No input file matches {entry}: pass {extension} files, glob patterns or "
+                f"folders of *.{extension} files."
             )
         found += [m for m in matched if m not in found]
     return found
@@ -115,10 +115,11 @@ def ingest(
     beam_args: Sequence[str] | None = None,
     overwrite: bool = False,
 ) -> IngestionResult:
-    """Ingests CSV files into GZIP TFRecord splits, quarantining rows that fail the checks.
+    """Ingests CSV or JSON lines files into GZIP TFRecord splits, quarantining rows that fail.
 
     Args:
-      inputs: CSV files, glob patterns or local folders (their *.csv files).
+      inputs: Files, glob patterns or local folders (their *.csv or *.jsonl
+        files, by `config.format`).
       output_dir: Folder for `Split-<name>/`, `quarantine/rows.jsonl` and
         `ingestion_summary.json`.
       config: Columns, label rule and limits.
@@ -143,7 +144,7 @@ def ingest(
     if runner not in RUNNERS:
         raise ValueError(f"runner must be one of {RUNNERS}, got {runner!r}.")
     started = time.time()
-    layouts = [read_layout(path, config) for path in input_files(inputs)]
+    layouts = [read_layout(path, config) for path in input_files(inputs, config.format)]
     _prepare_output(output_dir, config, overwrite)
     tasks = plan_tasks(layouts, output_dir, config)
     if runner == "local":

@@ -140,6 +140,9 @@ def count_newlines(path: str, end: int) -> int:
 
 def _skip_to_line_start(f, position: int) -> int:
     """Reads past the rest of the line containing `position - 1`; returns the next line's offset."""
+    if position == 0:  # the start of the file is a line start (a file without header)
+        f.seek(0)
+        return 0
     f.seek(position - 1)
     if f.read(1) == b"\n":
         return position

@@ -105,7 +105,8 @@ def _header_repeats(chunk: LineChunk, header: bytes) -> list[int]:
     return found
 
 
-def _check_utf8(chunk: LineChunk, failures: Failures) -> None:
+def check_utf8(chunk: LineChunk, failures: Failures) -> None:
+    """Rejects each line holding bytes that are not UTF-8, naming the first one."""
     if chunk.data.isascii():
         return
     try:
@@ -206,7 +207,7 @@ def parse_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionConfig) -
             f"the line has {lengths[i]} bytes, more than max_line_bytes={config.max_line_bytes}"
         ),
     )
-    _check_utf8(chunk, failures)
+    check_utf8(chunk, failures)
     repeats = np.zeros(len(chunk), dtype=bool)
     repeats[_header_repeats(chunk, layout.header_line)] = True
     failures.add(

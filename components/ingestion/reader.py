@@ -1,4 +1,5 @@
-"""One unit of ingestion work: a byte range of a CSV file in, shards and quarantine out.
+"""One unit of ingestion work: a byte range of a CSV or JSON lines file in, shards and
+quarantine out.
 
 `ingest_range` streams the range in chunks of whole lines; each chunk is
 checked (`parse`, `checks`), its good rows encoded and written to this
@@ -19,6 +20,7 @@ from components.ingestion.checks import check_chunk
 from components.ingestion.encode import encode_examples, split_of_rows
 from components.ingestion.files import join
 from components.ingestion.header import FileLayout
+from components.ingestion.jsonl import parse_jsonl_chunk
 from components.ingestion.lines import (
     RAW_PREVIEW_BYTES,
     ByteRange,
@@ -132,7 +134,8 @@ def ingest_range(task: RangeTask, config: IngestionConfig) -> RangeResult:
                 )
                 reject(number, "line_too_long", reason, raw_text(item.preview, item.size))
                 continue
-            parsed = parse_chunk(item, layout, config)
+            parse = parse_jsonl_chunk if config.format == "jsonl" else parse_chunk
+            parsed = parse(item, layout, config)
             checked = check_chunk(parsed, layout, config)
             rows_in += len(item) - parsed.blank
             examples = encode_examples(checked, encoder)

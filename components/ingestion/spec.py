@@ -25,6 +25,8 @@ from components.spec.model import DatasetSpec
 
 Kind = Literal["int", "float", "string"]
 KINDS: tuple[str, ...] = ("int", "float", "string")
+# Input formats: CSV with a header line, or JSON lines (one object per line).
+FORMATS: tuple[str, ...] = ("csv", "jsonl")
 
 DEFAULT_SPLITS: tuple[tuple[str, int], ...] = (("train", 14), ("eval", 3), ("test", 3))
 DEFAULT_MAX_FIELD_BYTES = 1 << 20
@@ -122,7 +124,11 @@ class IngestionConfig:
         (reported in the summary). Header columns not listed here are
         ignored (kept out of the Examples, reported in the summary).
       label: The label check, or None for no label check. Defaults to None.
-      delimiter: Field separator, one character. Defaults to ",".
+      format: "csv" (a header line, then rows) or "jsonl" (one JSON object
+        per line, keys naming the columns; numbers keep their exact text,
+        null or an absent key is an empty value, keys not among `columns`
+        are ignored). Defaults to "csv".
+      delimiter: CSV field separator, one character. Defaults to ",".
       splits: (name, hash buckets) pairs; a row goes to the split owning
         `hash % total buckets`. Defaults to train 14, eval 3, test 3 of 20,
         as in the pipeline.
@@ -147,6 +153,7 @@ class IngestionConfig:
 
     columns: tuple[ColumnSpec, ...]
     label: LabelRule | None = None
+    format: str = "csv"
     delimiter: str = ","
     splits: tuple[tuple[str, int], ...] = DEFAULT_SPLITS
     split_key: str | None = None
@@ -168,6 +175,8 @@ class IngestionConfig:
             c.name == self.split_key and c.required for c in self.columns
         ):
             raise ValueError(f"Split key {self.split_key!r} must be a required column.")
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {FORMATS}, got {self.format!r}.")
         if len(self.delimiter) != 1 or self.delimiter in '"\r\n':
             raise ValueError(
                 "The delimiter must be one character other than a quote or newline, "
@@ -329,7 +338,13 @@ def spec_config(
         (`registry_columns`).
       **overrides: IngestionConfig fields, e.g. `max_quarantined_fraction`.
     """
+    if spec.source.format.value not in FORMATS:
+        raise IngestionError(
+            f"{spec.origin or '<spec>'}: source.format {spec.source.format.value!r}: ingestion "
+            f"reads {' and '.join(FORMATS)} so far; convert the data to one of them."
+        )
     buckets = spec.split.hash_buckets()
+    overrides.setdefault("format", spec.source.format.value)
     overrides.setdefault("splits", tuple(zip(("train", "eval", "test"), buckets, strict=True)))
     key = overrides.pop("split_key", spec.split.key)
     if schema is None and spec.schema:

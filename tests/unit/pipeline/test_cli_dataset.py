@@ -65,7 +65,7 @@ def test_dataset_and_spec_exclude_each_other(capsys):
         (
             "source: {format: parquet, path: d.parquet}\nlabel: {column: y, kind: regression}\n"
             "features: {x: numeric}\n",
-            "ingestion reads CSV only so far",
+            "ingestion reads csv and jsonl so far",
         ),
         (
             "source: {format: csv, path: d.csv}\nlabel: {column: y, kind: regression}\n"
@@ -84,3 +84,17 @@ def test_a_spec_the_pipeline_cannot_run_is_a_usage_error_naming_it(tmp_path, cap
     error = capsys.readouterr().err
     assert message in error
     assert "Traceback" not in error
+
+
+def test_a_jsonl_source_reads_jsonl_files_from_a_folder(tmp_path):
+    (tmp_path / "events").mkdir()
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "source: {format: jsonl, path: events}\n"
+        "label: {column: y, kind: regression}\nfeatures: {x: numeric}\n"
+    )
+    config = _config("--spec", str(spec))
+    assert (config.data_root, config.data_pattern) == (str(tmp_path / "events"), "*.jsonl")
+    one = tmp_path / "day.jsonl"
+    config = _config("--spec", str(spec), "--data", str(one))
+    assert (config.data_root, config.data_pattern) == (str(tmp_path), "day.jsonl")
