@@ -32,7 +32,7 @@ SPAN_PLACEHOLDER = "{SPAN}"
 SPAN_FOLDER = re.compile(r"span-(\d+)")
 SPAN_PATTERN = "span-" + SPAN_PLACEHOLDER + "/*.csv"
 # What ingestion reads (`components.ingestion.spec.FORMATS`); a spec's source.format.
-INPUT_FORMATS = ("csv", "jsonl")
+INPUT_FORMATS = ("csv", "jsonl", "parquet")
 
 # Beam's DirectRunner in multi-processing mode, one worker per core.
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
@@ -252,8 +252,7 @@ def dataset_settings(spec_file: str) -> dict:
     if source.format.value not in INPUT_FORMATS:
         raise ValueError(
             f"{spec_file}: source.format {source.format.value!r}: ingestion reads "
-            f"{' and '.join(INPUT_FORMATS)} so far; convert the data to CSV (one header line, "
-            "comma-separated) or JSON lines (one object per line)."
+            f"{', '.join(INPUT_FORMATS)} so far; convert the data to one of them."
         )
     location = spec.resolve(source.path)
     if source.file_pattern is None:

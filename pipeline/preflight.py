@@ -106,12 +106,16 @@ def check_inputs(
 ) -> dict[str, int]:
     """Checks every input file; returns rows per file.
 
-    A CSV file's header must name the registry's columns; a JSON lines file has
-    no header (ingestion checks each line's keys).
+    A CSV file's header must name the registry's columns; JSON lines and
+    Parquet files are counted only (ingestion checks their columns).
 
     Raises:
       InputDataError: the first problem found, by file, line and column.
     """
     if file_format == "jsonl":
         return {path: count_lines(path) for path in input_files(data_root, pattern)}
+    if file_format == "parquet":
+        import pyarrow.parquet as pq
+
+        return {path: pq.read_metadata(path).num_rows for path in input_files(data_root, pattern)}
     return {path: check_csv_file(path, registry) for path in input_files(data_root, pattern)}

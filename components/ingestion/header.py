@@ -69,6 +69,10 @@ def read_layout(path: str, config: IngestionConfig) -> FileLayout:
       IngestionError: the file is empty, the header is not UTF-8 or has a
         repeated name, or a required column is missing (naming it).
     """
+    if config.format == "parquet":
+        from components.ingestion.parquet import read_parquet_layout
+
+        return read_parquet_layout(path, config)
     if config.format == "jsonl":
         return FileLayout(
             path=path,

@@ -85,9 +85,14 @@ def _prepare_output(output_dir: str, config: IngestionConfig, overwrite: bool) -
 def plan_tasks(
     layouts: list[FileLayout], output_dir: str, config: IngestionConfig
 ) -> list[RangeTask]:
-    """Cuts every file into byte ranges; returns one task per range, in file order."""
+    """Cuts every file into byte ranges (Parquet: row groups); returns one task per range."""
     ranges = []
     for layout in layouts:
+        if config.format == "parquet":
+            from components.ingestion.parquet import plan_row_groups
+
+            ranges += plan_row_groups(layout.path, len(ranges))
+            continue
         size = files.size(layout.path)
         ranges += plan_ranges(layout.path, layout.body_start, size, config.range_bytes, len(ranges))
     token = uuid.uuid4().hex[:12]

@@ -95,6 +95,18 @@ class _LineNumbers:
         return self._base + line_in_range + 1
 
 
+def _parsed_chunks(task: RangeTask, config: IngestionConfig):
+    """Yields the range's rows: (chunk of lines, its parsed columns), or an `OversizedLine`."""
+    if config.format == "parquet":
+        from components.ingestion.parquet import read_row_chunks
+
+        yield from read_row_chunks(task.byte_range, task.layout, config)
+        return
+    parse = parse_jsonl_chunk if config.format == "jsonl" else parse_chunk
+    for item in read_chunks(task.byte_range, config.chunk_bytes, config.max_line_bytes):
+        yield item if isinstance(item, OversizedLine) else (item, parse(item, task.layout, config))
+
+
 def ingest_range(task: RangeTask, config: IngestionConfig) -> RangeResult:
     """Checks, encodes and writes the rows of one byte range.
 
@@ -124,7 +136,7 @@ def ingest_range(task: RangeTask, config: IngestionConfig) -> RangeResult:
         quarantine.write({**record, "reason": reason, "raw": raw})
 
     try:
-        for item in read_chunks(byte_range, config.chunk_bytes, config.max_line_bytes):
+        for item in _parsed_chunks(task, config):
             if isinstance(item, OversizedLine):
                 rows_in += 1
                 number = numbers.number(item.line_in_range, item.offset, item.line_in_range)
@@ -134,17 +146,19 @@ def ingest_range(task: RangeTask, config: IngestionConfig) -> RangeResult:
                 )
                 reject(number, "line_too_long", reason, raw_text(item.preview, item.size))
                 continue
-            parse = parse_jsonl_chunk if config.format == "jsonl" else parse_chunk
-            parsed = parse(item, layout, config)
+            chunk, parsed = item
             checked = check_chunk(parsed, layout, config)
-            rows_in += len(item) - parsed.blank
+            rows_in += len(chunk) - parsed.blank
             examples = encode_examples(checked, encoder)
-            split = split_of_rows(checked, item, parsed, config)
+            split = split_of_rows(checked, chunk, parsed, config)
             for k, writer in enumerate(writers):
                 writer.write([examples[i] for i in np.flatnonzero(split == k).tolist()])
             for line, (check, reason) in sorted(checked.failures.reasons.items()):
-                number = numbers.number(item.first_line + line, item.offset, item.first_line)
-                reject(number, check, reason, raw_text(item.line(line)))
+                if config.format == "parquet":  # the row's number in the file
+                    number = chunk.first_line + line + 1
+                else:
+                    number = numbers.number(chunk.first_line + line, chunk.offset, chunk.first_line)
+                reject(number, check, reason, raw_text(chunk.line(line)))
             blank += parsed.blank
     except BaseException:
         for writer in writers:

@@ -25,8 +25,8 @@ from components.spec.model import DatasetSpec
 
 Kind = Literal["int", "float", "string"]
 KINDS: tuple[str, ...] = ("int", "float", "string")
-# Input formats: CSV with a header line, or JSON lines (one object per line).
-FORMATS: tuple[str, ...] = ("csv", "jsonl")
+# Input formats: CSV with a header line, JSON lines (one object per line), Parquet.
+FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 
 DEFAULT_SPLITS: tuple[tuple[str, int], ...] = (("train", 14), ("eval", 3), ("test", 3))
 DEFAULT_MAX_FIELD_BYTES = 1 << 20
@@ -127,7 +127,8 @@ class IngestionConfig:
       format: "csv" (a header line, then rows) or "jsonl" (one JSON object
         per line, keys naming the columns; numbers keep their exact text,
         null or an absent key is an empty value, keys not among `columns`
-        are ignored). Defaults to "csv".
+        are ignored) or "parquet" (typed columns turned into the text a CSV
+        cell would hold; see `components.ingestion.parquet`). Defaults to "csv".
       delimiter: CSV field separator, one character. Defaults to ",".
       splits: (name, hash buckets) pairs; a row goes to the split owning
         `hash % total buckets`. Defaults to train 14, eval 3, test 3 of 20,
@@ -341,7 +342,7 @@ def spec_config(
     if spec.source.format.value not in FORMATS:
         raise IngestionError(
             f"{spec.origin or '<spec>'}: source.format {spec.source.format.value!r}: ingestion "
-            f"reads {' and '.join(FORMATS)} so far; convert the data to one of them."
+            f"reads {', '.join(FORMATS)} so far; convert the data to one of them."
         )
     buckets = spec.split.hash_buckets()
     overrides.setdefault("format", spec.source.format.value)

@@ -4,48 +4,30 @@ import json
 
 import pytest
 import tensorflow as tf
-from tfx.proto import example_gen_pb2
-from tfx.types import artifact_utils, standard_artifacts
-from tfx.utils import proto_utils
+from tfx.types import artifact_utils
 
-from components.ingestion import IngestionError, example_gen
+from components.ingestion import IngestionError
 from components.spec import load_spec
 from pipeline.config import DEFAULT_SCHEMA, DEFAULT_SPEC
 
 
-def _do(tmp_path, csv_text, max_quarantined_fraction=0.0, schema=DEFAULT_SCHEMA):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "trips.csv").write_text(csv_text)
-    examples = standard_artifacts.Examples()
-    examples.uri = str(tmp_path / "examples")
-    input_config = example_gen_pb2.Input(
-        splits=[example_gen_pb2.Input.Split(name="single_split", pattern="trips.csv")]
-    )
-    output_config = example_gen_pb2.Output(
-        split_config=example_gen_pb2.SplitConfig(
-            splits=[
-                example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=3),
-                example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=1),
-            ]
+@pytest.fixture
+def do(tmp_path, run_example_gen):
+    """Ingests CSV text with the taxi spec through the executor; returns the Examples."""
+
+    def run(csv_text, max_quarantined_fraction=0.0, schema=DEFAULT_SCHEMA):
+        (tmp_path / "data").mkdir()
+        (tmp_path / "data" / "trips.csv").write_text(csv_text)
+        spec = load_spec(DEFAULT_SPEC)
+        return run_example_gen(
+            tmp_path / "data", "trips.csv", spec, max_quarantined_fraction, schema
         )
-    )
-    exec_properties = {
-        "input_base": str(tmp_path / "data"),
-        "input_config": proto_utils.proto_to_json(input_config),
-        "output_config": proto_utils.proto_to_json(output_config),
-        "custom_config": proto_utils.proto_to_json(
-            example_gen.ingestion_custom_config(
-                load_spec(DEFAULT_SPEC), schema, max_quarantined_fraction
-            )
-        ),
-    }
-    executor = example_gen.Executor()
-    executor.Do({}, {"examples": [examples]}, exec_properties)
-    return examples
+
+    return run
 
 
-def test_rows_become_examples_in_the_configured_splits(tmp_path, taxi_rows):
-    examples = _do(tmp_path, "\n".join(taxi_rows) + "\n")
+def test_rows_become_examples_in_the_configured_splits(tmp_path, taxi_rows, do):
+    examples = do("\n".join(taxi_rows) + "\n")
     assert artifact_utils.decode_split_names(examples.split_names) == ["train", "eval"]
     assert examples.get_string_custom_property("payload_format") == "FORMAT_TF_EXAMPLE"
     counts = {}
@@ -56,28 +38,28 @@ def test_rows_become_examples_in_the_configured_splits(tmp_path, taxi_rows):
     assert counts["train"] > counts["eval"] > 0
 
 
-def test_a_bad_row_within_the_allowed_fraction_is_quarantined_and_counted(tmp_path, taxi_rows):
+def test_a_bad_row_within_the_allowed_fraction_is_quarantined_and_counted(tmp_path, taxi_rows, do):
     header = taxi_rows[0].split(",")
     bad = taxi_rows[4].split(",")
     bad[header.index("trip_seconds")] = "soon"
     rows = [*taxi_rows[:4], ",".join(bad), *taxi_rows[5:]]
-    examples = _do(tmp_path, "\n".join(rows) + "\n", max_quarantined_fraction=0.05)
+    examples = do("\n".join(rows) + "\n", max_quarantined_fraction=0.05)
     summary = json.loads((tmp_path / "examples" / "ingestion_summary.json").read_text())
     assert (summary["rows_in"], summary["rows_written"], summary["rows_quarantined"]) == (40, 39, 1)
     (record,) = [json.loads(x) for x in open(f"{examples.uri}/quarantine/rows.jsonl")]
     assert record["line"] == 5 and "trip_seconds" in record["reason"]
 
 
-def test_by_default_one_bad_row_fails_and_names_the_quarantine_file(tmp_path, taxi_rows):
+def test_by_default_one_bad_row_fails_and_names_the_quarantine_file(tmp_path, taxi_rows, do):
     header = taxi_rows[0].split(",")
     bad = taxi_rows[4].split(",")
     bad[header.index("fare")] = "nan"
     with pytest.raises(IngestionError, match="rows.jsonl"):
-        _do(tmp_path, "\n".join([*taxi_rows[:4], ",".join(bad), *taxi_rows[5:]]) + "\n")
+        do("\n".join([*taxi_rows[:4], ",".join(bad), *taxi_rows[5:]]) + "\n")
 
 
-def test_an_unreadable_schema_is_named(tmp_path, taxi_rows):
+def test_an_unreadable_schema_is_named(tmp_path, taxi_rows, do):
     schema = tmp_path / "schema.pbtxt"
     schema.write_text("feature { name: 'fare' type: NOT_A_TYPE }\n")
     with pytest.raises(IngestionError, match="cannot read the schema"):
-        _do(tmp_path, "\n".join(taxi_rows) + "\n", schema=str(schema))
+        do("\n".join(taxi_rows) + "\n", schema=str(schema))

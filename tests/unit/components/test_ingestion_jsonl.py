@@ -109,18 +109,12 @@ def test_a_spec_with_a_jsonl_source_ingests_jsonl_and_other_formats_are_refused(
         "features": {"x": "numeric"},
     }
     assert spec_config(parse_spec(data)).format == "jsonl"
-    data["source"] = {"format": "parquet", "path": "rows.parquet"}
-    with pytest.raises(IngestionError, match="ingestion reads csv and jsonl so far"):
+    data["source"] = {"format": "tfrecord", "path": "rows.tfrecord"}
+    with pytest.raises(IngestionError, match="ingestion reads csv, jsonl, parquet so far"):
         spec_config(parse_spec(data))
 
 
-def test_the_pipelines_example_gen_ingests_a_jsonl_spec(tmp_path):
-    from tfx.proto import example_gen_pb2
-    from tfx.types import standard_artifacts
-    from tfx.utils import proto_utils
-
-    from components.ingestion import example_gen
-
+def test_the_pipelines_example_gen_ingests_a_jsonl_spec(tmp_path, run_example_gen):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "rows.jsonl").write_text(
         "".join(json.dumps({"x": i / 10, "y": 2 * i}) + "\n" for i in range(30))
@@ -133,29 +127,7 @@ def test_the_pipelines_example_gen_ingests_a_jsonl_spec(tmp_path):
             "features": {"x": "numeric"},
         }
     )
-    examples = standard_artifacts.Examples()
-    examples.uri = str(tmp_path / "examples")
-    splits = [("train", 3), ("eval", 1)]
-    output = example_gen_pb2.Output(
-        split_config=example_gen_pb2.SplitConfig(
-            splits=[example_gen_pb2.SplitConfig.Split(name=n, hash_buckets=b) for n, b in splits]
-        )
-    )
-    inputs = example_gen_pb2.Input(
-        splits=[example_gen_pb2.Input.Split(name="single_split", pattern="*.jsonl")]
-    )
-    example_gen.Executor().Do(
-        {},
-        {"examples": [examples]},
-        {
-            "input_base": str(tmp_path / "data"),
-            "input_config": proto_utils.proto_to_json(inputs),
-            "output_config": proto_utils.proto_to_json(output),
-            "custom_config": proto_utils.proto_to_json(
-                example_gen.ingestion_custom_config(spec, None, 0.1)
-            ),
-        },
-    )
+    run_example_gen(tmp_path / "data", "*.jsonl", spec, max_quarantined_fraction=0.1)
     summary = json.loads((tmp_path / "examples" / "ingestion_summary.json").read_text())
     assert (summary["rows_in"], summary["rows_written"], summary["rows_quarantined"]) == (31, 30, 1)
     assert [r["y"] for r in _examples(tmp_path / "examples", key="y")] == [

@@ -63,9 +63,9 @@ def test_dataset_and_spec_exclude_each_other(capsys):
     "text, message",
     [
         (
-            "source: {format: parquet, path: d.parquet}\nlabel: {column: y, kind: regression}\n"
+            "source: {format: tfrecord, path: d.tfrecord}\nlabel: {column: y, kind: regression}\n"
             "features: {x: numeric}\n",
-            "ingestion reads csv and jsonl so far",
+            "ingestion reads csv, jsonl, parquet so far",
         ),
         (
             "source: {format: csv, path: d.csv}\nlabel: {column: y, kind: regression}\n"
@@ -74,7 +74,7 @@ def test_dataset_and_spec_exclude_each_other(capsys):
         ),
         ("source: {format: csv}\n", "spec.yaml"),
     ],
-    ids=["parquet", "image-feature", "invalid"],
+    ids=["tfrecord", "image-feature", "invalid"],
 )
 def test_a_spec_the_pipeline_cannot_run_is_a_usage_error_naming_it(tmp_path, capsys, text, message):
     spec = tmp_path / "spec.yaml"

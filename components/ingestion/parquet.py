@@ -1,0 +1,127 @@
+"""Parquet input: row groups in, the same raw text columns as CSV out.
+
+A Parquet file is cut into its row groups, one unit of work each (the
+`ByteRange` of a row group `g` is `[g, g + 1)`). Each value becomes the text
+a CSV cell would hold, so the value checks, the encoding, the split and the
+quarantine are the ones CSV rows get: integers and strings as they are, floats
+in their shortest round-trip form, booleans as true / false, null as an empty
+value. A row's "line" is its 1-based row number in the file, and its raw text
+in the quarantine is the row as a JSON object of those texts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from components.ingestion import files
+from components.ingestion.header import FileLayout
+from components.ingestion.lines import ByteRange, LineChunk
+from components.ingestion.parse import Failures, ParsedChunk
+from components.ingestion.spec import IngestionConfig, IngestionError
+
+ROWS_PER_CHUNK = 65_536
+
+
+@contextlib.contextmanager
+def _open(path: str) -> Iterator[pq.ParquetFile]:
+    with files.open_read(path) as f:
+        yield pq.ParquetFile(f)
+
+
+def read_parquet_layout(path: str, config: IngestionConfig) -> FileLayout:
+    """Maps the columns of a Parquet file's schema to `config.columns`.
+
+    Raises:
+      IngestionError: the file is not Parquet, a required column is missing,
+        or a spec column holds lists or structs (not one value per row).
+    """
+    try:
+        with _open(path) as parquet:
+            schema = parquet.schema_arrow
+    except (pa.ArrowInvalid, OSError) as error:
+        raise IngestionError(f"{path}: not a readable Parquet file ({error}).") from None
+    names = schema.names
+    missing = [c.name for c in config.columns if c.required and c.name not in names]
+    if missing:
+        raise IngestionError(
+            f"{path}: missing required column(s) {', '.join(map(repr, missing))}. The file has "
+            f"{', '.join(map(repr, names))}. Add the column(s), or fix the spec."
+        )
+    position = {name: i for i, name in enumerate(names)}
+    present = [(position[c.name], c) for c in config.columns if c.name in position]
+    nested = [c.name for _, c in present if pa.types.is_nested(schema.field(c.name).type)]
+    if nested:
+        raise IngestionError(
+            f"{path}: column(s) {', '.join(map(repr, nested))} hold lists or structs, not one "
+            "value per row; flatten them, or declare them `ignore` in the spec."
+        )
+    known = {c.name for c in config.columns}
+    return FileLayout(
+        path=path,
+        header_line=b"",
+        num_fields=len(names),
+        present=tuple(sorted(present, key=lambda p: p[0])),
+        ignored=tuple(n for n in names if n not in known),
+        absent=tuple(c.name for c in config.columns if c.name not in position),
+        body_start=0,
+    )
+
+
+def plan_row_groups(path: str, first_shard: int) -> list[ByteRange]:
+    """One unit of work per row group of the file."""
+    with _open(path) as parquet:
+        groups = parquet.metadata.num_row_groups
+    return [ByteRange(path, g, g + 1, first_shard + g) for g in range(groups)]
+
+
+def _as_text(column: pa.Array) -> pa.Array:
+    """Binary cell texts of a column; null becomes empty."""
+    if pa.types.is_dictionary(column.type):
+        column = column.dictionary_decode()
+    if pa.types.is_boolean(column.type) or not (
+        pa.types.is_string(column.type)
+        or pa.types.is_large_string(column.type)
+        or pa.types.is_binary(column.type)
+        or pa.types.is_large_binary(column.type)
+    ):
+        column = pc.cast(column, pa.string())
+    return pc.fill_null(pc.cast(column, pa.binary()), b"")
+
+
+def _row_text(names: list[str], cells: tuple[bytes, ...]) -> bytes:
+    shown = (cell.decode("utf-8", "backslashreplace") for cell in cells)
+    return json.dumps(dict(zip(names, shown, strict=True)), ensure_ascii=False).encode("utf-8")
+
+
+def read_row_chunks(
+    byte_range: ByteRange, layout: FileLayout, config: IngestionConfig
+) -> Iterator[tuple[LineChunk, ParsedChunk]]:
+    """Yields the rows of one row group as (rows as text lines, parsed columns) chunks.
+
+    The `LineChunk` holds each row as a JSON object of its cell texts (what the
+    quarantine shows and, without a split key, what the split hashes); its
+    `first_line` is the chunk's first row index in the file.
+    """
+    with _open(byte_range.path) as parquet:
+        metadata = parquet.metadata
+        first = sum(metadata.row_group(g).num_rows for g in range(byte_range.start))
+        names = [spec.name for _, spec in layout.present]
+        for batch in parquet.iter_batches(
+            batch_size=ROWS_PER_CHUNK, row_groups=[byte_range.start], columns=names
+        ):
+            columns = {n: _as_text(batch.column(n)) for n in names}
+            texts = [c.to_pylist() for c in columns.values()]
+            lines = [_row_text(names, row) for row in zip(*texts, strict=True)]
+            ends = np.cumsum([len(line) + 1 for line in lines], dtype=np.int64) - 1
+            starts = ends - np.array([len(line) for line in lines], dtype=np.int64)
+            chunk = LineChunk(b"\n".join(lines) + b"\n", starts, ends, first, 0)
+            rows = batch.num_rows
+            yield chunk, ParsedChunk(np.arange(rows, dtype=np.int64), columns, Failures(rows), 0)
+            first += rows
