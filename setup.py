@@ -14,7 +14,9 @@ setup(
     packages=find_packages(
         include=["pipeline", "pipeline.*", "components", "components.*", "data", "data.*"]
     ),
-    package_data={"data": ["*/*.csv", "*/*.pbtxt", "*/*.md", "*/*.yaml"]},
+    package_data={
+        "data": ["*/*.csv", "*/*.pbtxt", "*/*.md", "*/*.yaml", "*/*.tfrecord.gz", "*/*.py"]
+    },
     install_requires=[
         "tfx==1.16.0",
         "apache-beam[gcp]>=2.59,<2.65",

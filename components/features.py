@@ -87,6 +87,33 @@ class TextFeature:
 
 
 @dataclasses.dataclass(frozen=True)
+class ImageFeature:
+    """An image column: encoded bytes decoded, resized and scaled by Transform.
+
+    Attributes:
+      name: Raw column name.
+      encoding: "png", "jpeg" or "tensor" (a `tf.io.serialize_tensor` of a
+        uint8 (height, width, channels) tensor).
+      height: Pixels after resizing.
+      width: Pixels after resizing.
+      channels: 1, 3 or 4. Defaults to 3.
+      transform: "rescale" (pixel / 255) or "standardize" (per image: zero
+        mean, unit variance). Defaults to "rescale".
+    """
+
+    name: str
+    encoding: str
+    height: int
+    width: int
+    channels: int = 3
+    transform: str = "rescale"
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.height, self.width, self.channels)
+
+
+@dataclasses.dataclass(frozen=True)
 class CategoricalFeature:
     """A categorical column, turned into integer ids for an embedding.
 
@@ -205,6 +232,8 @@ class TransformedFeature:
       width: Values per example: 1, or a text's padded token ids (averaged
         over their embedding, id 0 being padding) or TF-IDF vector. Defaults to 1.
       embedding_size: Embedding width; None: sized from the ids. Defaults to None.
+      image_shape: For an image: (height, width, channels) of the flattened
+        pixels. Defaults to None (not an image).
     """
 
     name: str
@@ -215,6 +244,7 @@ class TransformedFeature:
     max_ids: int | None = None
     width: int = 1
     embedding_size: int | None = None
+    image_shape: tuple[int, int, int] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -227,10 +257,11 @@ class FeatureRegistry:
     ignored: tuple[str, ...] = ()
     slice_columns: tuple[str, ...] = ()
     text: tuple[TextFeature, ...] = ()
+    images: tuple[ImageFeature, ...] = ()
 
     def __post_init__(self):
         names = [f.name for f in self.numeric] + [f.name for f in self.categorical]
-        names += [f.name for f in self.text]
+        names += [f.name for f in self.text] + [f.name for f in self.images]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"Features declared twice: {duplicates}.")
@@ -240,8 +271,8 @@ class FeatureRegistry:
 
     @property
     def feature_columns(self) -> tuple[str, ...]:
-        """Raw columns the model uses: numeric, categorical, then text, each in spec order."""
-        kinds = (self.numeric, self.categorical, self.text)
+        """Raw columns the model uses: numeric, categorical, text, images, each in spec order."""
+        kinds = (self.numeric, self.categorical, self.text, self.images)
         return tuple(f.name for features in kinds for f in features)
 
     @property
@@ -327,4 +358,11 @@ class FeatureRegistry:
                         embedding_size=f.embedding_size,
                     )
                 )
+        for f in self.images:
+            pixels = f.height * f.width * f.channels
+            out.append(
+                TransformedFeature(
+                    transformed_name(f.name), False, width=pixels, image_shape=f.shape
+                )
+            )
         return tuple(out)

@@ -214,6 +214,36 @@ def text_feature(raw, feature: features_lib.TextFeature):
     )
 
 
+def image_feature(raw, feature: features_lib.ImageFeature):
+    """Decodes, resizes and scales an image column.
+
+    Returns:
+      float32 (batch, height * width * channels): the pixels, row by row,
+      rescaled to [0, 1] or standardized per image; a missing image is all 0.
+    """
+    shape = feature.shape
+    encoded = _to_dense(raw, "")
+
+    def decode(value):
+        if feature.encoding == "tensor":
+            image = tf.io.parse_tensor(value, tf.uint8)
+        else:
+            image = tf.io.decode_image(value, channels=feature.channels, expand_animations=False)
+        size = tf.shape(image)
+        image = tf.reshape(image, [size[0], size[1], feature.channels])
+        return tf.image.resize(tf.cast(image, tf.float32), shape[:2])
+
+    def one(value):
+        return tf.cond(tf.strings.length(value) > 0, lambda: decode(value), lambda: tf.zeros(shape))
+
+    images = tf.map_fn(one, encoded, fn_output_signature=tf.TensorSpec(shape, tf.float32))
+    if feature.transform == "standardize":
+        images = tf.image.per_image_standardization(images)
+    else:
+        images = images / 255.0
+    return tf.reshape(images, [-1, shape[0] * shape[1] * shape[2]])
+
+
 def make_label(inputs, label: features_lib.Label):
     """Returns the (batch,) label the model is trained on.
 
@@ -254,6 +284,10 @@ def transform_features(inputs, registry: features_lib.FeatureRegistry):
         )
     for feature in registry.text:
         outputs[features_lib.transformed_name(feature.name)] = text_feature(
+            inputs[feature.name], feature
+        )
+    for feature in registry.images:
+        outputs[features_lib.transformed_name(feature.name)] = image_feature(
             inputs[feature.name], feature
         )
     if all(column in inputs for column in registry.label.source_columns):

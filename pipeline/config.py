@@ -32,7 +32,7 @@ SPAN_PLACEHOLDER = "{SPAN}"
 SPAN_FOLDER = re.compile(r"span-(\d+)")
 SPAN_PATTERN = "span-" + SPAN_PLACEHOLDER + "/*.csv"
 # What ingestion reads (`components.ingestion.spec.FORMATS`); a spec's source.format.
-INPUT_FORMATS = ("csv", "jsonl", "parquet")
+INPUT_FORMATS = ("csv", "jsonl", "parquet", "tfrecord")
 
 # Beam's DirectRunner in multi-processing mode, one worker per core.
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")

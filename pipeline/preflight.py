@@ -106,8 +106,8 @@ def check_inputs(
 ) -> dict[str, int]:
     """Checks every input file; returns rows per file.
 
-    A CSV file's header must name the registry's columns; JSON lines and
-    Parquet files are counted only (ingestion checks their columns).
+    A CSV file's header must name the registry's columns; JSON lines, Parquet
+    and TFRecord files are counted only (ingestion checks their columns).
 
     Raises:
       InputDataError: the first problem found, by file, line and column.
@@ -118,4 +118,10 @@ def check_inputs(
         import pyarrow.parquet as pq
 
         return {path: pq.read_metadata(path).num_rows for path in input_files(data_root, pattern)}
+    if file_format == "tfrecord":
+        from components.ingestion.tfrecord import read_records
+
+        return {
+            path: sum(1 for _ in read_records(path)) for path in input_files(data_root, pattern)
+        }
     return {path: check_csv_file(path, registry) for path in input_files(data_root, pattern)}

@@ -73,6 +73,10 @@ def read_layout(path: str, config: IngestionConfig) -> FileLayout:
         from components.ingestion.parquet import read_parquet_layout
 
         return read_parquet_layout(path, config)
+    if config.format == "tfrecord":
+        from components.ingestion.tfrecord import tfrecord_layout
+
+        return tfrecord_layout(path, config)
     if config.format == "jsonl":
         return FileLayout(
             path=path,

@@ -85,13 +85,18 @@ def _prepare_output(output_dir: str, config: IngestionConfig, overwrite: bool) -
 def plan_tasks(
     layouts: list[FileLayout], output_dir: str, config: IngestionConfig
 ) -> list[RangeTask]:
-    """Cuts every file into byte ranges (Parquet: row groups); returns one task per range."""
+    """Cuts every file into byte ranges (Parquet: row groups; TFRecord: whole files)."""
     ranges = []
     for layout in layouts:
         if config.format == "parquet":
             from components.ingestion.parquet import plan_row_groups
 
             ranges += plan_row_groups(layout.path, len(ranges))
+            continue
+        if config.format == "tfrecord":
+            from components.ingestion.tfrecord import plan_file
+
+            ranges += plan_file(layout.path, len(ranges))
             continue
         size = files.size(layout.path)
         ranges += plan_ranges(layout.path, layout.body_start, size, config.range_bytes, len(ranges))

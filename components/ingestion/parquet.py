@@ -5,17 +5,15 @@ A Parquet file is cut into its row groups, one unit of work each (the
 a CSV cell would hold, so the value checks, the encoding, the split and the
 quarantine are the ones CSV rows get: integers and strings as they are, floats
 in their shortest round-trip form, booleans as true / false, null as an empty
-value. A row's "line" is its 1-based row number in the file, and its raw text
-in the quarantine is the row as a JSON object of those texts.
+value. A row's "line" is its 1-based row number in the file
+(`components.ingestion.records`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -23,7 +21,8 @@ import pyarrow.parquet as pq
 from components.ingestion import files
 from components.ingestion.header import FileLayout
 from components.ingestion.lines import ByteRange, LineChunk
-from components.ingestion.parse import Failures, ParsedChunk
+from components.ingestion.parse import ParsedChunk
+from components.ingestion.records import rows_as_chunk
 from components.ingestion.spec import IngestionConfig, IngestionError
 
 ROWS_PER_CHUNK = 65_536
@@ -95,19 +94,12 @@ def _as_text(column: pa.Array) -> pa.Array:
     return pc.fill_null(pc.cast(column, pa.binary()), b"")
 
 
-def _row_text(names: list[str], cells: tuple[bytes, ...]) -> bytes:
-    shown = (cell.decode("utf-8", "backslashreplace") for cell in cells)
-    return json.dumps(dict(zip(names, shown, strict=True)), ensure_ascii=False).encode("utf-8")
-
-
 def read_row_chunks(
     byte_range: ByteRange, layout: FileLayout, config: IngestionConfig
 ) -> Iterator[tuple[LineChunk, ParsedChunk]]:
     """Yields the rows of one row group as (rows as text lines, parsed columns) chunks.
 
-    The `LineChunk` holds each row as a JSON object of its cell texts (what the
-    quarantine shows and, without a split key, what the split hashes); its
-    `first_line` is the chunk's first row index in the file.
+    See `components.ingestion.records.rows_as_chunk`.
     """
     with _open(byte_range.path) as parquet:
         metadata = parquet.metadata
@@ -116,12 +108,5 @@ def read_row_chunks(
         for batch in parquet.iter_batches(
             batch_size=ROWS_PER_CHUNK, row_groups=[byte_range.start], columns=names
         ):
-            columns = {n: _as_text(batch.column(n)) for n in names}
-            texts = [c.to_pylist() for c in columns.values()]
-            lines = [_row_text(names, row) for row in zip(*texts, strict=True)]
-            ends = np.cumsum([len(line) + 1 for line in lines], dtype=np.int64) - 1
-            starts = ends - np.array([len(line) for line in lines], dtype=np.int64)
-            chunk = LineChunk(b"\n".join(lines) + b"\n", starts, ends, first, 0)
-            rows = batch.num_rows
-            yield chunk, ParsedChunk(np.arange(rows, dtype=np.int64), columns, Failures(rows), 0)
-            first += rows
+            yield rows_as_chunk({n: _as_text(batch.column(n)) for n in names}, first)
+            first += batch.num_rows

@@ -29,6 +29,7 @@ from components.ingestion.lines import (
     read_chunks,
 )
 from components.ingestion.parse import parse_chunk
+from components.ingestion.records import ROW_FORMATS
 from components.ingestion.spec import IngestionConfig, split_names
 from components.ingestion.writer import QuarantineWriter, TFRecordShardWriter, shard_name
 
@@ -102,6 +103,11 @@ def _parsed_chunks(task: RangeTask, config: IngestionConfig):
 
         yield from read_row_chunks(task.byte_range, task.layout, config)
         return
+    if config.format == "tfrecord":
+        from components.ingestion.tfrecord import read_record_chunks
+
+        yield from read_record_chunks(task.byte_range, task.layout, config)
+        return
     parse = parse_jsonl_chunk if config.format == "jsonl" else parse_chunk
     for item in read_chunks(task.byte_range, config.chunk_bytes, config.max_line_bytes):
         yield item if isinstance(item, OversizedLine) else (item, parse(item, task.layout, config))
@@ -154,7 +160,7 @@ def ingest_range(task: RangeTask, config: IngestionConfig) -> RangeResult:
             for k, writer in enumerate(writers):
                 writer.write([examples[i] for i in np.flatnonzero(split == k).tolist()])
             for line, (check, reason) in sorted(checked.failures.reasons.items()):
-                if config.format == "parquet":  # the row's number in the file
+                if config.format in ROW_FORMATS:  # the row's number in the file
                     number = chunk.first_line + line + 1
                 else:
                     number = numbers.number(chunk.first_line + line, chunk.offset, chunk.first_line)

@@ -25,8 +25,9 @@ from components.spec.model import DatasetSpec
 
 Kind = Literal["int", "float", "string"]
 KINDS: tuple[str, ...] = ("int", "float", "string")
-# Input formats: CSV with a header line, JSON lines (one object per line), Parquet.
-FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
+# Input formats: CSV with a header line, JSON lines (one object per line), Parquet, and
+# TFRecord files of tf.train.Example.
+FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet", "tfrecord")
 
 DEFAULT_SPLITS: tuple[tuple[str, int], ...] = (("train", 14), ("eval", 3), ("test", 3))
 DEFAULT_MAX_FIELD_BYTES = 1 << 20
@@ -128,7 +129,9 @@ class IngestionConfig:
         per line, keys naming the columns; numbers keep their exact text,
         null or an absent key is an empty value, keys not among `columns`
         are ignored) or "parquet" (typed columns turned into the text a CSV
-        cell would hold; see `components.ingestion.parquet`). Defaults to "csv".
+        cell would hold; see `components.ingestion.parquet`) or "tfrecord"
+        (`tf.train.Example`s; see `components.ingestion.tfrecord`). Defaults
+        to "csv".
       delimiter: CSV field separator, one character. Defaults to ",".
       splits: (name, hash buckets) pairs; a row goes to the split owning
         `hash % total buckets`. Defaults to train 14, eval 3, test 3 of 20,
@@ -238,9 +241,9 @@ def registry_columns(registry: FeatureRegistry) -> tuple[ColumnSpec, ...]:
 
     Numeric features and the columns a derived label is computed from are
     floats; identity-encoded categorical columns are ints; other categorical,
-    text and ignored columns are strings. A label read from a column is required:
-    a regression label is a float, class names are strings, a 0 / 1 binary
-    label is an int.
+    text, image (encoded bytes) and ignored columns are strings. A label read
+    from a column is required: a regression label is a float, class names
+    are strings, a 0 / 1 binary label is an int.
 
     Args:
       registry: The data set's feature registry.
@@ -253,6 +256,7 @@ def registry_columns(registry: FeatureRegistry) -> tuple[ColumnSpec, ...]:
         kind = "int" if feature.encoding is Encoding.IDENTITY else "string"
         columns.append(ColumnSpec(feature.name, kind))
     columns += [ColumnSpec(f.name, "string") for f in registry.text]
+    columns += [ColumnSpec(f.name, "string") for f in registry.images]  # encoded bytes
     declared = {c.name for c in columns}
     label = registry.label
     if label.derived:

@@ -2,10 +2,11 @@
 
 The registry expresses part of the spec: numeric z-score (optionally log1p and
 a bucketized view), categorical vocabulary / hash / identity ids for an
-embedding, text as token ids or TF-IDF, a binary label derived as
+embedding, text as token ids or TF-IDF, images, a binary label derived as
 `a > ratio * b`, and binary, multiclass or regression labels read from a
-column. A spec that asks for more (images, minmax, one-hot, ...) is refused
-with the feature and option named, rather than silently trained without it.
+column. A spec that asks for more (minmax, one-hot, a fill value, ...) is
+refused with the feature and option named, rather than silently trained
+without it.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def to_registry(spec: model.DatasetSpec) -> features_lib.FeatureRegistry:
       UnsupportedSpecError: A feature, option or label the registry cannot
         express; the message names the spec file and the YAML path.
     """
-    numeric, categorical, text, ignored = [], [], [], []
+    numeric, categorical, text, images, ignored = [], [], [], [], []
     label = _label(spec)
     for feature in spec.features:
         if isinstance(feature, fs.NumericSpec):
@@ -99,6 +100,17 @@ def to_registry(spec: model.DatasetSpec) -> features_lib.FeatureRegistry:
                     vocabulary_size=feature.vocabulary_size,
                     max_tokens=feature.max_tokens,
                     embedding_size=feature.embedding_size,
+                )
+            )
+        elif isinstance(feature, fs.ImageSpec):
+            images.append(
+                features_lib.ImageFeature(
+                    feature.name,
+                    feature.encoding.value,
+                    feature.height,
+                    feature.width,
+                    feature.channels,
+                    feature.transform.value,
                 )
             )
         elif isinstance(feature, fs.IgnoredSpec):
@@ -119,6 +131,7 @@ def to_registry(spec: model.DatasetSpec) -> features_lib.FeatureRegistry:
         ignored=tuple(ignored),
         slice_columns=spec.slices,
         text=tuple(text),
+        images=tuple(images),
     )
 
 

@@ -87,7 +87,10 @@ def build_model(
         else:
             value = keras.Input(shape=(feature.width,), name=feature.name, dtype="float32")
             inputs[feature.name] = value
-            parts.append(value)
+            if feature.image_shape and feature.image_shape[0] * feature.image_shape[1] >= 256:
+                parts.append(_conv_stem(value, feature, hparams))
+            else:
+                parts.append(value)  # small images: their pixels, as they are
 
     x = keras.layers.Concatenate(name="features")(parts)
     if hparams.preset == "self_normalizing":
@@ -97,6 +100,25 @@ def build_model(
         x = keras.layers.Normalization(axis=-1, name=STANDARDIZE_INPUTS)(x)
     x = _hidden_stack(x, hparams)
     return keras.Model(inputs=inputs, outputs=head.output(x), name="deepline_dnn")
+
+
+def _conv_stem(pixels, feature: TransformedFeature, hparams: HParams):
+    """Two conv + max-pool blocks and a global average: the image's features.
+
+    For images of 16 x 16 pixels and more; smaller ones go to the dense stack as pixels.
+    """
+    x = keras.layers.Reshape(feature.image_shape, name=f"{feature.name}_image")(pixels)
+    for i, filters in enumerate((32, 64)):
+        x = keras.layers.Conv2D(
+            filters,
+            3,
+            padding="same",
+            activation="relu",
+            kernel_initializer=initializers.make_initializer("he_normal", hparams.seed + 100 + i),
+            name=f"{feature.name}_conv_{i}",
+        )(x)
+        x = keras.layers.MaxPooling2D(name=f"{feature.name}_pool_{i}")(x)
+    return keras.layers.GlobalAveragePooling2D(name=f"{feature.name}_features")(x)
 
 
 def _hidden_layer(x, units: int, i: int, hparams: HParams):

@@ -235,3 +235,13 @@ def test_text_token_ids_are_an_embedding_bag_and_tfidf_a_dense_vector():
     )
     np.testing.assert_allclose(out[0], embedding[7], rtol=1e-6)
     np.testing.assert_allclose(out[1], (embedding[7] + embedding[2]) / 2, rtol=1e-6)
+
+
+def test_large_images_get_a_conv_stem_and_small_ones_stay_pixels():
+    big = TransformedFeature("photo_xf", False, width=16 * 16 * 3, image_shape=(16, 16, 3))
+    small = TransformedFeature("digit_xf", False, width=8 * 8, image_shape=(8, 8, 1))
+    dnn = model_lib.build_model((big, small), {}, HParams(hidden_units=(4,)))
+    assert dnn.get_layer("photo_xf_conv_0").output_shape == (None, 16, 16, 32)
+    assert dnn.get_layer("photo_xf_features").output_shape == (None, 64)
+    # 64 conv features of the photo, and the 64 pixels of the digit as they are.
+    assert dnn.get_layer("features").output_shape == (None, 64 + 64)

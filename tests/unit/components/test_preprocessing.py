@@ -251,3 +251,37 @@ def test_text_tfidf_weights_follow_the_smoothed_formula():
         [0.0, 0.0, 0.0],
     ]
     np.testing.assert_allclose(weights, expected, rtol=1e-6)
+
+
+def _image(feature: F.ImageFeature, encoded: list) -> np.ndarray:
+    registry = F.FeatureRegistry(
+        numeric=(), categorical=(), images=(feature,), label=F.ColumnLabel("y", F.Task.REGRESSION)
+    )
+    spec = {"img": tf.io.VarLenFeature(tf.string), "y": tf.io.VarLenFeature(tf.float32)}
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
+    rows = [{"img": value, "y": [0.0]} for value in encoded]
+    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
+        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
+            lambda inputs: preprocessing.transform_features(inputs, registry),
+            output_record_batches=False,
+        )
+    return np.array([row["img_xf"] for row in transformed])
+
+
+PIXELS = np.array([[0, 51], [102, 255]], np.uint8).reshape(2, 2, 1)
+
+
+def test_a_serialized_tensor_image_is_flattened_and_rescaled():
+    tensor = tf.io.serialize_tensor(tf.constant(PIXELS)).numpy()
+    out = _image(F.ImageFeature("img", "tensor", 2, 2, 1), [[tensor], []])
+    np.testing.assert_allclose(out, [[0.0, 0.2, 0.4, 1.0], [0.0, 0.0, 0.0, 0.0]], rtol=1e-6)
+
+
+def test_a_png_image_is_decoded_resized_and_standardized():
+    png = tf.io.encode_png(tf.constant(PIXELS)).numpy()
+    same = _image(F.ImageFeature("img", "png", 2, 2, 1, "standardize"), [[png]])
+    values = PIXELS.ravel().astype(np.float64)
+    np.testing.assert_allclose(same[0], (values - values.mean()) / values.std(), rtol=1e-5)
+    # Resized to 4 x 4 (bilinear, half-pixel centers): the corners keep their values.
+    big = _image(F.ImageFeature("img", "png", 4, 4, 1), [[png]]).reshape(4, 4)
+    np.testing.assert_allclose([big[0, 0], big[0, 3], big[3, 0], big[3, 3]], [0, 0.2, 0.4, 1.0])

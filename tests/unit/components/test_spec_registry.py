@@ -153,10 +153,6 @@ def test_registry_labels_of_the_form_a_greater_than_ratio_times_b(derive, expect
     "body, message",
     [
         (
-            {"kind": "image", "encoding": "png", "height": 2, "width": 2},
-            "features.x: image features are not supported",
-        ),
-        (
             {"kind": "numeric", "transform": "minmax"},
             "features.x.transform: the feature registry supports numeric transform 'zscore' "
             "only, not 'minmax'",
@@ -171,7 +167,7 @@ def test_registry_labels_of_the_form_a_greater_than_ratio_times_b(derive, expect
             "features.x.embedding_size: the feature registry does not support embedding_size 4",
         ),
     ],
-    ids=["image", "minmax", "fill", "one-hot", "embedding-size"],
+    ids=["minmax", "fill", "one-hot", "embedding-size"],
 )
 def test_registry_refuses_what_it_cannot_express_naming_the_feature(body, message):
     data = _with_feature(body)
@@ -233,3 +229,11 @@ def test_text_features_keep_their_options():
         ("title_xf", True, 8),  # token ids; padding, vocabulary, OOV: 10,000 + 2 ids at most
     ]
     assert registry.transformed_features()[1].max_ids == 10_002
+
+
+def test_the_digits_spec_gives_an_image_feature_and_ten_classes():
+    registry = S.load_spec(TAXI_SPEC.parents[1] / "digits" / "spec.yaml").to_registry()
+    assert registry.images == (F.ImageFeature("image", "tensor", 8, 8, 1, "rescale"),)
+    (pixels,) = registry.transformed_features()
+    assert (pixels.name, pixels.width, pixels.image_shape) == ("image_xf", 64, (8, 8, 1))
+    assert registry.num_classes == 10

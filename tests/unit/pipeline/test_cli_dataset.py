@@ -63,18 +63,13 @@ def test_dataset_and_spec_exclude_each_other(capsys):
     "text, message",
     [
         (
-            "source: {format: tfrecord, path: d.tfrecord}\nlabel: {column: y, kind: regression}\n"
-            "features: {x: numeric}\n",
-            "ingestion reads csv, jsonl, parquet so far",
-        ),
-        (
             "source: {format: csv, path: d.csv}\nlabel: {column: y, kind: regression}\n"
-            "features: {x: {kind: image, encoding: png, height: 8, width: 8}}\n",
-            "features.x: image features are not supported",
+            "features: {x: {kind: numeric, transform: minmax}}\n",
+            "features.x.transform: the feature registry supports numeric transform 'zscore' only",
         ),
         ("source: {format: csv}\n", "spec.yaml"),
     ],
-    ids=["tfrecord", "image-feature", "invalid"],
+    ids=["minmax", "invalid"],
 )
 def test_a_spec_the_pipeline_cannot_run_is_a_usage_error_naming_it(tmp_path, capsys, text, message):
     spec = tmp_path / "spec.yaml"
