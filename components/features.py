@@ -32,22 +32,40 @@ class Encoding(str, enum.Enum):
     IDENTITY = "identity"  # the value already is a small integer id in [0, num_values)
 
 
+class Scale(str, enum.Enum):
+    """What a numeric column becomes."""
+
+    ZSCORE = "zscore"  # (x - mean) / std over the training split
+    MINMAX = "minmax"  # (x - min) / (max - min) over the training split
+    BUCKETIZE = "bucketize"  # the id of its quantile bucket, for an embedding
+
+
 @dataclasses.dataclass(frozen=True)
 class NumericFeature:
-    """A numeric column, standardized to zero mean and unit variance.
+    """A numeric column, scaled (z-score or min-max) or bucketized.
 
     Attributes:
       name: Raw column name.
-      log1p: Apply log(1 + max(x, 0)) before standardizing; for heavy-tailed,
+      log1p: Apply log(1 + max(x, 0)) before scaling; for heavy-tailed,
         non-negative columns such as fares and durations. Defaults to False.
-      buckets: When positive, also emit `<name>_bucket_xf`: the quantile
-        bucket of the value (`buckets` buckets, plus one for missing values).
-        Defaults to 0 (no bucketized view).
+      buckets: BUCKETIZE: the number of quantile buckets (ids 0..buckets - 1,
+        and `buckets` for a missing value). Otherwise, when positive, also
+        emit `<name>_bucket_xf`, a bucketized view. Defaults to 0.
+      scale: zscore, minmax or bucketize. Defaults to zscore.
+      fill: The value a missing cell takes, before everything else; None
+        instead gives a missing value the training mean (0 after z-scoring)
+        and adds the flag `<name>_missing_xf`. Defaults to None.
     """
 
     name: str
     log1p: bool = False
     buckets: int = 0
+    scale: Scale = Scale.ZSCORE
+    fill: float | None = None
+
+    def __post_init__(self):
+        if self.scale is Scale.BUCKETIZE and self.buckets < 2:
+            raise ValueError(f"Feature {self.name!r}: bucketize needs buckets >= 2.")
 
 
 class TextOutput(str, enum.Enum):
@@ -127,6 +145,12 @@ class CategoricalFeature:
       num_values: IDENTITY only: ids are in [0, num_values). Defaults to 0.
       offset: IDENTITY only: subtracted from the raw value first (e.g. 1 for
         months numbered 1..12). Defaults to 0.
+      frequency_threshold: VOCABULARY only: values seen fewer times in
+        training go to the OOV buckets. Defaults to 0.
+      one_hot: The model reads the ids one-hot instead of through an
+        embedding. Defaults to False.
+      embedding_size: Embedding width; None sizes it from the number of ids.
+        Defaults to None.
     """
 
     name: str
@@ -136,6 +160,9 @@ class CategoricalFeature:
     hash_buckets: int = 0
     num_values: int = 0
     offset: int = 0
+    frequency_threshold: int = 0
+    one_hot: bool = False
+    embedding_size: int | None = None
 
     def __post_init__(self):
         if self.encoding is Encoding.HASH and self.hash_buckets <= 0:
@@ -234,6 +261,8 @@ class TransformedFeature:
       embedding_size: Embedding width; None: sized from the ids. Defaults to None.
       image_shape: For an image: (height, width, channels) of the flattened
         pixels. Defaults to None (not an image).
+      one_hot: For ids: read one-hot instead of through an embedding.
+        Defaults to False.
     """
 
     name: str
@@ -245,6 +274,7 @@ class TransformedFeature:
     width: int = 1
     embedding_size: int | None = None
     image_shape: tuple[int, int, int] | None = None
+    one_hot: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -311,11 +341,16 @@ class FeatureRegistry:
         """Every model input Transform produces, in a stable order."""
         out = []
         for f in self.numeric:
-            out.append(TransformedFeature(transformed_name(f.name), is_categorical=False))
-            out.append(
-                TransformedFeature(transformed_name(f.name + "_missing"), is_categorical=False)
-            )
-            if f.buckets:
+            name = transformed_name(f.name)
+            if f.scale is Scale.BUCKETIZE:
+                out.append(TransformedFeature(name, True, cardinality=f.buckets + 1))
+            else:
+                out.append(TransformedFeature(name, is_categorical=False))
+            if f.fill is None:
+                out.append(
+                    TransformedFeature(transformed_name(f.name + "_missing"), is_categorical=False)
+                )
+            if f.buckets and f.scale is not Scale.BUCKETIZE:
                 out.append(
                     TransformedFeature(
                         transformed_name(f.name + "_bucket"),
@@ -325,6 +360,7 @@ class FeatureRegistry:
                 )
         for f in self.categorical:
             name = transformed_name(f.name)
+            how = {"one_hot": f.one_hot, "embedding_size": f.embedding_size}
             if f.encoding is Encoding.VOCABULARY:
                 out.append(
                     TransformedFeature(
@@ -333,13 +369,14 @@ class FeatureRegistry:
                         vocabulary_name=f.name,
                         extra_ids=f.oov_buckets,
                         max_ids=f.top_k + f.oov_buckets,
+                        **how,
                     )
                 )
             elif f.encoding is Encoding.HASH:
-                out.append(TransformedFeature(name, True, cardinality=f.hash_buckets))
+                out.append(TransformedFeature(name, True, cardinality=f.hash_buckets, **how))
             else:
                 # One extra id for a missing value.
-                out.append(TransformedFeature(name, True, cardinality=f.num_values + 1))
+                out.append(TransformedFeature(name, True, cardinality=f.num_values + 1, **how))
         for f in self.text:
             name = transformed_name(f.name)
             if f.output is TextOutput.TFIDF:

@@ -68,28 +68,42 @@ def _map_values(tensor, fn):
 
 
 def scale_numeric_feature(raw, feature: features_lib.NumericFeature):
-    """Standardizes a numeric feature over its present values.
+    """Scales (z-score or min-max) or bucketizes a numeric feature.
+
+    Without a fill value, the analyzers see only present values (missing rows
+    do not pull the statistics towards a fill value), a missing value takes
+    the training mean of the output (0 after z-scoring), and a missing flag is
+    added. With one, missing cells take it first, and there is no flag.
 
     Returns:
-      A dict of transformed name -> dense (batch,) tensor: the z-score (0 where
-      missing), the missing flag, and, when the feature asks for it, its
-      quantile bucket (bucket `buckets` for a missing value).
+      A dict of transformed name -> dense (batch,) tensor: the scaled value
+      (or bucket id, `buckets` when missing), the missing flag, and, when the
+      feature asks for it, its quantile bucket view (bucket `buckets` for a
+      missing value).
     """
     values = _as_float(raw)
+    if feature.fill is not None:
+        values = _to_dense(values, float(feature.fill))
     if feature.log1p:
         values = _map_values(values, lambda v: tf.math.log1p(tf.maximum(v, 0.0)))
-    # Analyzers see only present values, so missing rows do not pull the mean
-    # towards the fill value.
-    scaled = tft.scale_to_z_score(values)
-    outputs = {
-        features_lib.transformed_name(feature.name): _to_dense(scaled, 0.0),
-        features_lib.transformed_name(feature.name + "_missing"): _is_missing(raw),
-    }
-    if feature.buckets:
-        bucket = tft.bucketize(values, feature.buckets)
-        outputs[features_lib.transformed_name(feature.name + "_bucket")] = _to_dense(
-            bucket, tf.constant(feature.buckets, tf.int64)
-        )
+    name = features_lib.transformed_name(feature.name)
+    missing_bucket = tf.constant(feature.buckets, tf.int64)
+    if feature.scale is features_lib.Scale.BUCKETIZE:
+        outputs = {name: _to_dense(tft.bucketize(values, feature.buckets), missing_bucket)}
+    else:
+        # A missing value (only possible without a fill) takes the mean: 0 as a z-score.
+        if feature.scale is features_lib.Scale.MINMAX:
+            scaled = tft.scale_to_0_1(values)
+            outputs = {name: _to_dense(scaled, tft.mean(scaled))}
+        else:
+            outputs = {name: _to_dense(tft.scale_to_z_score(values), 0.0)}
+        if feature.buckets:
+            bucket = tft.bucketize(values, feature.buckets)
+            outputs[features_lib.transformed_name(feature.name + "_bucket")] = _to_dense(
+                bucket, missing_bucket
+            )
+    if feature.fill is None:
+        outputs[features_lib.transformed_name(feature.name + "_missing")] = _is_missing(raw)
     return outputs
 
 
@@ -111,6 +125,7 @@ def encode_categorical_feature(raw, feature: features_lib.CategoricalFeature):
         return tft.compute_and_apply_vocabulary(
             strings,
             top_k=feature.top_k,
+            frequency_threshold=feature.frequency_threshold or None,
             num_oov_buckets=feature.oov_buckets,
             vocab_filename=feature.name,
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import warnings
 
@@ -92,6 +93,18 @@ def dataset_from_args(args: argparse.Namespace) -> dict:
     return fields
 
 
+def input_bytes(data_root: str, data_pattern: str) -> int:
+    """Total size of the local input files (every span); remote input counts as large."""
+    import glob
+
+    from pipeline import config as config_lib
+
+    if config_lib.is_uri(data_root):
+        return 1 << 62
+    pattern = os.path.join(data_root, data_pattern.replace(config_lib.SPAN_PLACEHOLDER, "*"))
+    return sum(os.path.getsize(path) for path in glob.glob(pattern) if os.path.isfile(path))
+
+
 def config_from_args(args: argparse.Namespace):
     """Builds the typed PipelineConfig from parsed `run` arguments.
 
@@ -102,6 +115,10 @@ def config_from_args(args: argparse.Namespace):
     from pipeline.runners import beam_options as beam_lib
 
     dataset = dataset_from_args(args)
+    own_mode = any("direct_running_mode" in arg for arg in args.beam_args or ())
+    small = not own_mode and (
+        input_bytes(dataset["data_root"], dataset["data_pattern"]) <= beam_lib.SMALL_INPUT_BYTES
+    )
     beam_options = beam_lib.BeamOptions(
         runner=args.runner,
         project=args.gcp_project,
@@ -109,6 +126,7 @@ def config_from_args(args: argparse.Namespace):
         temp_location=args.temp_location,
         max_num_workers=args.max_num_workers,
         machine_type=args.machine_type,
+        in_memory=small,
     )
     return config_lib.PipelineConfig(
         **dataset,

@@ -1,12 +1,11 @@
 """From a data set spec to the `components.features.FeatureRegistry` Transform and the Trainer use.
 
-The registry expresses part of the spec: numeric z-score (optionally log1p and
-a bucketized view), categorical vocabulary / hash / identity ids for an
-embedding, text as token ids or TF-IDF, images, a binary label derived as
-`a > ratio * b`, and binary, multiclass or regression labels read from a
-column. A spec that asks for more (minmax, one-hot, a fill value, ...) is
-refused with the feature and option named, rather than silently trained
-without it.
+The registry expresses the spec: numeric z-score, min-max or quantile buckets
+(optionally after log1p, with a bucketized view, with a fill value);
+categorical vocabulary / hash / identity ids for an embedding or one-hot;
+text as token ids or TF-IDF; images; a binary label derived as
+`a > ratio * b`; binary, multiclass or regression labels read from a column.
+A derived label of another form is refused, naming the spec and its field.
 """
 
 from __future__ import annotations
@@ -87,9 +86,9 @@ def to_registry(spec: model.DatasetSpec) -> features_lib.FeatureRegistry:
     label = _label(spec)
     for feature in spec.features:
         if isinstance(feature, fs.NumericSpec):
-            numeric.append(_numeric(spec, feature))
+            numeric.append(_numeric(feature))
         elif isinstance(feature, fs.CategoricalSpec):
-            categorical.append(_categorical(spec, feature))
+            categorical.append(_categorical(feature))
         elif isinstance(feature, fs.TextSpec):
             text.append(
                 features_lib.TextFeature(
@@ -140,58 +139,40 @@ def _unsupported(spec: model.DatasetSpec, name: str, option: str, problem: str):
     return UnsupportedSpecError(f"{spec.origin or '<spec>'}: {path}: {problem}.")
 
 
-def _numeric(spec: model.DatasetSpec, feature: fs.NumericSpec) -> features_lib.NumericFeature:
-    if feature.transform is not fs.NumericTransform.ZSCORE:
-        raise _unsupported(
-            spec,
-            feature.name,
-            "transform",
-            f"the feature registry supports numeric transform 'zscore' only, not "
-            f"{feature.transform.value!r}",
-        )
-    if feature.fill is not None:
-        raise _unsupported(
-            spec,
-            feature.name,
-            "fill",
-            "the feature registry fills missing numbers with the mean only; remove fill",
-        )
-    return features_lib.NumericFeature(feature.name, log1p=feature.log1p, buckets=feature.buckets)
+def _numeric(feature: fs.NumericSpec) -> features_lib.NumericFeature:
+    return features_lib.NumericFeature(
+        feature.name,
+        log1p=feature.log1p,
+        buckets=feature.buckets,
+        scale=features_lib.Scale(feature.transform.value),
+        fill=feature.fill,
+    )
 
 
-def _categorical(
-    spec: model.DatasetSpec, feature: fs.CategoricalSpec
-) -> features_lib.CategoricalFeature:
-    for option, default in (
-        ("encoding", fs.CategoricalEncoding.EMBEDDING),
-        ("embedding_size", None),
-        ("frequency_threshold", 0),
-    ):
-        value = getattr(feature, option)
-        if value != default:
-            shown = value.value if isinstance(value, fs.CategoricalEncoding) else value
-            raise _unsupported(
-                spec,
-                feature.name,
-                option,
-                f"the feature registry does not support {option} {shown!r} yet; remove it",
-            )
+def _categorical(feature: fs.CategoricalSpec) -> features_lib.CategoricalFeature:
+    how = {
+        "one_hot": feature.encoding is fs.CategoricalEncoding.ONE_HOT,
+        "embedding_size": feature.embedding_size,
+    }
     if feature.transform is fs.CategoricalTransform.VOCABULARY:
         return features_lib.CategoricalFeature(
             feature.name,
             features_lib.Encoding.VOCABULARY,
             top_k=feature.top_k,
             oov_buckets=feature.oov_buckets,
+            frequency_threshold=feature.frequency_threshold,
+            **how,
         )
     if feature.transform is fs.CategoricalTransform.HASH:
         return features_lib.CategoricalFeature(
-            feature.name, features_lib.Encoding.HASH, hash_buckets=feature.bins
+            feature.name, features_lib.Encoding.HASH, hash_buckets=feature.bins, **how
         )
     return features_lib.CategoricalFeature(
         feature.name,
         features_lib.Encoding.IDENTITY,
         num_values=feature.num_values,
         offset=feature.offset,
+        **how,
     )
 
 

@@ -72,7 +72,13 @@ def build_model(
                 feature.max_ids or n, hparams.embedding_dim
             )
             inputs[feature.name] = ids
-            if feature.width == 1:
+            if feature.one_hot:
+                parts.append(
+                    keras.layers.CategoryEncoding(
+                        n, output_mode="one_hot", name=f"{feature.name}_one_hot"
+                    )(ids)
+                )
+            elif feature.width == 1:
                 embedded = keras.layers.Embedding(n, width, name=f"{feature.name}_embedding")(ids)
                 parts.append(keras.layers.Flatten()(embedded))
             else:

@@ -2,8 +2,7 @@
 (text through TF-IDF) and digits (images in TFRecords), and CSVs the code has never seen,
 through `deepline init-spec` then `deepline run --spec`, for each label kind.
 
-Small data: the runs use Beam's in-memory runner, which starts in a fraction of the
-multi-process runner's time.
+Small data: the CLI runs Beam in-process for it (no `--beam-arg` here).
 """
 
 import csv
@@ -18,13 +17,12 @@ import yaml
 
 pytestmark = pytest.mark.e2e
 
-IN_MEMORY = ("--beam-arg=--direct_running_mode=in_memory", "--beam-arg=--direct_num_workers=1")
 TRAINING = ("--batch-size", 32, "--max-epochs", 30)
 COLORS = {"red": 1.0, "green": -1.0, "blue": 0.0}  # the color's effect on every label
 
 
 def _run(cli, *args):
-    proc = cli("run", *args, *TRAINING, *IN_MEMORY)
+    proc = cli("run", *args, *TRAINING)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return proc
 

@@ -245,3 +245,14 @@ def test_large_images_get_a_conv_stem_and_small_ones_stay_pixels():
     assert dnn.get_layer("photo_xf_features").output_shape == (None, 64)
     # 64 conv features of the photo, and the 64 pixels of the digit as they are.
     assert dnn.get_layer("features").output_shape == (None, 64 + 64)
+
+
+def test_one_hot_ids_and_an_explicit_embedding_size():
+    hot = TransformedFeature("c_xf", True, cardinality=4, one_hot=True)
+    sized = TransformedFeature("d_xf", True, cardinality=50, embedding_size=3)
+    dnn = model_lib.build_model((hot, sized), {"c_xf": 4, "d_xf": 50}, HParams(hidden_units=(4,)))
+    one_hot = keras.Model(dnn.inputs, dnn.get_layer("c_xf_one_hot").output)
+    out = one_hot({"c_xf": tf.constant([[2], [0]]), "d_xf": tf.constant([[1], [1]])})
+    np.testing.assert_array_equal(out, [[0, 0, 1, 0], [1, 0, 0, 0]])
+    assert dnn.get_layer("d_xf_embedding").output_shape == (None, 1, 3)
+    assert dnn.get_layer("features").output_shape == (None, 4 + 3)

@@ -285,3 +285,57 @@ def test_a_png_image_is_decoded_resized_and_standardized():
     # Resized to 4 x 4 (bilinear, half-pixel centers): the corners keep their values.
     big = _image(F.ImageFeature("img", "png", 4, 4, 1), [[png]]).reshape(4, 4)
     np.testing.assert_allclose([big[0, 0], big[0, 3], big[3, 0], big[3, 3]], [0, 0.2, 0.4, 1.0])
+
+
+def _numeric(feature: F.NumericFeature, values: list) -> dict:
+    registry = F.FeatureRegistry(
+        numeric=(feature,), categorical=(), label=F.ColumnLabel("y", F.Task.REGRESSION)
+    )
+    spec = {"x": tf.io.VarLenFeature(tf.float32), "y": tf.io.VarLenFeature(tf.float32)}
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
+    rows = [{"x": value, "y": [0.0]} for value in values]
+    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
+        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
+            lambda inputs: preprocessing.transform_features(inputs, registry),
+            output_record_batches=False,
+        )
+    return {k: np.array([row[k] for row in transformed]) for k in transformed[0] if k != "y_xf"}
+
+
+def test_minmax_scales_to_0_1_and_a_missing_value_takes_the_mean():
+    out = _numeric(F.NumericFeature("x", scale=F.Scale.MINMAX), [[2.0], [4.0], [], [10.0]])
+    # (x - 2) / 8 over present values: 0, 0.25, 1; the missing value takes their mean.
+    np.testing.assert_allclose(out["x_xf"], [0.0, 0.25, 1.25 / 3, 1.0], rtol=1e-6)
+    np.testing.assert_array_equal(out["x_missing_xf"], [0, 0, 1, 0])
+
+
+def test_a_fill_value_replaces_missing_cells_before_scaling_and_drops_the_flag():
+    out = _numeric(F.NumericFeature("x", scale=F.Scale.MINMAX, fill=0.0), [[2.0], [], [10.0]])
+    np.testing.assert_allclose(out["x_xf"], [0.2, 0.0, 1.0], rtol=1e-6)
+    assert set(out) == {"x_xf"}
+
+
+def test_bucketize_gives_quantile_bucket_ids_and_missing_its_own():
+    values = [[float(v)] for v in range(1, 9)] + [[]]
+    out = _numeric(F.NumericFeature("x", buckets=4, scale=F.Scale.BUCKETIZE), values)
+    np.testing.assert_array_equal(out["x_xf"], [0, 0, 1, 1, 2, 2, 3, 3, 4])
+
+
+def test_a_frequency_threshold_sends_rare_values_to_the_oov_bucket():
+    registry = F.FeatureRegistry(
+        numeric=(),
+        categorical=(
+            F.CategoricalFeature("c", F.Encoding.VOCABULARY, oov_buckets=1, frequency_threshold=2),
+        ),
+        label=F.ColumnLabel("y", F.Task.REGRESSION),
+    )
+    spec = {"c": tf.io.VarLenFeature(tf.string), "y": tf.io.VarLenFeature(tf.float32)}
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
+    rows = [{"c": [v], "y": [0.0]} for v in (b"a", b"a", b"a", b"b", b"b", b"rare")]
+    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
+        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
+            lambda inputs: preprocessing.transform_features(inputs, registry),
+            output_record_batches=False,
+        )
+    # a (3 times) = 0, b (2) = 1; "rare" (once) is below the threshold: the OOV id 2.
+    assert [row["c_xf"] for row in transformed] == [0, 0, 0, 1, 1, 2]

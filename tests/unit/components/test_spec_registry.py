@@ -149,34 +149,35 @@ def test_registry_labels_of_the_form_a_greater_than_ratio_times_b(derive, expect
     assert registry.ignored == ()  # b is a label source, not an ignored column
 
 
-@pytest.mark.parametrize(
-    "body, message",
-    [
-        (
-            {"kind": "numeric", "transform": "minmax"},
-            "features.x.transform: the feature registry supports numeric transform 'zscore' "
-            "only, not 'minmax'",
-        ),
-        ({"kind": "numeric", "fill": 0}, "features.x.fill: the feature registry fills"),
-        (
-            {"kind": "categorical", "encoding": "one_hot"},
-            "features.x.encoding: the feature registry does not support encoding 'one_hot'",
-        ),
-        (
-            {"kind": "categorical", "embedding_size": 4},
-            "features.x.embedding_size: the feature registry does not support embedding_size 4",
-        ),
-    ],
-    ids=["minmax", "fill", "one-hot", "embedding-size"],
-)
-def test_registry_refuses_what_it_cannot_express_naming_the_feature(body, message):
-    data = _with_feature(body)
-    data["label"] = {"column": "y", "kind": "binary", "derive": "a > b"}
-    data["features"] = {**data["features"], "a": "numeric", "b": "ignore"}
-    spec = S.parse_spec(data, "d.yaml")
-    with pytest.raises(S.UnsupportedSpecError) as caught:
-        spec.to_registry()
-    assert str(caught.value).startswith(f"d.yaml: {message}")
+def test_every_numeric_and_categorical_option_reaches_the_registry():
+    spec = S.parse_spec(
+        {
+            **MINIMAL,
+            "label": {"column": "y", "kind": "regression"},
+            "features": {
+                "a": {"kind": "numeric", "transform": "minmax", "fill": 0},
+                "b": {"kind": "numeric", "transform": "bucketize", "buckets": 5},
+                "c": {"kind": "categorical", "encoding": "one_hot", "frequency_threshold": 3},
+                "d": {"kind": "categorical", "transform": "hash", "bins": 9, "embedding_size": 4},
+            },
+        }
+    )
+    registry = spec.to_registry()
+    assert registry.numeric == (
+        F.NumericFeature("a", scale=F.Scale.MINMAX, fill=0.0),
+        F.NumericFeature("b", buckets=5, scale=F.Scale.BUCKETIZE),
+    )
+    assert registry.categorical == (
+        F.CategoricalFeature("c", F.Encoding.VOCABULARY, frequency_threshold=3, one_hot=True),
+        F.CategoricalFeature("d", F.Encoding.HASH, hash_buckets=9, embedding_size=4),
+    )
+    assert [(f.name, f.is_categorical, f.cardinality) for f in registry.transformed_features()] == [
+        ("a_xf", False, None),  # no missing flag: the fill value stands in
+        ("b_xf", True, 6),  # 5 buckets and one for a missing value
+        ("b_missing_xf", False, None),
+        ("c_xf", True, None),
+        ("d_xf", True, 9),
+    ]
 
 
 @pytest.mark.parametrize(

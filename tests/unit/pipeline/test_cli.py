@@ -9,6 +9,9 @@ from components.evaluation import BlessingThresholds
 from components.trainer.hparams import HParams
 from pipeline import cli
 from pipeline import config as config_lib
+from pipeline.runners import beam_options
+
+IN_MEMORY = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 
 
 def test_defaults_are_the_config_defaults():
@@ -16,7 +19,8 @@ def test_defaults_are_the_config_defaults():
     config = cli.config_from_args(args)
     assert config.hparams == HParams()
     assert config.thresholds == BlessingThresholds()
-    assert config.beam_args == config_lib.DEFAULT_BEAM_ARGS
+    # The bundled taxi CSV is small: Beam runs in this process.
+    assert config.beam_args == IN_MEMORY
     assert config.enable_cache
     assert config.output_dir.endswith("outputs")
     assert config.data_pattern == "data.csv"
@@ -46,7 +50,7 @@ def test_options_reach_the_config(tmp_path):
     assert config.hparams.optimizer == "nesterov"
     assert config.thresholds.min_auc == 0.5
     assert not config.enable_cache
-    assert config.beam_args == config_lib.DEFAULT_BEAM_ARGS + ("--direct_num_workers=1",)
+    assert config.beam_args == IN_MEMORY + ("--direct_num_workers=1",)
     assert config.data_root == str(tmp_path) and config.data_pattern == "*.csv"
     assert config.serving_dir == str(tmp_path / "o" / "serving_model" / "deepline-taxi")
 
@@ -266,3 +270,22 @@ def test_ingest_counts_every_row_and_quarantines_the_bad_one(tmp_path, taxi_rows
         json.loads(line) for line in (tmp_path / "out" / "quarantine" / "rows.jsonl").open()
     ]
     assert record["line"] == 3 and "fare" in record["reason"]
+
+
+def test_beam_runs_in_process_for_small_input_and_on_every_core_for_large(tmp_path, monkeypatch):
+    data = tmp_path / "trips.csv"
+    data.write_text("x" * 100)
+    args = ["run", "--data", str(data), "--output", str(tmp_path / "o")]
+    config = cli.config_from_args(cli.build_parser().parse_args(args))
+    assert config.beam_args == IN_MEMORY
+    monkeypatch.setattr(beam_options, "SMALL_INPUT_BYTES", 99)
+    config = cli.config_from_args(cli.build_parser().parse_args(args))
+    assert config.beam_args == config_lib.DEFAULT_BEAM_ARGS
+    # A running mode of one's own is kept, whatever the size.
+    monkeypatch.setattr(beam_options, "SMALL_INPUT_BYTES", 1 << 30)
+    mine = "--beam-arg=--direct_running_mode=multi_threading"
+    config = cli.config_from_args(cli.build_parser().parse_args([*args, mine]))
+    assert config.beam_args == (
+        *config_lib.DEFAULT_BEAM_ARGS,
+        "--direct_running_mode=multi_threading",
+    )

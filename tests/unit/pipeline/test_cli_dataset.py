@@ -63,13 +63,13 @@ def test_dataset_and_spec_exclude_each_other(capsys):
     "text, message",
     [
         (
-            "source: {format: csv, path: d.csv}\nlabel: {column: y, kind: regression}\n"
-            "features: {x: {kind: numeric, transform: minmax}}\n",
-            "features.x.transform: the feature registry supports numeric transform 'zscore' only",
+            "source: {format: csv, path: d.csv}\nlabel: {column: y, kind: binary, derive: x < z}\n"
+            "features: {x: numeric, z: ignore}\n",
+            "label.derive: the feature registry supports only 'a > ratio * b'",
         ),
         ("source: {format: csv}\n", "spec.yaml"),
     ],
-    ids=["minmax", "invalid"],
+    ids=["derived-label", "invalid"],
 )
 def test_a_spec_the_pipeline_cannot_run_is_a_usage_error_naming_it(tmp_path, capsys, text, message):
     spec = tmp_path / "spec.yaml"
