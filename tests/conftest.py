@@ -60,3 +60,26 @@ def run_example_gen(tmp_path):
         return examples
 
     return run
+
+
+@pytest.fixture
+def written_examples():
+    """Reads back every Example ingestion wrote under a folder, as {feature: [values]}.
+
+    written_examples(output_dir, key="id") -> the rows of all splits, sorted by `key`.
+    """
+    import tensorflow as tf
+
+    def read(output_dir, key="id") -> list[dict]:
+        rows = []
+        for path in sorted(tf.io.gfile.glob(f"{output_dir}/Split-*/*.gz")):
+            for record in tf.data.TFRecordDataset(path, compression_type="GZIP"):
+                example = tf.train.Example.FromString(record.numpy())
+                row = {}
+                for name, feature in example.features.feature.items():
+                    kind = feature.WhichOneof("kind")
+                    row[name] = list(getattr(feature, kind).value) if kind else []
+                rows.append(row)
+        return sorted(rows, key=lambda r: r[key])
+
+    return read

@@ -52,6 +52,20 @@ def _delimiter_hint(header: str, delimiter: str) -> str:
     )
 
 
+def keyed_layout(path: str, config: IngestionConfig) -> FileLayout:
+    """The layout of a file without header whose rows name their values (JSON lines,
+    TFRecord): every spec column is looked up by name in each row."""
+    return FileLayout(
+        path=path,
+        header_line=b"",
+        num_fields=len(config.columns),
+        present=tuple(enumerate(config.columns)),
+        ignored=(),
+        absent=(),
+        body_start=0,
+    )
+
+
 def read_layout(path: str, config: IngestionConfig) -> FileLayout:
     """Reads the header of `path` and maps its columns to `config.columns`.
 
@@ -62,8 +76,8 @@ def read_layout(path: str, config: IngestionConfig) -> FileLayout:
     Returns:
       The file's layout.
 
-    A JSON lines file has no header: every spec column is looked up by key
-    in each line's object, and the layout lists them all as present.
+    JSON lines and TFRecord files have no header (`keyed_layout`); a Parquet
+    file's schema is its header.
 
     Raises:
       IngestionError: the file is empty, the header is not UTF-8 or has a
@@ -73,20 +87,8 @@ def read_layout(path: str, config: IngestionConfig) -> FileLayout:
         from components.ingestion.parquet import read_parquet_layout
 
         return read_parquet_layout(path, config)
-    if config.format == "tfrecord":
-        from components.ingestion.tfrecord import tfrecord_layout
-
-        return tfrecord_layout(path, config)
-    if config.format == "jsonl":
-        return FileLayout(
-            path=path,
-            header_line=b"",
-            num_fields=len(config.columns),
-            present=tuple(enumerate(config.columns)),
-            ignored=(),
-            absent=(),
-            body_start=0,
-        )
+    if config.format in ("jsonl", "tfrecord"):
+        return keyed_layout(path, config)
     try:
         header_line, body_start = read_first_line(path, config.max_line_bytes)
     except ValueError as error:

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from components.ingestion.header import FileLayout
 from components.ingestion.lines import LineChunk
-from components.ingestion.parse import Failures, ParsedChunk, check_utf8, preview
+from components.ingestion.parse import ParsedChunk, check_lines, preview
 from components.ingestion.spec import IngestionConfig
 
 _LITERALS = {True: b"true", False: b"false"}
@@ -50,18 +50,7 @@ def parse_jsonl_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionCon
     Returns:
       The parsed rows, as binary columns, and the failed lines.
     """
-    lengths = chunk.ends - chunk.starts
-    blank = lengths == 0
-    failures = Failures(len(chunk))
-    failures.failed |= blank  # a blank line is not a row
-    failures.add(
-        lengths > config.max_line_bytes,
-        "line_too_long",
-        lambda i: (
-            f"the line has {lengths[i]} bytes, more than max_line_bytes={config.max_line_bytes}"
-        ),
-    )
-    check_utf8(chunk, failures)
+    failures, blank = check_lines(chunk, config)
     names = [spec.name for _, spec in layout.present]
     decoder = _decoder()
     rows, values = [], [[] for _ in names]

@@ -185,6 +185,28 @@ def _parse_special(chunk, lines, layout, config, failures) -> tuple[list[int], l
     return parsed_lines, values
 
 
+def check_lines(chunk: LineChunk, config: IngestionConfig) -> tuple[Failures, np.ndarray]:
+    """The checks every line-based format runs first: blank, too long, not UTF-8.
+
+    Returns:
+      The failures so far (a blank line counts as failed: it is skipped, not
+      quarantined) and the mask of blank lines.
+    """
+    lengths = chunk.ends - chunk.starts
+    blank = lengths == 0
+    failures = Failures(len(chunk))
+    failures.failed |= blank
+    failures.add(
+        lengths > config.max_line_bytes,
+        "line_too_long",
+        lambda i: (
+            f"the line has {lengths[i]} bytes, more than max_line_bytes={config.max_line_bytes}"
+        ),
+    )
+    check_utf8(chunk, failures)
+    return failures, blank
+
+
 def parse_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionConfig) -> ParsedChunk:
     """Runs the line checks on a chunk and parses the lines that pass.
 
@@ -196,18 +218,7 @@ def parse_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionConfig) -
     Returns:
       The parsed rows, as binary columns, and the failed lines.
     """
-    lengths = chunk.ends - chunk.starts
-    blank = lengths == 0
-    failures = Failures(len(chunk))
-    failures.failed |= blank  # a blank line is not a row; it is skipped, not quarantined
-    failures.add(
-        lengths > config.max_line_bytes,
-        "line_too_long",
-        lambda i: (
-            f"the line has {lengths[i]} bytes, more than max_line_bytes={config.max_line_bytes}"
-        ),
-    )
-    check_utf8(chunk, failures)
+    failures, blank = check_lines(chunk, config)
     repeats = np.zeros(len(chunk), dtype=bool)
     repeats[_header_repeats(chunk, layout.header_line)] = True
     failures.add(

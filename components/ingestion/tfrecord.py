@@ -72,19 +72,6 @@ def read_records(path: str) -> Iterator[bytes]:
             yield data[:length]
 
 
-def tfrecord_layout(path: str, config: IngestionConfig) -> FileLayout:
-    """Every spec column is looked for in each Example, by feature name."""
-    return FileLayout(
-        path=path,
-        header_line=b"",
-        num_fields=len(config.columns),
-        present=tuple(enumerate(config.columns)),
-        ignored=(),
-        absent=(),
-        body_start=0,
-    )
-
-
 def plan_file(path: str, shard: int) -> list[ByteRange]:
     """A TFRecord file is one unit of work."""
     return [ByteRange(path, 0, 1, shard)]

@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-import tensorflow as tf
 
 from components.ingestion import (
     ColumnSpec,
@@ -38,20 +37,9 @@ def _ingest(tmp_path, lines: list[str], config=CONFIG):
     return result, quarantined
 
 
-def _examples(output_dir, key="id") -> list[dict]:
-    rows = []
-    for path in sorted(tf.io.gfile.glob(f"{output_dir}/Split-*/*.gz")):
-        for record in tf.data.TFRecordDataset(path, compression_type="GZIP"):
-            example = tf.train.Example.FromString(record.numpy())
-            row = {}
-            for name, feature in example.features.feature.items():
-                kind = feature.WhichOneof("kind")
-                row[name] = list(getattr(feature, kind).value) if kind else []
-            rows.append(row)
-    return sorted(rows, key=lambda r: r[key])
-
-
-def test_objects_become_examples_with_exact_values_and_missing_keys_empty(tmp_path):
+def test_objects_become_examples_with_exact_values_and_missing_keys_empty(
+    tmp_path, written_examples
+):
     result, quarantined = _ingest(
         tmp_path,
         [
@@ -62,7 +50,7 @@ def test_objects_become_examples_with_exact_values_and_missing_keys_empty(tmp_pa
         ],
     )
     assert (result.rows_in, result.rows_written, quarantined) == (3, 3, [])
-    assert _examples(tmp_path / "out") == [
+    assert written_examples(tmp_path / "out") == [
         {"id": [1], "fare": [12.5], "company": [b"Acme"], "paid": [1]},
         {"id": [2], "fare": [100.0], "company": [], "paid": [0]},
         {"id": [3], "fare": [], "company": ["Zoë".encode()], "paid": [1]},
@@ -111,7 +99,9 @@ def test_a_spec_with_a_jsonl_source_ingests_jsonl():
     assert spec_config(parse_spec(data)).format == "jsonl"
 
 
-def test_the_pipelines_example_gen_ingests_a_jsonl_spec(tmp_path, run_example_gen):
+def test_the_pipelines_example_gen_ingests_a_jsonl_spec(
+    tmp_path, run_example_gen, written_examples
+):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "rows.jsonl").write_text(
         "".join(json.dumps({"x": i / 10, "y": 2 * i}) + "\n" for i in range(30))
@@ -127,6 +117,6 @@ def test_the_pipelines_example_gen_ingests_a_jsonl_spec(tmp_path, run_example_ge
     run_example_gen(tmp_path / "data", "*.jsonl", spec, max_quarantined_fraction=0.1)
     summary = json.loads((tmp_path / "examples" / "ingestion_summary.json").read_text())
     assert (summary["rows_in"], summary["rows_written"], summary["rows_quarantined"]) == (31, 30, 1)
-    assert [r["y"] for r in _examples(tmp_path / "examples", key="y")] == [
+    assert [r["y"] for r in written_examples(tmp_path / "examples", key="y")] == [
         [float(2 * i)] for i in range(30)
     ]

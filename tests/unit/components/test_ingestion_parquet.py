@@ -6,7 +6,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import tensorflow as tf
 
 from components.ingestion import ColumnSpec, IngestionConfig, IngestionError, LabelRule, ingest
 
@@ -29,20 +28,7 @@ def _write(path, table: pa.Table, row_group_size=None) -> str:
     return str(path)
 
 
-def _examples(output_dir) -> list[dict]:
-    rows = []
-    for path in sorted(tf.io.gfile.glob(f"{output_dir}/Split-*/*.gz")):
-        for record in tf.data.TFRecordDataset(path, compression_type="GZIP"):
-            example = tf.train.Example.FromString(record.numpy())
-            row = {}
-            for name, feature in example.features.feature.items():
-                kind = feature.WhichOneof("kind")
-                row[name] = list(getattr(feature, kind).value) if kind else []
-            rows.append(row)
-    return sorted(rows, key=lambda r: r["id"])
-
-
-def test_typed_columns_become_examples_with_their_values(tmp_path):
+def test_typed_columns_become_examples_with_their_values(tmp_path, written_examples):
     table = pa.table(
         {
             "id": pa.array([1, 2, 3], pa.int64()),
@@ -55,14 +41,14 @@ def test_typed_columns_become_examples_with_their_values(tmp_path):
     path = _write(tmp_path / "trips.parquet", table)
     result = ingest(path, str(tmp_path / "out"), CONFIG, workers=1)
     assert (result.rows_in, result.rows_written, result.rows_quarantined) == (3, 3, 0)
-    assert _examples(tmp_path / "out") == [
+    assert written_examples(tmp_path / "out") == [
         {"id": [1], "fare": [12.5], "company": [b"Acme"], "paid": [b"yes"]},
         {"id": [2], "fare": [], "company": ["Zoë".encode()], "paid": [b"no"]},
         {"id": [3], "fare": [pytest.approx(0.1)], "company": [], "paid": [b"yes"]},
     ]
 
 
-def test_each_row_group_is_a_task_and_bad_rows_are_numbered_in_the_file(tmp_path):
+def test_each_row_group_is_a_task_and_bad_rows_are_numbered_in_the_file(tmp_path, written_examples):
     ids = list(range(1, 11))
     paid = ["yes"] * 10
     paid[6] = "maybe"  # row 7, in the third row group of 3 rows
@@ -73,7 +59,17 @@ def test_each_row_group_is_a_task_and_bad_rows_are_numbered_in_the_file(tmp_path
     (record,) = [json.loads(x) for x in Path(result.quarantine_file).read_text().splitlines()]
     assert (record["line"], record["check"]) == (7, "label")
     assert json.loads(record["raw"]) == {"id": "7", "fare": "7", "paid": "maybe"}
-    assert sorted(e["id"][0] for e in _examples(tmp_path / "out")) == [1, 2, 3, 4, 5, 6, 8, 9, 10]
+    assert sorted(e["id"][0] for e in written_examples(tmp_path / "out")) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        8,
+        9,
+        10,
+    ]
 
 
 def test_a_missing_required_column_or_a_nested_spec_column_is_an_error(tmp_path):
@@ -92,7 +88,7 @@ def test_a_file_that_is_not_parquet_is_named(tmp_path):
         ingest(str(path), str(tmp_path / "out"), CONFIG, workers=1)
 
 
-def test_parquet_and_csv_of_the_same_rows_give_the_same_examples(tmp_path):
+def test_parquet_and_csv_of_the_same_rows_give_the_same_examples(tmp_path, written_examples):
     rows = {"id": [1, 2, 3], "fare": [1.25, None, 3e-5], "paid": ["no", "yes", "no"]}
     (tmp_path / "csv").mkdir()
     (tmp_path / "csv" / "t.csv").write_text("id,fare,paid\n1,1.25,no\n2,,yes\n3,3e-05,no\n")
@@ -107,7 +103,7 @@ def test_parquet_and_csv_of_the_same_rows_give_the_same_examples(tmp_path):
         columns=COLUMNS[:2] + COLUMNS[3:], label=CONFIG.label, format="parquet"
     )
     ingest(path, str(tmp_path / "from_parquet"), config, workers=1)
-    assert _examples(tmp_path / "from_parquet") == _examples(tmp_path / "from_csv")
+    assert written_examples(tmp_path / "from_parquet") == written_examples(tmp_path / "from_csv")
 
 
 def test_the_pipelines_example_gen_ingests_a_parquet_spec(tmp_path, run_example_gen):

@@ -49,21 +49,10 @@ def _write(path, rows: list, gzip=False) -> str:
     return str(path)
 
 
-def _examples(output_dir) -> list[dict]:
-    rows = []
-    for path in sorted(tf.io.gfile.glob(f"{output_dir}/Split-*/*.gz")):
-        for record in tf.data.TFRecordDataset(path, compression_type="GZIP"):
-            example = tf.train.Example.FromString(record.numpy())
-            row = {}
-            for name, feature in example.features.feature.items():
-                kind = feature.WhichOneof("kind")
-                row[name] = list(getattr(feature, kind).value) if kind else []
-            rows.append(row)
-    return sorted(rows, key=lambda r: r["id"])
-
-
 @pytest.mark.parametrize("gzip", [False, True], ids=["plain", "gzip"])
-def test_examples_are_read_with_their_values_binary_bytes_included(tmp_path, gzip):
+def test_examples_are_read_with_their_values_binary_bytes_included(
+    tmp_path, gzip, written_examples
+):
     rows = [
         {"id": 1, "fare": 0.1, "image": PNG_BYTES, "digit": 2, "other": b"ignored"},
         {"id": 2, "digit": 0},  # absent features are missing values
@@ -73,7 +62,7 @@ def test_examples_are_read_with_their_values_binary_bytes_included(tmp_path, gzi
     assert len(list(read_records(path))) == 2
     result = ingest(path, str(tmp_path / "out"), CONFIG, workers=1)
     assert (result.rows_in, result.rows_written, result.rows_quarantined) == (2, 2, 0)
-    assert _examples(tmp_path / "out") == [
+    assert written_examples(tmp_path / "out") == [
         # 0.1 as float32 reads back as the same float32.
         {"id": [1], "fare": [np.float32(0.1)], "image": [PNG_BYTES], "digit": [b"2"]},
         {"id": [2], "fare": [], "image": [], "digit": [b"0"]},

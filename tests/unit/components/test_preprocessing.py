@@ -52,13 +52,30 @@ ROWS = [
 ]
 
 
-def _analyze_and_transform(rows, registry):
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
+def _transform(registry, spec: dict, rows: list[dict]) -> list[dict]:
+    """Analyzes and transforms `rows` (raw columns as in `spec`) with the registry's transforms."""
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
     with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
         (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
             lambda inputs: preprocessing.transform_features(inputs, registry),
             output_record_batches=False,
         )
+    return transformed
+
+
+def _one_column(features: dict, name: str, dtype, values: list) -> list[dict]:
+    """Transforms one raw column (`values`, [] for missing) declared by `features`
+    (FeatureRegistry fields), beside a regression label."""
+    registry = F.FeatureRegistry(
+        **{"numeric": (), "categorical": (), **features},
+        label=F.ColumnLabel("y", F.Task.REGRESSION),
+    )
+    spec = {name: tf.io.VarLenFeature(dtype), "y": tf.io.VarLenFeature(tf.float32)}
+    return _transform(registry, spec, [{name: value, "y": [0.0]} for value in values])
+
+
+def _analyze_and_transform(rows, registry):
+    transformed = _transform(registry, RAW_SPEC, rows)
     return {k: np.array([row[k] for row in transformed]) for k in transformed[0]}
 
 
@@ -163,14 +180,8 @@ def _labels(label: F.Label, values: list, dtype) -> np.ndarray:
     """Transforms one label column of `values` ([] for missing) with `label`."""
     registry = F.FeatureRegistry(numeric=(F.NumericFeature("x"),), categorical=(), label=label)
     spec = {"x": tf.io.VarLenFeature(tf.float32), label.name: tf.io.VarLenFeature(dtype)}
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
     rows = [{"x": [1.0], label.name: value} for value in values]
-    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
-        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            lambda inputs: preprocessing.transform_features(inputs, registry),
-            output_record_batches=False,
-        )
-    return np.array([row[registry.label_key] for row in transformed])
+    return np.array([row[registry.label_key] for row in _transform(registry, spec, rows)])
 
 
 def test_a_class_label_becomes_the_index_of_its_class_and_an_unknown_value_minus_one():
@@ -213,21 +224,8 @@ TEXTS = [[b"The cat, the DOG!"], [b"the cat"], []]  # the x3, cat x2, dog x1; a 
 
 
 def _text(feature: F.TextFeature) -> np.ndarray:
-    registry = F.FeatureRegistry(
-        numeric=(),
-        categorical=(),
-        text=(feature,),
-        label=F.ColumnLabel("y", F.Task.REGRESSION),
-    )
-    spec = {"review": tf.io.VarLenFeature(tf.string), "y": tf.io.VarLenFeature(tf.float32)}
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
-    rows = [{"review": text, "y": [0.0]} for text in TEXTS]
-    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
-        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            lambda inputs: preprocessing.transform_features(inputs, registry),
-            output_record_batches=False,
-        )
-    return np.array([row["review_xf"] for row in transformed])
+    rows = _one_column({"text": (feature,)}, "review", tf.string, TEXTS)
+    return np.array([row["review_xf"] for row in rows])
 
 
 def test_text_becomes_padded_token_ids_by_frequency_with_an_oov_id():
@@ -254,18 +252,8 @@ def test_text_tfidf_weights_follow_the_smoothed_formula():
 
 
 def _image(feature: F.ImageFeature, encoded: list) -> np.ndarray:
-    registry = F.FeatureRegistry(
-        numeric=(), categorical=(), images=(feature,), label=F.ColumnLabel("y", F.Task.REGRESSION)
-    )
-    spec = {"img": tf.io.VarLenFeature(tf.string), "y": tf.io.VarLenFeature(tf.float32)}
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
-    rows = [{"img": value, "y": [0.0]} for value in encoded]
-    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
-        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            lambda inputs: preprocessing.transform_features(inputs, registry),
-            output_record_batches=False,
-        )
-    return np.array([row["img_xf"] for row in transformed])
+    rows = _one_column({"images": (feature,)}, "img", tf.string, encoded)
+    return np.array([row["img_xf"] for row in rows])
 
 
 PIXELS = np.array([[0, 51], [102, 255]], np.uint8).reshape(2, 2, 1)
@@ -288,18 +276,8 @@ def test_a_png_image_is_decoded_resized_and_standardized():
 
 
 def _numeric(feature: F.NumericFeature, values: list) -> dict:
-    registry = F.FeatureRegistry(
-        numeric=(feature,), categorical=(), label=F.ColumnLabel("y", F.Task.REGRESSION)
-    )
-    spec = {"x": tf.io.VarLenFeature(tf.float32), "y": tf.io.VarLenFeature(tf.float32)}
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
-    rows = [{"x": value, "y": [0.0]} for value in values]
-    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
-        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            lambda inputs: preprocessing.transform_features(inputs, registry),
-            output_record_batches=False,
-        )
-    return {k: np.array([row[k] for row in transformed]) for k in transformed[0] if k != "y_xf"}
+    rows = _one_column({"numeric": (feature,)}, "x", tf.float32, values)
+    return {k: np.array([row[k] for row in rows]) for k in rows[0] if k != "y_xf"}
 
 
 def test_minmax_scales_to_0_1_and_a_missing_value_takes_the_mean():
@@ -322,20 +300,8 @@ def test_bucketize_gives_quantile_bucket_ids_and_missing_its_own():
 
 
 def test_a_frequency_threshold_sends_rare_values_to_the_oov_bucket():
-    registry = F.FeatureRegistry(
-        numeric=(),
-        categorical=(
-            F.CategoricalFeature("c", F.Encoding.VOCABULARY, oov_buckets=1, frequency_threshold=2),
-        ),
-        label=F.ColumnLabel("y", F.Task.REGRESSION),
-    )
-    spec = {"c": tf.io.VarLenFeature(tf.string), "y": tf.io.VarLenFeature(tf.float32)}
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
-    rows = [{"c": [v], "y": [0.0]} for v in (b"a", b"a", b"a", b"b", b"b", b"rare")]
-    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
-        (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            lambda inputs: preprocessing.transform_features(inputs, registry),
-            output_record_batches=False,
-        )
+    feature = F.CategoricalFeature("c", F.Encoding.VOCABULARY, oov_buckets=1, frequency_threshold=2)
+    values = [[v] for v in (b"a", b"a", b"a", b"b", b"b", b"rare")]
+    rows = _one_column({"categorical": (feature,)}, "c", tf.string, values)
     # a (3 times) = 0, b (2) = 1; "rare" (once) is below the threshold: the OOV id 2.
-    assert [row["c_xf"] for row in transformed] == [0, 0, 0, 1, 1, 2]
+    assert [row["c_xf"] for row in rows] == [0, 0, 0, 1, 1, 2]

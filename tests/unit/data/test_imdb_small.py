@@ -1,11 +1,8 @@
 """Bundled IMDB reviews: the spec loads as declared and data.csv has the measured contents."""
 
 import collections
-import csv
 import statistics
 from pathlib import Path
-
-import pytest
 
 from components.spec import (
     Kind,
@@ -13,28 +10,9 @@ from components.spec import (
     TextStandardize,
     TextTokenize,
     TextTransform,
-    load_spec,
 )
 
-IMDB_SMALL = Path(__file__).parents[3] / "data" / "imdb-small"
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_spec(IMDB_SMALL / "spec.yaml")
-
-
-@pytest.fixture(scope="module")
-def table():
-    with open(IMDB_SMALL / "data.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    return rows[0], rows[1:]
-
-
-def column(table, name):
-    header, rows = table
-    index = header.index(name)
-    return [row[index] for row in rows]
+DATASET = Path(__file__).parents[3] / "data" / "imdb-small"
 
 
 def test_spec_label(spec):
@@ -76,15 +54,15 @@ def test_rows_and_label_counts(table):
     header, rows = table
     assert len(rows) == 100
     assert all(len(row) == len(header) for row in rows)
-    assert collections.Counter(column(table, "label")) == {"0": 54, "1": 46}
+    assert collections.Counter(table.column("label")) == {"0": 54, "1": 46}
 
 
 def test_labels_are_zero_or_one(table):
-    assert set(column(table, "label")) <= {"0", "1"}
+    assert set(table.column("label")) <= {"0", "1"}
 
 
 def test_reviews(table):
-    reviews = column(table, "review")
+    reviews = table.column("review")
     assert all(review.strip() for review in reviews)
     assert len(set(reviews)) == 100
     lengths = [len(review.split()) for review in reviews]

@@ -1,33 +1,12 @@
 """Bundled Palmer penguins: the spec loads as declared and data.csv has the measured contents."""
 
 import collections
-import csv
 from pathlib import Path
 
-import pytest
+from components.spec import Kind, LabelKind
 
-from components.spec import Kind, LabelKind, load_spec
-
-PENGUINS = Path(__file__).parents[3] / "data" / "penguins"
+DATASET = Path(__file__).parents[3] / "data" / "penguins"
 MEASUREMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_spec(PENGUINS / "spec.yaml")
-
-
-@pytest.fixture(scope="module")
-def table():
-    with open(PENGUINS / "data.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    return rows[0], rows[1:]
-
-
-def column(table, name):
-    header, rows = table
-    index = header.index(name)
-    return [row[index] for row in rows]
 
 
 def test_spec_label(spec):
@@ -55,7 +34,7 @@ def test_rows_and_species_counts(table):
     header, rows = table
     assert len(rows) == 344
     assert all(len(row) == len(header) for row in rows)
-    assert collections.Counter(column(table, "species")) == {
+    assert collections.Counter(table.column("species")) == {
         "Adelie": 152,
         "Gentoo": 124,
         "Chinstrap": 68,
@@ -63,7 +42,7 @@ def test_rows_and_species_counts(table):
 
 
 def test_species_are_spec_classes(spec, table):
-    assert set(column(table, "species")) <= set(spec.label.classes)
+    assert set(table.column("species")) <= set(spec.label.classes)
 
 
 def test_header_is_declared_columns_plus_label(spec, table):
@@ -74,7 +53,7 @@ def test_header_is_declared_columns_plus_label(spec, table):
 
 def test_missing_cells(table):
     header, _ = table
-    empty = {name: column(table, name).count("") for name in header}
+    empty = {name: table.column(name).count("") for name in header}
     assert empty["sex"] == 11
     assert empty == {
         "species": 0,
@@ -83,4 +62,4 @@ def test_missing_cells(table):
         "sex": 11,
         "year": 0,
     }
-    assert all("NA" not in column(table, name) for name in header)
+    assert all("NA" not in table.column(name) for name in header)
