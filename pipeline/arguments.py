@@ -1,46 +1,24 @@
 """The `deepline` command line: every subcommand, option and default (defaults come from the
-config classes, so each is written once). `pipeline.cli` parses with it and dispatches."""
+config classes, so each is written once). `pipeline.cli` parses with it and dispatches.
+
+The options of what a run trains and blesses with are declared in `pipeline.tunable_arguments`,
+those of a pipeline compiled for Vertex AI or Kubeflow in `pipeline.cloud_arguments`."""
 
 from __future__ import annotations
 
 import argparse
 
+from pipeline.cloud_arguments import cloud_parser
+from pipeline.tunable_arguments import tunables_parser
+
 VERSION = "0.1.0"
-
-
-def _int_tuple(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one layer width")
-    return values
-
-
-def _hparam(text: str) -> tuple[str, object]:
-    import json
-
-    name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    try:
-        return name.strip(), json.loads(value)
-    except json.JSONDecodeError:
-        return name.strip(), value  # a bare word: a string
 
 
 def build_parser() -> argparse.ArgumentParser:
     # Defaults come from the config dataclasses, so they are written once.
-    from components.evaluation import BlessingThresholds
-    from components.trainer import hparams as hparams_lib
-    from components.trainer.hparams import HParams
     from data import DEFAULT_DATASET, dataset_names
     from pipeline import config as config_lib
     from pipeline.runners import beam_options as beam_lib
-    from pipeline.runners.vertex import VertexTarget as vertex_defaults
 
     common = argparse.ArgumentParser(add_help=False)
     output = common.add_argument_group("output")
@@ -95,106 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     # What a run trains and blesses with; on Vertex these are runtime parameters.
-    tunables = argparse.ArgumentParser(add_help=False)
-    spans = tunables.add_argument_group("spans")
-    spans.add_argument(
-        "--span",
-        type=int,
-        default=None,
-        help="with span folders (<data>/span-N/*.csv): the span to ingest; none: the newest",
-    )
-    spans.add_argument(
-        "--span-window",
-        type=int,
-        default=config_lib.PipelineConfig.span_window,
-        help="with span folders: Transform and the Trainer use the latest this many spans",
-    )
-    training = tunables.add_argument_group("training")
-    training.add_argument(
-        "--preset",
-        choices=(hparams_lib.AUTO, *hparams_lib.PRESETS),
-        default=HParams.preset,
-        help="training recipe; auto: deep for 4+ hidden layers, else shallow",
-    )
-    training.add_argument(
-        "--hidden-units",
-        type=_int_tuple,
-        default=",".join(map(str, HParams.hidden_units)),
-        help="hidden layer widths, comma-separated; 4 or more layers make a deep "
-        "net (Swish + batch norm)",
-    )
-    training.add_argument(
-        "--optimizer",
-        choices=(hparams_lib.AUTO, *hparams_lib.OPTIMIZERS),
-        default=HParams.optimizer,
-        help="auto: the preset's (AdamW; Nesterov SGD for self_normalizing)",
-    )
-    training.add_argument(
-        "--lr-schedule",
-        choices=(hparams_lib.AUTO, *hparams_lib.LR_SCHEDULES),
-        default=HParams.lr_schedule,
-        help="plateau: cut on a stalled eval loss; one_cycle: 1cycle, peak from the "
-        "learning-rate finder",
-    )
-    training.add_argument(
-        "--learning-rate",
-        type=float,
-        default=HParams.learning_rate,
-        help="initial learning rate (reduced on plateau)",
-    )
-    training.add_argument(
-        "--batch-size", type=int, default=HParams.batch_size, help="examples per step"
-    )
-    training.add_argument(
-        "--max-epochs",
-        type=int,
-        default=HParams.max_epochs,
-        help="upper bound; early stopping decides the length",
-    )
-    training.add_argument("--seed", type=int, default=HParams.seed, help="random seed")
-    training.add_argument(
-        "--tune",
-        type=int,
-        default=config_lib.PipelineConfig.tuner_trials,
-        metavar="TRIALS",
-        help="run the Tuner first with this many trials (depth, width, peak learning rate, "
-        "dropout, weight decay); the Trainer uses the best; 0: no Tuner",
-    )
-    training.add_argument(
-        "--tune-epochs",
-        type=int,
-        default=config_lib.PipelineConfig.tuner_epochs,
-        help="epochs of each Tuner trial (early-stopped)",
-    )
-    training.add_argument(
-        "--hparam",
-        action="append",
-        dest="hparams",
-        type=_hparam,
-        metavar="NAME=VALUE",
-        help="any other trainer hyperparameter (see components/trainer/hparams.py), "
-        "repeatable; VALUE is JSON, e.g. --hparam l2=1e-4 --hparam training_loop=custom",
-    )
-
-    blessing = tunables.add_argument_group("blessing")
-    blessing.add_argument(
-        "--min-auc",
-        type=float,
-        default=BlessingThresholds.min_auc,
-        help="AUC the candidate must reach on the test split",
-    )
-    blessing.add_argument(
-        "--min-accuracy",
-        type=float,
-        default=BlessingThresholds.min_accuracy,
-        help="accuracy the candidate must reach on the test split",
-    )
-    blessing.add_argument(
-        "--min-auc-gain",
-        type=float,
-        default=BlessingThresholds.min_auc_gain,
-        help="AUC gain required over the live model (0: no worse than it)",
-    )
+    tunables = tunables_parser()
 
     # Options of a pipeline run, shared by `run` and `schedule`.
     run_options = argparse.ArgumentParser(add_help=False, parents=[data_options, tunables])
@@ -277,44 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument(
         "--max-runs", type=int, default=None, help="stop after this many runs; none: never stop"
     )
-    cloud = argparse.ArgumentParser(add_help=False, parents=[data_options, tunables])
-    where = cloud.add_argument_group("pipeline")
-    where.add_argument(
-        "--target",
-        choices=("vertex", "kubeflow"),
-        default="vertex",
-        help="orchestrator; both run the same KFP v2 pipeline spec",
-    )
-    where.add_argument(
-        "--pipeline-root",
-        required=True,
-        metavar="GS_URI",
-        help="gs:// folder every run writes to: artifacts, and pushed models under "
-        "serving_model/<pipeline name>/",
-    )
-    gcp = cloud.add_argument_group("Google Cloud")
-    gcp.add_argument("--image", default=vertex_defaults.image, help="container image of every step")
-    gcp.add_argument("--project", default=None, help="project id (default: gcloud's)")
-    gcp.add_argument("--region", default=vertex_defaults.region, help="Vertex AI region")
-    gcp.add_argument("--service-account", default=None, help="service account the pipeline runs as")
-    job = cloud.add_argument_group("Trainer as a Vertex AI custom job (needs --project)")
-    job.add_argument(
-        "--trainer-machine-type",
-        default=None,
-        help="train on a machine of its own, e.g. n1-standard-8; none: inside the pipeline step",
-    )
-    job.add_argument(
-        "--trainer-accelerator",
-        default=None,
-        metavar="TYPE",
-        help="accelerator of the Trainer's machine, e.g. NVIDIA_TESLA_T4",
-    )
-    job.add_argument(
-        "--trainer-accelerator-count",
-        type=int,
-        default=0,
-        help="accelerators attached (1 when a type is given); several: mirrored training",
-    )
+    cloud = cloud_parser(data_options, tunables)
     compile_ = commands.add_parser(
         "compile",
         parents=[common, cloud],

@@ -12,16 +12,6 @@ from components import spec as S
 
 TAXI_SPEC = Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml"
 
-MINIMAL = {
-    "source": {"format": "csv", "path": "data.csv"},
-    "label": {"column": "y", "kind": "regression"},
-    "features": {"x": "numeric"},
-}
-
-
-def _with_feature(body) -> dict:
-    return {**MINIMAL, "features": {"x": body}}
-
 
 def test_dump_writes_short_yaml_that_loads_back_equal(tmp_path):
     spec = S.parse_spec(
@@ -119,8 +109,8 @@ def test_taxi_spec_gives_the_taxi_registry_field_by_field():
     ],
     ids=["regression", "binary", "multiclass"],
 )
-def test_labels_read_from_a_column_keep_their_kind_and_classes(label, expected):
-    spec = S.parse_spec({**MINIMAL, "label": label, "features": {"a": "numeric"}})
+def test_labels_read_from_a_column_keep_their_kind_and_classes(minimal_spec, label, expected):
+    spec = S.parse_spec(minimal_spec(label=label, features={"a": "numeric"}))
     registry = spec.to_registry()
     assert registry.label == expected
     assert registry.num_classes == {"regression": 0, "binary": 2, "multiclass": 3}[label["kind"]]
@@ -136,31 +126,29 @@ def test_labels_read_from_a_column_keep_their_kind_and_classes(label, expected):
     ],
     ids=["ratio-first", "ratio-last", "no-ratio"],
 )
-def test_registry_labels_of_the_form_a_greater_than_ratio_times_b(derive, expected):
+def test_registry_labels_of_the_form_a_greater_than_ratio_times_b(minimal_spec, derive, expected):
     spec = S.parse_spec(
-        {
-            **MINIMAL,
-            "label": {"column": "y", "kind": "binary", "derive": derive},
-            "features": {"a": "numeric", "b": "ignore"},
-        }
+        minimal_spec(
+            label={"column": "y", "kind": "binary", "derive": derive},
+            features={"a": "numeric", "b": "ignore"},
+        )
     )
     registry = spec.to_registry()
     assert registry.label == expected
     assert registry.ignored == ()  # b is a label source, not an ignored column
 
 
-def test_every_numeric_and_categorical_option_reaches_the_registry():
+def test_every_numeric_and_categorical_option_reaches_the_registry(minimal_spec):
     spec = S.parse_spec(
-        {
-            **MINIMAL,
-            "label": {"column": "y", "kind": "regression"},
-            "features": {
+        minimal_spec(
+            label={"column": "y", "kind": "regression"},
+            features={
                 "a": {"kind": "numeric", "transform": "minmax", "fill": 0},
                 "b": {"kind": "numeric", "transform": "bucketize", "buckets": 5},
                 "c": {"kind": "categorical", "encoding": "one_hot", "frequency_threshold": 3},
                 "d": {"kind": "categorical", "transform": "hash", "bins": 9, "embedding_size": 4},
             },
-        }
+        )
     )
     registry = spec.to_registry()
     assert registry.numeric == (
@@ -188,8 +176,8 @@ def test_every_numeric_and_categorical_option_reaches_the_registry():
     ],
     ids=["less-than", "offset"],
 )
-def test_registry_refuses_other_labels(label, message):
-    spec = S.parse_spec({**MINIMAL, "label": label, "features": {"a": "numeric", "b": "ignore"}})
+def test_registry_refuses_other_labels(minimal_spec, label, message):
+    spec = S.parse_spec(minimal_spec(label=label, features={"a": "numeric", "b": "ignore"}))
     with pytest.raises(S.UnsupportedSpecError, match=re.escape(message)):
         spec.to_registry()
 
@@ -209,16 +197,15 @@ def test_a_component_without_the_spec_says_how_to_build_the_pipeline():
         S.registry_from_custom_config({"hparams": {}})
 
 
-def test_text_features_keep_their_options():
+def test_text_features_keep_their_options(minimal_spec):
     spec = S.parse_spec(
-        {
-            **MINIMAL,
-            "label": {"column": "y", "kind": "binary"},
-            "features": {
+        minimal_spec(
+            label={"column": "y", "kind": "binary"},
+            features={
                 "review": {"kind": "text", "transform": "tfidf", "vocabulary_size": 500},
                 "title": {"kind": "text", "tokenize": "characters", "max_tokens": 8},
             },
-        }
+        )
     )
     registry = spec.to_registry()
     assert registry.text == (

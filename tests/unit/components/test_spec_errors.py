@@ -1,0 +1,250 @@
+"""The data set spec's errors: each located by file, line and YAML path, or by the source and
+path of a spec given as data; specs built in code are checked too.
+
+Parsing every kind: test_spec.py. The smallest valid spec (`minimal_spec`) is a fixture of
+conftest.py.
+"""
+
+import pytest
+
+from components import spec as S
+
+VALID_YAML = """\
+source: {format: csv, path: data.csv}
+label:
+  column: big_tipper
+  kind: binary
+  derive: tips > 0.2 * fare
+features:
+  fare: {kind: numeric, transform: zscore}
+  company: {kind: categorical, transform: vocabulary}
+  tips: ignore
+slices: [company]
+"""
+
+
+@pytest.mark.parametrize(
+    "old, new, line, message",
+    [
+        (
+            "company: {kind: categorical,",
+            "company: {kind: categoric,",
+            8,
+            "features.company.kind: 'categoric' is not a feature kind; allowed: numeric, "
+            "categorical, text, image, ignore",
+        ),
+        (
+            "transform: zscore}",
+            "transform: zscor}",
+            7,
+            "features.fare.transform: 'zscor' is not a numeric transform; "
+            "allowed: zscore, minmax, bucketize",
+        ),
+        (
+            "transform: vocabulary}",
+            "transform: vocabulary, bins: 8}",
+            8,
+            "features.company.bins: option 'bins' applies to transform hash, not vocabulary; "
+            "options of a categorical vocabulary feature: top_k, frequency_threshold, "
+            "oov_buckets, encoding, embedding_size",
+        ),
+        (
+            "transform: zscore}",
+            "transform: zscore, size: 3}",
+            7,
+            "features.fare.size: unknown option 'size'; options of a numeric zscore feature: "
+            "log1p, buckets, fill",
+        ),
+        (
+            "transform: zscore}",
+            "transform: bucketize}",
+            7,
+            "features.fare.buckets: bucketize needs buckets: 2 or more",
+        ),
+        (
+            "transform: zscore}",
+            "transform: zscore, log1p: 1}",
+            7,
+            "features.fare.log1p: must be true or false, got 1",
+        ),
+        (
+            "derive: tips > 0.2 * fare",
+            "derive: tips > * fare",
+            5,
+            "label.derive: expected a column or a number at column 8 of 'tips > * fare', found '*'",
+        ),
+        (
+            "derive: tips > 0.2 * fare",
+            "derive: __import__('os')",
+            5,
+            'label.derive: unexpected character "\'" at column 12 of "__import__(\'os\')"',
+        ),
+        (
+            "derive: tips > 0.2 * fare",
+            "derive: tips > 0.2 * fares",
+            5,
+            "label.derive: 'fares' is not declared under features",
+        ),
+        (
+            "derive: tips > 0.2 * fare",
+            "derive: tips > 0.2 * company",
+            5,
+            "label.derive: 'company' is a categorical column; derive from numeric or ignored "
+            "columns",
+        ),
+        (
+            "derive: tips > 0.2 * fare",
+            "derive: tips - 0.2 * fare",
+            5,
+            "label.derive: 'tips - 0.2 * fare' must be a comparison",
+        ),
+        (
+            "  tips: ignore\n",
+            "  tips: ignore\n  fare: numeric\n",
+            10,
+            "features.fare: declared twice (lines 7 and 10); keep one",
+        ),
+        (
+            "slices: [company]",
+            "slices: [company, city]",
+            10,
+            "slices[1]: 'city' is not declared under features",
+        ),
+        (
+            "slices: [company]",
+            "slices: [company]\nsplit: {train: 0.8, eval: 0.1, test: 0.2}",
+            11,
+            "split: train + eval + test must be 1, got 1.1",
+        ),
+        (
+            "  kind: binary\n",
+            "  kind: multiclass\n  classes: [no, yes]\n",
+            5,
+            "label.classes[0]: False: YAML reads unquoted yes/no/true/false/null as booleans",
+        ),
+        (
+            "  fare: {kind: numeric",
+            "  big_tipper: numeric\n  fare: {kind: numeric",
+            3,
+            "label.column: 'big_tipper' is also under features",
+        ),
+    ],
+    ids=[
+        "unknown-kind",
+        "unknown-transform",
+        "option-of-another-transform",
+        "unknown-option",
+        "bucketize-without-buckets",
+        "option-of-wrong-type",
+        "bad-derive-syntax",
+        "unsafe-derive",
+        "unknown-column-in-derive",
+        "categorical-column-in-derive",
+        "derive-not-a-comparison",
+        "duplicate-feature",
+        "unknown-slice",
+        "split-not-summing-to-one",
+        "unquoted-boolean-class",
+        "label-also-a-feature",
+    ],
+)
+def test_errors_name_the_file_line_and_yaml_path(tmp_path, old, new, line, message):
+    assert old in VALID_YAML
+    path = tmp_path / "spec.yaml"
+    path.write_text(VALID_YAML.replace(old, new))
+    with pytest.raises(S.SpecError) as caught:
+        S.load_spec(path)
+    assert str(caught.value).startswith(f"{path}:{line}: {message}")
+    assert caught.value.line == line
+
+
+def test_the_valid_yaml_of_the_error_table_loads(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(VALID_YAML)
+    assert S.load_spec(path).slices == ("company",)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"label": None}, "d.yaml: label: missing; a spec "),
+        ({"labels": {}}, "d.yaml: labels: unknown key; allowed: name, source, "),
+        ({"features": {}}, "d.yaml: features: must map each column name"),
+        (
+            {"label": {"column": "y"}},
+            "d.yaml: label.kind: missing; it is required",
+        ),
+        (
+            {"label": {"column": "y", "kind": "binary", "derive": "y > 1"}},
+            "d.yaml: label.derive: 'y' is not declared under features",
+        ),
+        (
+            {"label": {"column": "y", "kind": "regression", "derive": "x > 1"}},
+            "d.yaml: label.derive: only binary labels can be derived, not regression",
+        ),
+        (
+            {"source": {"format": "xlsx", "path": "a"}},
+            "d.yaml: source.format: 'xlsx' is not a format; allowed: csv, parquet, jsonl, tfrecord",
+        ),
+        (
+            {"source": {"format": "csv", "path": "a", "spans": "span-N"}},
+            "d.yaml: source.spans: must be one folder name with one {SPAN}",
+        ),
+        (
+            {"features": {"x": {"kind": "image", "encoding": "png", "width": 3}}},
+            "d.yaml: features.x.height: missing; required for kind image",
+        ),
+        (
+            {
+                "features": {
+                    "x": {"kind": "categorical", "encoding": "one_hot", "embedding_size": 4}
+                }
+            },
+            "d.yaml: features.x.embedding_size: applies only to encoding 'embedding'",
+        ),
+    ],
+    ids=[
+        "missing-label",
+        "unknown-top-level-key",
+        "no-features",
+        "label-without-kind",
+        "derive-from-the-label-itself",
+        "derived-regression",
+        "unknown-format",
+        "spans-without-placeholder",
+        "image-without-height",
+        "embedding-size-with-one-hot",
+    ],
+)
+def test_errors_of_specs_given_as_data_name_the_source_and_path(minimal_spec, changes, message):
+    with pytest.raises(S.SpecError) as caught:
+        S.parse_spec(minimal_spec(**changes), "d.yaml")
+    assert str(caught.value).startswith(message)
+
+
+def test_specs_built_in_code_are_checked_too(minimal_spec):
+    source = S.SourceSpec(S.SourceFormat.CSV, "data.csv")
+    label = S.LabelSpec("y", S.LabelKind.REGRESSION)
+    with pytest.raises(S.SpecError, match=r"^features\.x: declared twice; keep one$"):
+        S.DatasetSpec(source, label, (S.NumericSpec("x"), S.IgnoredSpec("x")))
+    with pytest.raises(S.SpecError, match=r"^top_k: does not apply to transform 'hash'"):
+        S.CategoricalSpec("c", S.CategoricalTransform.HASH, bins=8, top_k=5)
+    with pytest.raises(S.SpecError, match=r"^channels: must be 1, 3 or 4, got 2$"):
+        S.ImageSpec("i", S.ImageEncoding.PNG, 8, 8, channels=2)
+    with pytest.raises(S.SpecError) as caught:
+        S.parse_spec(
+            minimal_spec(features={"x": {"kind": "ignore", "transform": "zscore"}}), "d.yaml"
+        )
+    assert str(caught.value) == (
+        "d.yaml: features.x.transform: unknown option 'transform'; kind ignore takes no options"
+    )
+
+
+def test_invalid_yaml_and_empty_files_are_reported_with_the_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("source: {format: csv\nlabel: [\n")
+    with pytest.raises(S.SpecError, match=r"broken\.yaml:\d+: not valid YAML"):
+        S.load_spec(path)
+    path.write_text("# nothing yet\n")
+    with pytest.raises(S.SpecError, match=r"broken\.yaml: the file is empty"):
+        S.load_spec(path)
