@@ -29,18 +29,16 @@ import argparse
 import glob
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from measure import measure
+
 from data.synth import TaxiLikeGenerator
 
 ROOT = Path(__file__).resolve().parent.parent
-
-POLL_SECONDS = 0.05
 
 # CsvExampleGen's executor on one CSV file, with the pipeline's Beam options
 # (imported here: pipeline.config imports TensorFlow, seconds the parent need not spend).
@@ -68,56 +66,6 @@ executor.Executor(context).Do({}, {keys.EXAMPLES_KEY: [examples]}, {
             split(name="test", hash_buckets=3)]))),
 })
 """
-
-
-def _environment() -> dict[str, str]:
-    env = dict(os.environ)
-    env["TF_USE_LEGACY_KERAS"] = "1"
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    env.setdefault("PYTHONWARNINGS", "ignore")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
-
-
-def _tree_rss(process) -> int:
-    """Resident bytes of `process` and all its descendants (0 for those already gone)."""
-    import psutil
-
-    total = 0
-    for p in [process, *process.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
-def measure(command: list[str]) -> dict:
-    """Runs `command`; returns wall seconds, peak tree RSS in bytes, exit code and output."""
-    started = time.monotonic()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        child = subprocess.Popen(command, stdout=out, stderr=err, env=_environment(), cwd=ROOT)
-        peak = 0
-        try:
-            import psutil
-
-            watched = psutil.Process(child.pid)
-            while child.poll() is None:
-                peak = max(peak, _tree_rss(watched))
-                time.sleep(POLL_SECONDS)
-        except ImportError:  # no psutil: the largest single child process, from the kernel
-            child.wait()
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-        seconds = time.monotonic() - started
-        out.seek(0)
-        err.seek(0)
-        return {
-            "seconds": seconds,
-            "peak_bytes": peak,
-            "returncode": child.returncode,
-            "stdout": out.read().decode(errors="replace"),
-            "stderr": err.read().decode(errors="replace"),
-        }
 
 
 def count_examples(output_dir: Path) -> dict[str, int]:

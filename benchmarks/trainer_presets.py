@@ -10,10 +10,11 @@ early stopping: what one writes without the deep-network techniques. The
 target is the eval accuracy of its final model (the epoch early stopping
 kept); for every configuration the table gives the optimizer steps (and
 seconds of training) until its eval accuracy first reaches that target,
-measured every `EVAL_EVERY_STEPS` steps, and the eval accuracy and AUC of
+measured every `--eval-every` steps, and the eval accuracy and AUC of
 its final model.
 
     .venv/bin/python benchmarks/trainer_presets.py [--run-dir OUTPUT] [--only NAME ...] [--seed S]
+        [--eval-every STEPS] [--extra JSON ...]
 
 Prints a Markdown table and a JSON summary; nothing here is a test.
 """
@@ -24,6 +25,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -38,7 +40,7 @@ from pipeline import runtime  # noqa: E402
 
 runtime.configure_environment()
 
-EVAL_EVERY_STEPS = 5
+EVAL_EVERY_STEPS = 5  # the default of --eval-every
 
 # Name -> HParams overrides. "default" is what `deepline run` trains.
 CONFIGS = {
@@ -85,7 +87,7 @@ def _transform_outputs(run_dir: Path) -> tuple[str, str, str]:
 class _EvalEvery:
     """Adds a callback to the Trainer's that measures eval accuracy every few steps."""
 
-    def __init__(self, eval_ds):
+    def __init__(self, eval_ds, every: int):
         import tf_keras as keras
 
         from components.trainer import optimization
@@ -101,7 +103,7 @@ class _EvalEvery:
 
             def on_train_batch_end(self, batch, logs=None):
                 self.step += 1
-                if self.step % EVAL_EVERY_STEPS == 0:
+                if self.step % every == 0:
                     accuracy = self.model.evaluate(eval_ds, verbose=0, return_dict=True)
                     trace.append((self.step, accuracy["accuracy"]))
 
@@ -136,7 +138,7 @@ def _train(
     from components.trainer.hparams import HParams
 
     graph, train, evaluation = outputs
-    folder = work / name.split(":")[0].split(" ")[0].replace("(", "")
+    folder = work / re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     fn_args = types.SimpleNamespace(
         train_files=[train],
         eval_files=[evaluation],
@@ -170,6 +172,20 @@ def main() -> int:
     parser.add_argument("--run-dir", type=Path, help="output of an earlier `deepline run`")
     parser.add_argument("--only", nargs="*", help="configuration names to run (substrings)")
     parser.add_argument("--seed", type=int, default=42, help="seed of every configuration")
+    parser.add_argument(
+        "--eval-every",
+        type=int,
+        default=EVAL_EVERY_STEPS,
+        help=f"steps between eval accuracy measurements (default {EVAL_EVERY_STEPS})",
+    )
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        type=json.loads,
+        metavar="JSON",
+        help='one more configuration: HParams overrides as JSON, e.g. {"batch_size": 1024}',
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="deepline-presets-"))
@@ -188,7 +204,8 @@ def main() -> int:
         for name, overrides in CONFIGS.items()
         if not args.only or any(part in name for part in args.only)
     }
-    probe = _EvalEvery(_eval_dataset(outputs))
+    configs.update({json.dumps(extra): {**extra, "seed": args.seed} for extra in args.extra})
+    probe = _EvalEvery(_eval_dataset(outputs), args.eval_every)
     records = [_train(name, overrides, outputs, work, probe) for name, overrides in configs.items()]
     baseline = records[0]
     target = baseline["history"]["val_accuracy"][baseline["best_epoch"] - 1]
