@@ -1,0 +1,129 @@
+"""The Trainer's input pipeline: every example once per epoch, batches, order, caching."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from components.trainer import data
+
+SPEC = {
+    "x_xf": tf.io.FixedLenFeature([], tf.float32),
+    "id_xf": tf.io.FixedLenFeature([], tf.int64),
+    "label": tf.io.FixedLenFeature([], tf.int64),
+}
+SHARDS = 3
+PER_SHARD = 300  # example i of shard s has x = s * PER_SHARD + i
+
+
+def _example(x: int) -> bytes:
+    feature = {
+        "x_xf": tf.train.Feature(float_list=tf.train.FloatList(value=[float(x)])),
+        "id_xf": tf.train.Feature(int64_list=tf.train.Int64List(value=[x % 7])),
+        "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[x % 2])),
+    }
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+@pytest.fixture
+def shards(tmp_path) -> list[str]:
+    options = tf.io.TFRecordOptions(compression_type="GZIP")
+    files = []
+    for shard in range(SHARDS):
+        path = str(tmp_path / f"transformed-{shard:05d}-of-{SHARDS:05d}.gz")
+        with tf.io.TFRecordWriter(path, options) as writer:
+            for i in range(PER_SHARD):
+                writer.write(_example(shard * PER_SHARD + i))
+        files.append(path)
+    return files
+
+
+def _epoch(dataset) -> tuple[list[int], list[int]]:
+    """(x of every example in order, size of every batch) of one pass."""
+    xs, sizes = [], []
+    for features, label in dataset:
+        x = features["x_xf"].numpy()
+        assert x.shape[1:] == (1,) and label.shape == (len(x), 1)
+        assert label.dtype == tf.float32
+        np.testing.assert_array_equal(label.numpy()[:, 0], x[:, 0] % 2)
+        np.testing.assert_array_equal(features["id_xf"].numpy()[:, 0], x[:, 0] % 7)
+        xs.extend(int(v) for v in x[:, 0])
+        sizes.append(len(x))
+    return xs, sizes
+
+
+def _dataset(files, **overrides):
+    args = {"batch_size": 64, "shuffle": True, "seed": 3, "shuffle_buffer": 1000}
+    return data.make_dataset(files, SPEC, "label", **{**args, **overrides})
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["cached", "streamed"])
+def test_each_epoch_has_every_example_once_in_a_new_order(shards, cache):
+    dataset = _dataset(shards, cache_in_memory=cache)
+    first, sizes = _epoch(dataset)
+    second, _ = _epoch(dataset)
+    everything = list(range(SHARDS * PER_SHARD))
+    assert sorted(first) == everything and sorted(second) == everything
+    assert first != second
+    # Batches are cut from larger parsed blocks, but only the last one is short.
+    assert sizes == [64] * 14 + [900 - 14 * 64]
+
+
+def test_the_same_seed_gives_the_same_order_and_another_seed_another(shards):
+    first, _ = _epoch(_dataset(shards, seed=3))
+    again, _ = _epoch(_dataset(shards, seed=3))
+    other, _ = _epoch(_dataset(shards, seed=4))
+    assert first == again
+    assert first != other
+
+
+def test_without_shuffle_shards_are_read_in_turn(shards, monkeypatch):
+    monkeypatch.setattr(data, "PARSE_BATCH", 100)  # parse blocks smaller than the batch
+    xs, sizes = _epoch(_dataset(shards, shuffle=False, batch_size=128))
+    assert xs == [shard * PER_SHARD + i for i in range(PER_SHARD) for shard in range(SHARDS)]
+    assert sizes == [128] * 7 + [900 - 7 * 128]
+
+
+@pytest.mark.parametrize("batch_size", [1000, 5000], ids=["below-parse-batch", "above"])
+def test_batches_larger_than_the_data_hold_all_of_it(shards, batch_size):
+    xs, sizes = _epoch(_dataset(shards, batch_size=batch_size))
+    assert sorted(xs) == list(range(900)) and sizes == [900]
+
+
+@pytest.mark.parametrize("cache, readable", [(True, True), (False, False)])
+def test_a_cached_dataset_no_longer_reads_its_files(shards, cache, readable):
+    dataset = _dataset(shards, cache_in_memory=cache)
+    first, _ = _epoch(dataset)
+    for path in shards:
+        tf.io.gfile.remove(path)
+    if readable:
+        assert sorted(_epoch(dataset)[0]) == sorted(first)
+    else:
+        with pytest.raises(tf.errors.NotFoundError):
+            _epoch(dataset)
+
+
+def test_caching_is_decided_by_the_memory_available(shards, monkeypatch):
+    compressed = sum(tf.io.gfile.stat(f).length for f in shards)
+    enough = compressed * data.COMPRESSION_RATIO / data.CACHE_MEMORY_SHARE
+    assert data.fits_in_memory(shards, available=int(enough) + 1)
+    assert not data.fits_in_memory(shards, available=int(enough) - 1)
+
+    monkeypatch.setattr(data, "available_memory", lambda: int(enough) - 1)
+    dataset = _dataset(shards)  # cache_in_memory=None: too little memory, so streamed
+    _epoch(dataset)
+    for path in shards:
+        tf.io.gfile.remove(path)
+    with pytest.raises(tf.errors.NotFoundError):
+        _epoch(dataset)
+
+
+def test_available_memory_is_positive_and_below_the_total():
+    import os
+
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert 0 < data.available_memory() <= total
+
+
+def test_no_matching_file_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No transformed example files"):
+        _dataset([str(tmp_path / "*.gz")])
