@@ -7,9 +7,8 @@ rows_in == rows_written + rows_quarantined. The output folder has
 CsvExampleGen's layout (`Split-<name>/data_tfrecord-XXXXX-of-YYYYY.gz`).
 
     from components import spec
-    from components.ingestion import dataset_config, ingest
-    taxi = spec.load_spec("data/taxi/spec.yaml")
-    settings = dataset_config(taxi.to_registry(), taxi.resolve(taxi.schema))
+    from components.ingestion import ingest, spec_config
+    settings = spec_config(spec.load_spec("data/taxi/spec.yaml"))
     result = ingest("data/taxi/data.csv", "/tmp/examples", settings)
 
 An empty input file (no header) is an error before anything is written; a
@@ -17,13 +16,21 @@ file with a header and no rows contributes zero rows; if no file has a row,
 ingestion raises after writing the (empty) outputs and summary.
 
 Modules, in the order a row meets them: `spec` (columns, label rule,
-settings), `header` (each file's header), `lines` (byte ranges, streamed as
-whole-line chunks), `parse` (line checks, parsing), `checks` (value checks),
-`encode` (Examples, splits), `writer` (shards, quarantine), `reader` (one
-range end to end), `result` (summary, limits), `ingest` (planning and the
-local runner), `beam` (the Beam pipeline).
+settings), `dataset` (the settings from a data set's spec and schema),
+`header` (each file's header), `lines` (byte ranges, streamed as whole-line
+chunks), `parse` (line checks, parsing), `checks` (value checks, value
+bounds), `encode` (Examples, splits), `writer` (shards, quarantine), `reader`
+(one range end to end), `result` (summary, limits), `ingest` (planning and
+the local runner), `beam` (the Beam pipeline).
 """
 
+from components.ingestion.dataset import (
+    dataset_config,
+    label_rule,
+    registry_columns,
+    schema_columns,
+    spec_config,
+)
 from components.ingestion.ingest import RUNNERS, ingest, input_files
 from components.ingestion.result import IngestionResult, read_result
 from components.ingestion.spec import (
@@ -31,12 +38,7 @@ from components.ingestion.spec import (
     IngestionConfig,
     IngestionError,
     LabelRule,
-    dataset_config,
-    label_rule,
     non_negative,
-    registry_columns,
-    schema_columns,
-    spec_config,
 )
 
 __all__ = [

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from components import spec as spec_lib
 from components.ingestion import RUNNERS, IngestionError, ingest
-from components.ingestion.spec import spec_config
+from components.ingestion.dataset import spec_config
 
 TAXI_SPEC = Path(__file__).resolve().parents[2] / "data" / "taxi" / "spec.yaml"
 

@@ -4,8 +4,11 @@ For each spec column present in the file, in row order, a row fails at the
 first of: a field over `max_field_bytes`; an empty required value; a value
 that is not a number (int: optional sign and digits; float: decimal or
 exponent notation); NaN or an infinity; a value outside int64, or a float
-that overflows float32 (tf.Example stores float32); and, for the label
-column, the label rule. Only rows that fail pay for a Python-level reason.
+that overflows float32 (tf.Example stores float32); a value below the
+column's minimum or above its maximum (`out_of_bounds`; inclusive bounds from
+the spec's `min` / `max`, compared before the float32 cast, so a value written
+as the bound passes; empty cells are not judged); and, for the label column,
+the label rule. Only rows that fail pay for a Python-level reason.
 
 The accepted number syntax is INT_SYNTAX / FLOAT_SYNTAX below. A column is
 first cast by pyarrow as a whole, which is fast and, for floats, accepts
@@ -29,6 +32,7 @@ import pyarrow.compute as pc
 from components.ingestion.header import FileLayout
 from components.ingestion.parse import Failures, ParsedChunk, preview
 from components.ingestion.spec import ColumnSpec, IngestionConfig
+from components.spec.errors import show_number
 
 INT_SYNTAX = r"^[+-]?[0-9]+$"
 FLOAT_SYNTAX = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -105,8 +109,12 @@ def _ints(text: pa.Array, empty: np.ndarray, name: str, add) -> pa.Array:
     return pa.array([None if o else v for v, o in zip(values, outside, strict=True)], pa.int64())
 
 
-def _floats(text: pa.Array, empty: np.ndarray, name: str, add) -> pa.Array:
-    """Checks float syntax, NaN, infinities and float32 range; returns float32 values."""
+def _floats(text: pa.Array, empty: np.ndarray, name: str, add) -> tuple[pa.Array, pa.Array]:
+    """Checks float syntax, NaN, infinities and float32 range.
+
+    Returns:
+      The values as float32 (what the Example holds) and as parsed, float64.
+    """
     try:
         # Everything pyarrow's cast takes matches FLOAT_SYNTAX, NAN_SYNTAX or INF_SYNTAX.
         doubles = pc.cast(_with_nulls(text, empty), pa.float64())
@@ -144,7 +152,25 @@ def _floats(text: pa.Array, empty: np.ndarray, name: str, add) -> pa.Array:
             "the float type of tf.Example"
         ),
     )
-    return floats
+    return floats, doubles
+
+
+def _bounds(spec: ColumnSpec, text: pa.Array, values: pa.Array, add) -> None:
+    """Fails the rows whose value is below `spec.minimum` or above `spec.maximum`."""
+    for bound, compare, side, option in (
+        (spec.minimum, pc.less, "below its minimum", "min"),
+        (spec.maximum, pc.greater, "above its maximum", "max"),
+    ):
+        if bound is None:
+            continue
+        add(
+            _mask(compare(values, pa.scalar(bound, pa.float64()))),
+            "out_of_bounds",
+            lambda i, b=bound, side=side, option=option: (
+                f"column '{spec.name}': {preview(text[i].as_py())} is {side} "
+                f"{show_number(b)} (spec: features.{spec.name}.{option})"
+            ),
+        )
 
 
 def _typed(spec: ColumnSpec, raw: pa.Array, empty: np.ndarray, add) -> pa.Array:
@@ -153,8 +179,12 @@ def _typed(spec: ColumnSpec, raw: pa.Array, empty: np.ndarray, add) -> pa.Array:
         return _with_nulls(raw, empty)
     text = raw.view(pa.string())  # lines that are not UTF-8 never get here
     if spec.kind == "int":
-        return _ints(text, empty, spec.name, add)
-    return _floats(text, empty, spec.name, add)
+        values = compared = _ints(text, empty, spec.name, add)
+    else:
+        values, compared = _floats(text, empty, spec.name, add)
+    if spec.minimum is not None or spec.maximum is not None:
+        _bounds(spec, text, compared, add)
+    return values
 
 
 def check_chunk(parsed: ParsedChunk, layout: FileLayout, config: IngestionConfig) -> CheckedChunk:

@@ -29,8 +29,9 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
 from components import spec as spec_lib
+from components.ingestion.dataset import spec_config
 from components.ingestion.ingest import ingest
-from components.ingestion.spec import IngestionError, spec_config
+from components.ingestion.spec import IngestionError
 
 logger = logging.getLogger(__name__)
 

@@ -1,27 +1,23 @@
 """What ingestion checks rows against: column specs, the label rule and the run settings.
 
 A `ColumnSpec` says how one CSV column becomes a tf.Example feature (int64,
-float or bytes) and whether it may be empty. `dataset_config()` takes the
-columns from a data set's curated schema when it has one (so the schema stays
-the one place the column types are written down), else from its spec.
-`LabelRule` is the label check hook: a list of allowed values or a vectorized
-callable.
-`IngestionConfig` holds every setting with its default, in one place.
+float or bytes), whether it may be empty and, for numbers, the values it may
+hold. `LabelRule` is the label check hook: a list of allowed values or a
+vectorized callable. `IngestionConfig` holds every setting with its default,
+in one place. `components.ingestion.dataset` builds them from a data set's
+spec and curated schema.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from components.features import Encoding, FeatureRegistry, Task
-from components.spec.model import DatasetSpec
 
 Kind = Literal["int", "float", "string"]
 KINDS: tuple[str, ...] = ("int", "float", "string")
@@ -50,16 +46,32 @@ class ColumnSpec:
       kind: "int" (int64_list), "float" (float_list) or "string" (bytes_list).
       required: An empty cell fails the row. Defaults to False (an empty cell
         becomes a feature with no values, as CsvExampleGen writes it).
+      minimum: int and float only: a smaller value fails the row (inclusive
+        bound; a data set spec's `features.<name>.min`). None: no lower bound.
+        Defaults to None.
+      maximum: int and float only: a larger value fails the row (the spec's
+        `features.<name>.max`). None: no upper bound. Defaults to None.
     """
 
     name: str
     kind: Kind
     required: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(
                 f"Column {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}."
+            )
+        bounds = [b for b in (self.minimum, self.maximum) if b is not None]
+        if bounds and self.kind == "string":
+            raise ValueError(f"Column {self.name!r}: a string column cannot have value bounds.")
+        if not all(math.isfinite(b) for b in bounds):
+            raise ValueError(f"Column {self.name!r}: value bounds must be finite, got {bounds}.")
+        if len(bounds) == 2 and self.minimum > self.maximum:
+            raise ValueError(
+                f"Column {self.name!r}: minimum {self.minimum} is above maximum {self.maximum}."
             )
 
 
@@ -199,168 +211,6 @@ class IngestionConfig:
     def column(self, name: str) -> ColumnSpec:
         """Returns the spec of column `name`."""
         return next(c for c in self.columns if c.name == name)
-
-
-_SCHEMA_KINDS = {"INT": "int", "FLOAT": "float", "BYTES": "string"}
-
-
-def schema_columns(schema_path: str | Path) -> tuple[ColumnSpec, ...]:
-    """Returns a column spec per schema feature: type from `type`, required from presence.
-
-    A feature is required when the schema says every example has it
-    (`presence.min_fraction: 1.0`).
-
-    Args:
-      schema_path: A TFMD schema in text format.
-
-    Returns:
-      The specs, in schema order.
-
-    Raises:
-      ValueError: a feature has a type other than INT, FLOAT or BYTES.
-    """
-    from google.protobuf import text_format
-    from tensorflow_metadata.proto.v0 import schema_pb2
-
-    schema = text_format.Parse(Path(schema_path).read_text(), schema_pb2.Schema())
-    specs = []
-    for feature in schema.feature:
-        type_name = schema_pb2.FeatureType.Name(feature.type)
-        if type_name not in _SCHEMA_KINDS:
-            raise ValueError(
-                f"{schema_path}, feature {feature.name!r}: type {type_name} has no CSV kind; "
-                "use INT, FLOAT or BYTES."
-            )
-        required = feature.HasField("presence") and feature.presence.min_fraction >= 1.0
-        specs.append(ColumnSpec(feature.name, _SCHEMA_KINDS[type_name], required))
-    return tuple(specs)
-
-
-def registry_columns(registry: FeatureRegistry) -> tuple[ColumnSpec, ...]:
-    """Returns the column specs a data set without a curated schema is read with.
-
-    Numeric features and the columns a derived label is computed from are
-    floats; identity-encoded categorical columns are ints; other categorical,
-    text, image (encoded bytes) and ignored columns are strings. A label read
-    from a column is required: a regression label is a float, class names
-    are strings, a 0 / 1 binary label is an int.
-
-    Args:
-      registry: The data set's feature registry.
-
-    Returns:
-      One spec per raw column, features first, in the registry's order.
-    """
-    columns = [ColumnSpec(f.name, "float") for f in registry.numeric]
-    for feature in registry.categorical:
-        kind = "int" if feature.encoding is Encoding.IDENTITY else "string"
-        columns.append(ColumnSpec(feature.name, kind))
-    columns += [ColumnSpec(f.name, "string") for f in registry.text]
-    columns += [ColumnSpec(f.name, "string") for f in registry.images]  # encoded bytes
-    declared = {c.name for c in columns}
-    label = registry.label
-    if label.derived:
-        columns += [ColumnSpec(c, "float") for c in label.source_columns if c not in declared]
-    elif label.task is Task.REGRESSION:
-        columns.append(ColumnSpec(label.name, "float", required=True))
-    else:
-        columns.append(ColumnSpec(label.name, "string" if label.classes else "int", True))
-    columns += [ColumnSpec(name, "string") for name in registry.ignored]
-    return tuple(columns)
-
-
-def label_rule(registry: FeatureRegistry, columns: Sequence[ColumnSpec]) -> LabelRule | None:
-    """Returns the check of a label read from a column: its value must be one of the classes.
-
-    A binary label without classes must be 0 or 1. Regression and derived
-    labels get no rule beyond their column's type check (NaN and infinities
-    are quarantined there).
-
-    Args:
-      registry: The data set's feature registry.
-      columns: The columns the data is read with: the allowed values take
-        the label column's kind (a schema may declare class ids as INT).
-
-    Raises:
-      IngestionError: The label column is not among `columns`, or a class
-        is not a value of its kind.
-    """
-    label = registry.label
-    if label.derived or label.task is Task.REGRESSION:
-        return None
-    column = next((c for c in columns if c.name == label.name), None)
-    if column is None:
-        raise IngestionError(
-            f"The label column {label.name!r} is not among the columns the data is read "
-            f"with ({', '.join(c.name for c in columns)}); add it to the schema."
-        )
-    classes = label.classes or ("0", "1")
-    try:
-        allowed = tuple(
-            int(c) if column.kind == "int" else float(c) if column.kind == "float" else c
-            for c in classes
-        )
-    except ValueError:
-        raise IngestionError(
-            f"The label column {label.name!r} is read as {column.kind}, but its classes "
-            f"{list(classes)} are not all {column.kind} values; declare it as text (BYTES) "
-            "in the schema, or fix the classes in the spec."
-        ) from None
-    return LabelRule(
-        column=label.name,
-        allowed=allowed,
-        description=f"the classes of {label.name!r} are {', '.join(map(str, classes))}",
-    )
-
-
-def dataset_config(
-    registry: FeatureRegistry, schema: str | Path | None = None, **overrides
-) -> IngestionConfig:
-    """Returns the ingestion settings for a data set; `overrides` replace any field.
-
-    Args:
-      registry: The data set's feature registry (from its spec).
-      schema: A curated schema giving the column types, or None to take them
-        from the registry (`registry_columns`).
-      **overrides: IngestionConfig fields, e.g. `splits` or `max_quarantined_fraction`.
-    """
-    columns = schema_columns(schema) if schema else registry_columns(registry)
-    return IngestionConfig(columns=columns, label=label_rule(registry, columns), **overrides)
-
-
-def spec_config(
-    spec: DatasetSpec, schema: str | Path | None = None, **overrides
-) -> IngestionConfig:
-    """Returns the ingestion settings a data set spec asks for; `overrides` replace any field.
-
-    The splits and the split key come from the spec's `split` (a row without
-    a key value cannot be split by it, so the key column is required).
-
-    Args:
-      spec: The data set spec.
-      schema: A curated schema giving the column types. Defaults to None: the
-        spec's own `schema` if it names one, else the types the spec implies
-        (`registry_columns`).
-      **overrides: IngestionConfig fields, e.g. `max_quarantined_fraction`.
-    """
-    if spec.source.format.value not in FORMATS:
-        raise IngestionError(
-            f"{spec.origin or '<spec>'}: source.format {spec.source.format.value!r}: ingestion "
-            f"reads {', '.join(FORMATS)} so far; convert the data to one of them."
-        )
-    buckets = spec.split.hash_buckets()
-    overrides.setdefault("format", spec.source.format.value)
-    overrides.setdefault("splits", tuple(zip(("train", "eval", "test"), buckets, strict=True)))
-    key = overrides.pop("split_key", spec.split.key)
-    if schema is None and spec.schema:
-        schema = spec.resolve(spec.schema)
-    config = dataset_config(spec.to_registry(), schema, **overrides)
-    if key is None:
-        return config
-    columns = tuple(
-        dataclasses.replace(c, required=True) if c.name == key else c for c in config.columns
-    )
-    return dataclasses.replace(config, columns=columns, split_key=key)
 
 
 def split_names(config: IngestionConfig) -> Sequence[str]:

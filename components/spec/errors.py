@@ -26,3 +26,9 @@ def join_path(prefix: str, key: str) -> str:
     if not key:
         return prefix
     return prefix + key if key.startswith("[") else f"{prefix}.{key}"
+
+
+def show_number(value: float) -> str:
+    """A number as a message shows it: shortest exact form, whole numbers without ".0" (0, 0.2)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text

@@ -4,6 +4,9 @@ Each kind is a frozen dataclass whose fields are the YAML options of
 `features.<column>`; `OPTIONS` lists, per transform, which of them apply. The
 checks here run however a spec is built and raise `SpecError` with the option
 as path; the parser prefixes `features.<column>` and the file's line.
+
+Numeric and ignored columns may declare inclusive value bounds (`min`, `max`):
+ingestion quarantines a row whose value lies outside them.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import enum
 import math
 from typing import ClassVar
 
-from components.spec.errors import SpecError
+from components.spec.errors import SpecError, show_number
 
 
 class Kind(str, enum.Enum):
@@ -86,6 +89,29 @@ def _check_options(spec, allowed: tuple[str, ...]) -> None:
             )
 
 
+# Options of the kinds whose values are numbers that ingestion bounds (numeric, ignore).
+BOUNDS: tuple[str, ...] = ("min", "max")
+
+
+def _check_bounds(spec) -> None:
+    """`min` and `max` must be finite numbers, `min` at most `max`."""
+    for name in BOUNDS:
+        value = getattr(spec, name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError(name, f"must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise SpecError(
+                name, f"must be a finite number, got {value}; leave it out for no bound"
+            )
+    if spec.min is not None and spec.max is not None and spec.min > spec.max:
+        raise SpecError(
+            "min",
+            f"{show_number(spec.min)} is above max {show_number(spec.max)}; make min at most max",
+        )
+
+
 def _check_positive(spec, *names: str, minimum: int = 1) -> None:
     for name in names:
         value = getattr(spec, name)
@@ -106,13 +132,16 @@ class NumericSpec:
         zscore or minmax, a positive value adds a bucketized view. Defaults to 0.
       fill: Value a missing cell takes; None fills with the training mean and
         adds a missing-value flag. Defaults to None.
+      min: Smallest valid value (inclusive): ingestion quarantines a row with
+        a smaller one. None: no lower bound. Defaults to None.
+      max: Largest valid value (inclusive), likewise. Defaults to None.
     """
 
     kind: ClassVar[Kind] = Kind.NUMERIC
     OPTIONS: ClassVar[dict] = {
-        NumericTransform.ZSCORE: ("log1p", "buckets", "fill"),
-        NumericTransform.MINMAX: ("log1p", "buckets", "fill"),
-        NumericTransform.BUCKETIZE: ("buckets", "fill"),
+        NumericTransform.ZSCORE: ("log1p", "buckets", "fill", *BOUNDS),
+        NumericTransform.MINMAX: ("log1p", "buckets", "fill", *BOUNDS),
+        NumericTransform.BUCKETIZE: ("buckets", "fill", *BOUNDS),
     }
     REQUIRED: ClassVar[tuple[str, ...]] = ()
 
@@ -121,10 +150,13 @@ class NumericSpec:
     log1p: bool = False
     buckets: int = 0
     fill: float | None = None
+    min: float | None = None
+    max: float | None = None
 
     def __post_init__(self):
         _check_options(self, self.OPTIONS[self.transform])
         _check_positive(self, "buckets", minimum=0)
+        _check_bounds(self)
         if self.transform is NumericTransform.BUCKETIZE and self.buckets < 2:
             raise SpecError("buckets", "bucketize needs buckets: 2 or more")
         if self.fill is not None and not math.isfinite(self.fill):
@@ -264,13 +296,26 @@ class ImageSpec:
 
 @dataclasses.dataclass(frozen=True)
 class IgnoredSpec:
-    """A column that is in the data but is not a model input (e.g. a label source)."""
+    """A column that is in the data but is not a model input (e.g. a label source).
+
+    Attributes:
+      name: Raw column name.
+      min: Smallest valid value (inclusive), for a column read as numbers
+        (e.g. a label source): ingestion quarantines a row with a smaller one.
+        None: no lower bound. Defaults to None.
+      max: Largest valid value (inclusive), likewise. Defaults to None.
+    """
 
     kind: ClassVar[Kind] = Kind.IGNORE
-    OPTIONS: ClassVar[dict] = {None: ()}
+    OPTIONS: ClassVar[dict] = {None: BOUNDS}
     REQUIRED: ClassVar[tuple[str, ...]] = ()
 
     name: str
+    min: float | None = None
+    max: float | None = None
+
+    def __post_init__(self):
+        _check_bounds(self)
 
 
 FeatureSpec = NumericSpec | CategoricalSpec | TextSpec | ImageSpec | IgnoredSpec

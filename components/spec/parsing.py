@@ -312,6 +312,12 @@ class _Reader:
     def _misplaced(cls, kind: fs.Kind, transform, key) -> str:
         allowed = cls.OPTIONS[transform]
         described = f"{kind.value} {transform.value}" if transform is not None else kind.value
+        article = "an" if described[0] in "aeiou" else "a"
+        if key in fs.BOUNDS:
+            return (
+                f"value bounds apply to numeric and ignored columns, not {kind.value} ones; "
+                f"remove {key!r}, or declare the column kind numeric or ignore"
+            )
         if not allowed:
             return f"unknown option {key!r}; kind {kind.value} takes no options"
         listed = ", ".join(allowed)
@@ -319,13 +325,15 @@ class _Reader:
         if owners:
             return (
                 f"option {key!r} applies to transform {' / '.join(owners)}, not "
-                f"{transform.value}; options of a {described} feature: {listed}"
+                f"{transform.value}; options of {article} {described} feature: {listed}"
             )
-        return f"unknown option {key!r}; options of a {described} feature: {listed}"
+        return f"unknown option {key!r}; options of {article} {described} feature: {listed}"
 
     def option(self, kind: fs.Kind, key: str, raw, path: str):
         if key == "log1p":
             return self.boolean(raw, path)
+        if key in fs.BOUNDS:
+            return self.number(raw, path)
         if key == "fill":
             if raw == "mean":
                 return None

@@ -63,3 +63,20 @@ def test_an_unreadable_schema_is_named(tmp_path, taxi_rows, do):
     schema.write_text("feature { name: 'fare' type: NOT_A_TYPE }\n")
     with pytest.raises(IngestionError, match="cannot read the schema"):
         do("\n".join(taxi_rows) + "\n", schema=str(schema))
+
+
+def test_a_negative_tip_is_quarantined_by_the_taxi_spec_bound(tmp_path, taxi_rows, do):
+    # The bound travels with the spec in the executor's custom_config: tips {kind: ignore, min: 0}.
+    header = taxi_rows[0].split(",")
+    bad = taxi_rows[7].split(",")
+    bad[header.index("tips")] = "-1.5"
+    rows = [*taxi_rows[:7], ",".join(bad), *taxi_rows[8:]]
+    examples = do("\n".join(rows) + "\n", max_quarantined_fraction=0.05)
+    summary = json.loads((tmp_path / "examples" / "ingestion_summary.json").read_text())
+    assert (summary["rows_in"], summary["rows_written"], summary["rows_quarantined"]) == (40, 39, 1)
+    (record,) = [json.loads(x) for x in open(f"{examples.uri}/quarantine/rows.jsonl")]
+    assert (record["line"], record["check"], record["reason"]) == (
+        8,
+        "out_of_bounds",
+        "column 'tips': '-1.5' is below its minimum 0 (spec: features.tips.min)",
+    )

@@ -5,6 +5,8 @@ test_spec_expression.py; round trips and the registry: test_spec_registry.py. Th
 valid spec (`minimal_spec`) is a fixture of conftest.py.
 """
 
+import json
+
 import pytest
 import yaml
 
@@ -106,6 +108,20 @@ from components import spec as S
         ),
         ("ignore", S.IgnoredSpec("x")),
         ({"kind": "ignore"}, S.IgnoredSpec("x")),
+        (
+            {"kind": "numeric", "log1p": True, "min": 0, "max": 1000.5},
+            S.NumericSpec("x", log1p=True, min=0.0, max=1000.5),
+        ),
+        (
+            {"kind": "numeric", "transform": "minmax", "min": -1.5},
+            S.NumericSpec("x", S.NumericTransform.MINMAX, min=-1.5),
+        ),
+        (
+            {"kind": "numeric", "transform": "bucketize", "buckets": 4, "max": 1e20},
+            S.NumericSpec("x", S.NumericTransform.BUCKETIZE, buckets=4, max=1e20),
+        ),
+        ({"kind": "numeric", "min": 3, "max": 3}, S.NumericSpec("x", min=3.0, max=3.0)),
+        ({"kind": "ignore", "min": 0}, S.IgnoredSpec("x", min=0.0)),
     ],
     ids=[
         "numeric-short",
@@ -124,6 +140,11 @@ from components import spec as S
         "image-tensor-all",
         "ignore-short",
         "ignore-mapping",
+        "numeric-zscore-bounds",
+        "numeric-minmax-min",
+        "numeric-bucketize-max",
+        "numeric-min-equal-to-max",
+        "ignore-min",
     ],
 )
 def test_every_feature_kind_parses_to_its_dataclass(minimal_spec, body, expected):
@@ -164,3 +185,28 @@ def test_whole_spec_parses_to_exact_dataclasses():
         "span-{SPAN}/*.csv"
     )
     assert S.SourceSpec(S.SourceFormat.CSV, "data.csv").file_pattern is None
+
+
+def test_bounds_are_dumped_only_when_set_and_travel_in_custom_config(minimal_spec):
+    spec = S.parse_spec(
+        minimal_spec(
+            label={"column": "big_tipper", "kind": "binary", "derive": "tips > 0.2 * x"},
+            features={"x": {"kind": "numeric", "max": 99.5}, "tips": {"kind": "ignore", "min": 0}},
+        )
+    )
+    assert S.spec_to_dict(spec)["features"] == {
+        "x": {"kind": "numeric", "transform": "zscore", "max": 99.5},
+        "tips": {"kind": "ignore", "min": 0.0},
+    }
+    assert S.parse_spec(yaml.safe_load(S.dump_spec(spec))) == spec
+    carried = json.loads(json.dumps(S.to_custom_config(spec)))
+    assert carried["spec"]["features"]["tips"] == {"kind": "ignore", "min": 0.0}
+    assert S.spec_from_custom_config(carried) == spec
+    # Bounds are ingestion's: the feature registry, and so Transform, is the same without them.
+    unbounded = S.parse_spec(
+        minimal_spec(
+            label={"column": "big_tipper", "kind": "binary", "derive": "tips > 0.2 * x"},
+            features={"x": "numeric", "tips": "ignore"},
+        )
+    )
+    assert spec.to_registry() == unbounded.to_registry()

@@ -53,7 +53,7 @@ slices: [company]
             "transform: zscore, size: 3}",
             7,
             "features.fare.size: unknown option 'size'; options of a numeric zscore feature: "
-            "log1p, buckets, fill",
+            "log1p, buckets, fill, min, max",
         ),
         (
             "transform: zscore}",
@@ -128,6 +128,37 @@ slices: [company]
             3,
             "label.column: 'big_tipper' is also under features",
         ),
+        (
+            "transform: vocabulary}",
+            "transform: vocabulary, min: 0}",
+            8,
+            "features.company.min: value bounds apply to numeric and ignored columns, not "
+            "categorical ones; remove 'min', or declare the column kind numeric or ignore",
+        ),
+        (
+            "transform: zscore}",
+            "transform: zscore, min: zero}",
+            7,
+            "features.fare.min: must be a number, got 'zero'",
+        ),
+        (
+            "transform: zscore}",
+            "transform: zscore, max: .inf}",
+            7,
+            "features.fare.max: must be finite, got inf",
+        ),
+        (
+            "transform: zscore}",
+            "transform: zscore, min: 10, max: 2.5}",
+            7,
+            "features.fare.min: 10 is above max 2.5; make min at most max",
+        ),
+        (
+            "  tips: ignore\n",
+            "  tips:\n    kind: ignore\n    max: -1\n    min: 0\n",
+            12,
+            "features.tips.min: 0 is above max -1; make min at most max",
+        ),
     ],
     ids=[
         "unknown-kind",
@@ -146,6 +177,11 @@ slices: [company]
         "split-not-summing-to-one",
         "unquoted-boolean-class",
         "label-also-a-feature",
+        "bounds-on-a-categorical-column",
+        "bound-not-a-number",
+        "bound-infinite",
+        "min-above-max",
+        "min-above-max-on-its-own-line",
     ],
 )
 def test_errors_name_the_file_line_and_yaml_path(tmp_path, old, new, line, message):
@@ -231,12 +267,19 @@ def test_specs_built_in_code_are_checked_too(minimal_spec):
         S.CategoricalSpec("c", S.CategoricalTransform.HASH, bins=8, top_k=5)
     with pytest.raises(S.SpecError, match=r"^channels: must be 1, 3 or 4, got 2$"):
         S.ImageSpec("i", S.ImageEncoding.PNG, 8, 8, channels=2)
+    with pytest.raises(S.SpecError, match=r"^max: must be a finite number, got nan; leave it"):
+        S.NumericSpec("x", max=float("nan"))
+    with pytest.raises(S.SpecError, match=r"^min: must be a number, got '0'$"):
+        S.NumericSpec("x", S.NumericTransform.BUCKETIZE, buckets=2, min="0")
+    with pytest.raises(S.SpecError, match=r"^min: 0\.5 is above max 0\.25; make min at most max$"):
+        S.IgnoredSpec("t", min=0.5, max=0.25)
     with pytest.raises(S.SpecError) as caught:
         S.parse_spec(
             minimal_spec(features={"x": {"kind": "ignore", "transform": "zscore"}}), "d.yaml"
         )
     assert str(caught.value) == (
-        "d.yaml: features.x.transform: unknown option 'transform'; kind ignore takes no options"
+        "d.yaml: features.x.transform: unknown option 'transform'; options of an ignore "
+        "feature: min, max"
     )
 
 
