@@ -1,4 +1,4 @@
-"""Trainer presets on the taxi data: steps and time to the baseline's accuracy, and final quality.
+"""Trainer presets on the taxi data: steps and time to the goal's quality, and final quality.
 
 Transform runs once (a `deepline run` into a scratch folder, or the folder of
 an earlier run given with --run-dir); then every configuration below trains
@@ -6,12 +6,17 @@ on the same transformed train/eval splits through the Trainer's own `run_fn`,
 one after the other in this process, from the same seed.
 
 The baseline is a shallow ReLU net with plain Adam at a constant rate and
-early stopping: what one writes without the deep-network techniques. The
-target is the eval accuracy of its final model (the epoch early stopping
-kept); for every configuration the table gives the optimizer steps (and
-seconds of training) until its eval accuracy first reaches that target,
-measured every `--eval-every` steps, and the eval accuracy and AUC of
-its final model.
+early stopping: what one writes without the deep-network techniques. For
+every configuration the table gives the optimizer steps (and seconds of
+training) until the eval metrics first reach each of two targets, measured
+every `--eval-every` steps:
+
+- the goal: eval accuracy >= 0.89 with AUC >= 0.94 (the default should get
+  there in at most a third of the baseline's steps);
+- the eval accuracy of the baseline's final model (the epoch early stopping
+  kept), a stricter target: that accuracy is the best of a noisy curve;
+
+and the eval accuracy and AUC of each final model.
 
     .venv/bin/python benchmarks/trainer_presets.py [--run-dir OUTPUT] [--only NAME ...] [--seed S]
         [--eval-every STEPS] [--extra JSON ...]
@@ -41,6 +46,10 @@ from pipeline import runtime  # noqa: E402
 runtime.configure_environment()
 
 EVAL_EVERY_STEPS = 5  # the default of --eval-every
+
+# The goal of the default configuration: this quality, in a third of the baseline's steps.
+GOAL_ACCURACY = 0.89
+GOAL_AUC = 0.94
 
 # Name -> HParams overrides. "default" is what `deepline run` trains.
 CONFIGS = {
@@ -92,7 +101,7 @@ class _EvalEvery:
 
         from components.trainer import optimization
 
-        self.trace: list[tuple[int, float]] = []
+        self.trace: list[tuple[int, float, float]] = []
         make_callbacks = optimization.make_callbacks
         trace = self.trace
 
@@ -104,8 +113,8 @@ class _EvalEvery:
             def on_train_batch_end(self, batch, logs=None):
                 self.step += 1
                 if self.step % every == 0:
-                    accuracy = self.model.evaluate(eval_ds, verbose=0, return_dict=True)
-                    trace.append((self.step, accuracy["accuracy"]))
+                    metrics = self.model.evaluate(eval_ds, verbose=0, return_dict=True)
+                    trace.append((self.step, metrics["accuracy"], metrics["auc"]))
 
         def with_probe(*args, **kwargs):
             return [*make_callbacks(*args, **kwargs), Probe()]
@@ -158,11 +167,16 @@ def _train(
     return {"name": name, "seconds": seconds, "trace": list(probe.trace), **history}
 
 
-def _steps_to(record: dict, target: float) -> tuple[int | None, float | None]:
-    """Steps (and share of the training seconds) until eval accuracy first reaches `target`."""
+def _or_never(value, spec: str = "") -> str:
+    return "never" if value is None else format(value, spec)
+
+
+def _steps_to(record: dict, accuracy: float, auc: float = 0.0) -> tuple[int | None, float | None]:
+    """Steps (and share of the training seconds) until the eval accuracy first reaches
+    `accuracy` with the eval AUC at least `auc`."""
     total_steps = record["epochs"] * record["steps_per_epoch"]
-    for step, accuracy in record["trace"]:
-        if accuracy >= target:
+    for step, step_accuracy, step_auc in record["trace"]:
+        if step_accuracy >= accuracy and step_auc >= auc:
             return step, step / total_steps * record["seconds"]
     return None, None
 
@@ -209,23 +223,32 @@ def main() -> int:
     records = [_train(name, overrides, outputs, work, probe) for name, overrides in configs.items()]
     baseline = records[0]
     target = baseline["history"]["val_accuracy"][baseline["best_epoch"] - 1]
-    print(f"\nTarget: the eval accuracy of the baseline's final model, {target:.4f}\n")
-    print("| configuration | steps to target | s to target | epochs | s total | eval acc | AUC |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        f"\nTargets: the goal, eval accuracy >= {GOAL_ACCURACY} with AUC >= {GOAL_AUC}; and the "
+        f"eval accuracy of the baseline's final model, {target:.4f}\n"
+    )
+    print(
+        "| configuration | steps to goal | s to goal | steps to baseline's accuracy | epochs "
+        "| s total | eval acc | AUC |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     summary = []
     for record in records:
+        goal_steps, goal_seconds = _steps_to(record, GOAL_ACCURACY, GOAL_AUC)
         steps, seconds = _steps_to(record, target)
         best = record["best_epoch"] - 1
         accuracy = record["history"]["val_accuracy"][best]
         auc = record["history"]["val_auc"][best]
         print(
-            f"| {record['name']} | {steps if steps is not None else 'never'} | "
-            f"{f'{seconds:.0f}' if seconds is not None else '-'} | {record['epochs']} | "
-            f"{record['seconds']:.0f} | {accuracy:.4f} | {auc:.4f} |"
+            f"| {record['name']} | {_or_never(goal_steps)} | {_or_never(goal_seconds, '.0f')} | "
+            f"{_or_never(steps)} | {record['epochs']} | {record['seconds']:.0f} | "
+            f"{accuracy:.4f} | {auc:.4f} |"
         )
         summary.append(
             {
                 "name": record["name"],
+                "steps_to_goal": goal_steps,
+                "seconds_to_goal": goal_seconds,
                 "steps_to_target": steps,
                 "seconds_to_target": seconds,
                 "epochs": record["epochs"],
@@ -233,6 +256,7 @@ def main() -> int:
                 "eval_accuracy": accuracy,
                 "eval_auc": auc,
                 "hparams": record["hparams"],
+                "trace": record["trace"],
             }
         )
     print(json.dumps({"target": target, "results": summary}, indent=1))
