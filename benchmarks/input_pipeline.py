@@ -29,7 +29,7 @@ closer these come to the consumption rate, the less the input holds
 training back.
 
     TF_USE_LEGACY_KERAS=1 .venv/bin/python benchmarks/input_pipeline.py [--examples 1000000]
-        [--shards 8] [--batches 100] [--steps 400] [--parse-batch N] [--json FILE] [--keep DIR]
+        [--shards 8] [--batches 100] [--steps 400] [--json FILE] [--keep DIR]
 
 Prints a Markdown table; nothing here is a test. The data lives in a scratch
 folder deleted at the end, unless `--keep DIR` names where to write it.
@@ -219,8 +219,7 @@ def report(results: dict) -> None:
     }
     print(
         f"\n{results['examples']:,} examples in {results['shards']} shards, batch "
-        f"{results['batch_size']} (parsed {results['parse_batch']:,} at a time), default preset "
-        f"{results['preset']!r}, "
+        f"{results['batch_size']}, default preset {results['preset']!r}, "
         f"{results['cpu_count']} CPUs ({results['usable_cpus']} usable)\n"
     )
     print("| measurement | examples/s | input / consumption | goal >= 3x |")
@@ -248,15 +247,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=400, help="Timed training steps.")
     parser.add_argument("--json", type=Path, help="Also write the numbers to this JSON file.")
     parser.add_argument("--keep", type=Path, help="Write the data here and keep it.")
-    parser.add_argument(
-        "--parse-batch",
-        type=int,
-        default=data.PARSE_BATCH,
-        help=f"Records per parse call (default {data.PARSE_BATCH}); the batch size or less "
-        "parses one batch at a time.",
-    )
     args = parser.parse_args()
-    data.PARSE_BATCH = args.parse_batch
 
     registry = taxi_registry()
     spec = feature_spec(registry)
@@ -281,7 +272,6 @@ def main() -> int:
         "examples": args.examples,
         "shards": args.shards,
         "batch_size": batch_size,
-        "parse_batch": max(batch_size, args.parse_batch),
         "preset": preset,
         "cpu_count": os.cpu_count(),
         "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
