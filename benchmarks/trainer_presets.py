@@ -57,6 +57,8 @@ CONFIGS = {
         "preset": "shallow",
         "optimizer": "adam",
         "lr_schedule": "constant",
+        "batch_size": 256,
+        "learning_rate": 1e-3,
     },
     "default (auto)": {},
     "shallow + 1cycle": {"preset": "shallow", "lr_schedule": "one_cycle"},

@@ -89,10 +89,14 @@ def tunables_parser() -> argparse.ArgumentParser:
         "--learning-rate",
         type=float,
         default=HParams.learning_rate,
-        help="initial learning rate (reduced on plateau)",
+        help="initial learning rate (reduced on plateau); default: the preset's, scaled by "
+        "the square root of --batch-size over the preset's batch size",
     )
     training.add_argument(
-        "--batch-size", type=int, default=HParams.batch_size, help="examples per step"
+        "--batch-size",
+        type=int,
+        default=HParams.batch_size,
+        help="examples per step; default: the preset's (1024 for shallow, 256 for the others)",
     )
     training.add_argument(
         "--max-epochs",

@@ -24,6 +24,7 @@ explicitly overrides the preset.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from components.trainer.activations import ACTIVATIONS, initializer_for
@@ -51,6 +52,10 @@ DROPOUT_KINDS = ("dropout", "alpha_dropout")
 TRAINING_LOOPS = ("fit", "custom")
 BATCH_NORM_POSITIONS = ("before", "after")
 
+# Batch size and learning rate of a preset that names none.
+DEFAULT_BATCH_SIZE = 256
+DEFAULT_LEARNING_RATE = 1e-3
+
 # What each preset sets for the fields left at "auto" / None.
 _PRESET_CHOICES: dict[str, dict[str, Any]] = {
     "shallow": {
@@ -59,6 +64,12 @@ _PRESET_CHOICES: dict[str, dict[str, Any]] = {
         "dropout_kind": "dropout",
         "optimizer": "adamw",
         "lr_schedule": "plateau",
+        # Four times the usual batch at eight times the usual rate: on the taxi data
+        # (benchmarks/trainer_presets.py) it reaches eval accuracy 0.89 with AUC 0.94 in
+        # a quarter of the steps of 256 at 1e-3 (after about as many examples), and a
+        # step of 1024 costs the CPU far less than four steps of 256.
+        "batch_size": 1024,
+        "learning_rate": 8e-3,
     },
     "deep": {
         "activation": "swish",
@@ -134,7 +145,10 @@ class HParams:
       momentum: Momentum of the SGD family, and Adam's beta_1 upper value
         under 1cycle. Defaults to 0.9.
       learning_rate: Initial learning rate (the top of 1cycle is
-        `one_cycle_max_rate`). Defaults to 1e-3.
+        `one_cycle_max_rate`); None for the preset's (8e-3 for shallow, 1e-3
+        for the others), scaled by the square root of the batch size over the
+        preset's when `batch_size` is set (the scaling rule for adaptive
+        optimizers). Defaults to None.
       weight_decay: Decoupled weight decay of AdamW. Defaults to 1e-4.
       clip_norm: Clip each step's gradients to this global norm (keeps their
         direction); None for no clipping. Defaults to None.
@@ -149,7 +163,8 @@ class HParams:
         always runs to its end (no early stop). Defaults to 12.
       lr_finder: Run the learning-rate finder before training and save its
         curve (always run for 1cycle without a max rate). Defaults to False.
-      batch_size: Examples per training step. Defaults to 256.
+      batch_size: Examples per training step (per replica); None for the
+        preset's (1024 for shallow, 256 for the others). Defaults to None.
       max_epochs: Upper bound only; early stopping decides the length.
         Defaults to 200.
       early_stopping_patience: Epochs without eval-loss improvement before
@@ -194,7 +209,7 @@ class HParams:
     embedding_dim: int = 16
     optimizer: str = AUTO
     momentum: float = 0.9
-    learning_rate: float = 1e-3
+    learning_rate: float | None = None
     weight_decay: float = 1e-4
     clip_norm: float | None = None
     clip_value: float | None = None
@@ -202,7 +217,7 @@ class HParams:
     one_cycle_max_rate: float | None = None
     scheduled_epochs: int = 12
     lr_finder: bool = False
-    batch_size: int = 256
+    batch_size: int | None = None
     max_epochs: int = 200
     early_stopping_patience: int = 8
     reduce_lr_patience: int = 3
@@ -240,7 +255,15 @@ class HParams:
         for name in ("l1", "l2", "weight_decay"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
-        for name in ("max_norm", "clip_norm", "clip_value", "one_cycle_max_rate"):
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size must be positive or None, got {self.batch_size}.")
+        for name in (
+            "max_norm",
+            "clip_norm",
+            "clip_value",
+            "one_cycle_max_rate",
+            "learning_rate",
+        ):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive or None, got {value}.")
@@ -277,6 +300,11 @@ class HParams:
                 updates[name] = choices.get(name, default)
         if self.mc_dropout_samples is None:
             updates["mc_dropout_samples"] = choices.get("mc_dropout_samples", 0)
+        preset_batch = choices.get("batch_size", DEFAULT_BATCH_SIZE)
+        updates["batch_size"] = self.batch_size or preset_batch
+        if self.learning_rate is None:
+            rate = choices.get("learning_rate", DEFAULT_LEARNING_RATE)
+            updates["learning_rate"] = rate * math.sqrt(updates["batch_size"] / preset_batch)
         resolved = dataclasses.replace(self, **updates)
         if resolved.initializer == AUTO:
             resolved = dataclasses.replace(

@@ -362,7 +362,7 @@ def tuner_fn(fn_args) -> TunerFnResult:
         tf_transform_output,
         registry,
         base,
-        base.batch_size * strategy.num_replicas_in_sync,
+        base.resolve().batch_size * strategy.num_replicas_in_sync,
     )
     return make_tuner(
         train_ds,

@@ -109,6 +109,37 @@ def test_contradictions_are_refused_on_resolve(overrides, message):
         HParams(**overrides).resolve()
 
 
+@pytest.mark.parametrize(
+    "overrides, batch_size, learning_rate",
+    [
+        ({}, 1024, 8e-3),  # the default: shallow
+        ({"preset": "deep"}, 256, 1e-3),
+        ({"preset": "self_normalizing"}, 256, 1e-3),
+        # A batch size alone scales the preset's rate by the square root of the ratio.
+        ({"batch_size": 256}, 256, 4e-3),
+        ({"batch_size": 4096}, 4096, 16e-3),
+        ({"preset": "deep", "batch_size": 1024}, 1024, 2e-3),
+        # A rate set is kept, whatever the batch size.
+        ({"batch_size": 64, "learning_rate": 0.05}, 64, 0.05),
+        ({"learning_rate": 0.05}, 1024, 0.05),
+    ],
+    ids=[
+        "shallow",
+        "deep",
+        "self-normalizing",
+        "shallow-quarter-batch",
+        "shallow-4x-batch",
+        "deep-4x-batch",
+        "both-set",
+        "rate-set",
+    ],
+)
+def test_batch_size_and_learning_rate_come_from_the_preset(overrides, batch_size, learning_rate):
+    resolved = HParams(**overrides).resolve()
+    assert resolved.batch_size == batch_size
+    assert resolved.learning_rate == pytest.approx(learning_rate, rel=1e-12)
+
+
 def test_json_round_trip():
     hparams = HParams(hidden_units=(3, 2), learning_rate=0.5, optimizer="nesterov", clip_norm=1.0)
     assert HParams.from_dict(json.loads(json.dumps(hparams.to_dict()))) == hparams
@@ -126,6 +157,8 @@ def test_json_round_trip():
         ({"dropout": 1.0}, "dropout"),
         ({"l2": -1.0}, "l2"),
         ({"clip_norm": 0.0}, "clip_norm"),
+        ({"batch_size": 0}, "batch_size must be positive"),
+        ({"learning_rate": 0.0}, "learning_rate must be positive"),
     ],
     ids=[
         "unknown-key",
@@ -137,6 +170,8 @@ def test_json_round_trip():
         "dropout-1",
         "negative-l2",
         "zero-clip",
+        "zero-batch",
+        "zero-rate",
     ],
 )
 def test_invalid_values_are_refused(values, message):

@@ -41,11 +41,11 @@ def _space(hp: keras_tuner.HyperParameters) -> dict:
 
 
 def test_search_space_of_the_default_hparams():
-    # HParams(): 3 layers of 256/128/64, rate 1e-3, dropout 0.1, weight decay 1e-4, AdamW.
+    # HParams(): 3 layers of 256/128/64 (shallow: rate 8e-3), dropout 0.1, weight decay 1e-4, AdamW.
     assert _space(tuning.search_space(HParams())) == {
         "depth": ("Int", (2, 5, 1), "linear", 3),
         "width": ("Choice", (64, 128, 256), None, 256),
-        "max_learning_rate": ("Float", (1e-4, 1e-2, None), "log", 1e-3),
+        "max_learning_rate": ("Float", (1e-4, 1e-2, None), "log", 8e-3),
         "dropout": ("Float", (0.0, 0.3, None), "linear", 0.1),
         "weight_decay": ("Float", (1e-6, 1e-3, None), "log", 1e-4),
     }
@@ -97,7 +97,8 @@ VALUES = dict(depth=4, width=128, max_learning_rate=3e-3, dropout=0.2, weight_de
                 weight_decay=1e-5,
             ).resolve(),
         ),
-        # An explicit preset stays; under 1cycle the rate is the peak, the start rate stays.
+        # An explicit preset stays; under 1cycle the rate is the peak, the start rate stays
+        # (shallow's 8e-3 at batch 1024, scaled to batch 64: 8e-3 * sqrt(64 / 1024) = 2e-3).
         (
             HParams(preset="shallow", lr_schedule="one_cycle", batch_size=64),
             HParams(
@@ -105,7 +106,7 @@ VALUES = dict(depth=4, width=128, max_learning_rate=3e-3, dropout=0.2, weight_de
                 lr_schedule="one_cycle",
                 batch_size=64,
                 hidden_units=(128, 128, 128, 128),
-                learning_rate=1e-3,
+                learning_rate=2e-3,
                 one_cycle_max_rate=3e-3,
                 dropout=0.2,
                 weight_decay=1e-5,

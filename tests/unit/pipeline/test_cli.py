@@ -66,7 +66,8 @@ def test_help_lists_every_run_option_with_its_default(capsys, monkeypatch):
         options
     )
     assert "(default: outputs)" in text
-    assert "(default: 0.001)" in text
+    assert f"(default: {HParams.max_epochs})" in text
+    assert "the preset's (1024 for shallow, 256 for the others)" in text
     assert "(default: 256,128,64)" in text
 
 
