@@ -1,13 +1,17 @@
 """Input pipeline: Transform's GZIP TFRecord shards to batched (features, label) datasets.
 
-Records are read in parallel from all shards, kept in memory after the first
-epoch when the data fits (`fits_in_memory`), shuffled per epoch, batched, and
-parsed a batch at a time (vectorized parsing is several times faster than one
-record at a time).
+Records are read in parallel from all shards. When the data fits in memory
+(`fits_in_memory`), it is read and parsed once, in large vectorized blocks,
+into one tensor per feature; every epoch then draws a fresh permutation of all
+examples and gathers each batch from those tensors: a full shuffle, with no
+per-example work left (measured by `benchmarks/input_pipeline.py`). Otherwise
+records stream from the files every epoch, through a shuffle buffer, and are
+parsed a batch at a time.
 """
 
 from __future__ import annotations
 
+import math
 import os
 
 import tensorflow as tf
@@ -15,6 +19,9 @@ import tensorflow as tf
 from components.trainer.model import as_model_inputs
 
 AUTOTUNE = tf.data.AUTOTUNE
+
+# Records parsed per call while loading the data into memory.
+LOAD_BATCH = 8192
 
 # Caching keeps every record in memory. It is used only when the records, at
 # COMPRESSION_RATIO times their compressed size (an upper estimate: GZIP shrinks
@@ -44,8 +51,9 @@ def make_dataset(
       shuffle: Reshuffle every epoch (training); False keeps file order (eval).
       seed: Seed of the file order and the shuffle.
       shuffle_buffer: Examples in the shuffle buffer. Defaults to 10_000.
-      cache_in_memory: Keep serialized records in memory after the first
-        epoch; None decides by `fits_in_memory`. Defaults to None.
+      cache_in_memory: Load the parsed data into memory now and serve every
+        epoch from there (needs fixed-length features; others stream); None
+        decides by `fits_in_memory`. Defaults to None.
 
     Raises:
       FileNotFoundError: no file matches `file_pattern`.
@@ -56,18 +64,71 @@ def make_dataset(
         raise FileNotFoundError(f"No transformed example files match {patterns}.")
     if cache_in_memory is None:
         cache_in_memory = fits_in_memory(files)
-    records = tf.data.Dataset.from_tensor_slices(files).interleave(
+    fixed_length = all(isinstance(f, tf.io.FixedLenFeature) for f in feature_spec.values())
+    if cache_in_memory and fixed_length:
+        columns = load_columns(files, feature_spec)
+        return _from_columns(columns, label_key, batch_size, shuffle, seed)
+    records = _records(files)
+    if shuffle:
+        records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    batches = records.batch(batch_size).map(
+        lambda serialized: _split_label(tf.io.parse_example(serialized, feature_spec), label_key),
+        num_parallel_calls=AUTOTUNE,
+    )
+    return batches.prefetch(AUTOTUNE)
+
+
+def load_columns(files: list[str], feature_spec: dict) -> dict[str, tf.Tensor]:
+    """Reads and parses every record of `files`: feature name -> its values, in file order."""
+    blocks = list(
+        _records(files)
+        .batch(LOAD_BATCH)
+        .map(lambda serialized: tf.io.parse_example(serialized, feature_spec))
+        .prefetch(AUTOTUNE)
+    )
+    if not blocks:
+        return {name: tf.zeros([0, *f.shape], f.dtype) for name, f in feature_spec.items()}
+    return {name: tf.concat([block[name] for block in blocks], axis=0) for name in feature_spec}
+
+
+def _records(files: list[str]) -> tf.data.Dataset:
+    """Serialized records of all files, read in parallel, shards taken in turn."""
+    return tf.data.Dataset.from_tensor_slices(files).interleave(
         lambda f: tf.data.TFRecordDataset(f, compression_type="GZIP"),
         cycle_length=min(len(files), 8),
         num_parallel_calls=AUTOTUNE,
         deterministic=True,
     )
-    if cache_in_memory:
-        records = records.cache()
+
+
+def _from_columns(
+    columns: dict[str, tf.Tensor], label_key: str, batch_size: int, shuffle: bool, seed: int
+) -> tf.data.Dataset:
+    """Batches gathered from in-memory columns; with `shuffle`, a new permutation each epoch."""
+    count = int(columns[label_key].shape[0])
+    steps = math.ceil(count / batch_size)
     if shuffle:
-        records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-    batches = records.batch(batch_size).map(
-        lambda serialized: _split_label(tf.io.parse_example(serialized, feature_spec), label_key),
+        # One random draw per iteration (epoch), reproducible from `seed`.
+        order = (
+            tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+            .take(1)
+            .map(
+                lambda draw: tf.random.experimental.stateless_shuffle(
+                    tf.range(count, dtype=tf.int64), seed=tf.stack([draw, seed])
+                )
+            )
+        )
+    else:
+        order = tf.data.Dataset.from_tensors(tf.range(count, dtype=tf.int64))
+    indices = order.flat_map(
+        lambda permutation: tf.data.Dataset.range(steps).map(
+            lambda step: permutation[step * batch_size : (step + 1) * batch_size]
+        )
+    )
+    batches = indices.map(
+        lambda index: _split_label(
+            {name: tf.gather(values, index) for name, values in columns.items()}, label_key
+        ),
         num_parallel_calls=AUTOTUNE,
     )
     return batches.prefetch(AUTOTUNE)
