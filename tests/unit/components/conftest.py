@@ -1,5 +1,6 @@
 """Fixtures shared by the components' test modules: the trips CSV the CSV ingestion tests write
-and read back (`trips`), and the smallest valid data set spec (`minimal_spec`)."""
+and read back (`trips`), the smallest valid data set spec (`minimal_spec`), and a fresh process
+with two logical CPU devices (`on_two_devices`)."""
 
 import copy
 import json
@@ -110,3 +111,44 @@ def minimal_spec():
         return {key: value for key, value in data.items() if value is not None}
 
     return build
+
+
+# Splits the CPU into two logical devices and picks the strategy for them; the body then has
+# `np`, `tf`, `keras`, `sys` and `strategy` (MirroredStrategy over the two devices).
+_TWO_DEVICES = """
+import sys
+from pipeline import runtime
+runtime.configure_environment()
+import numpy as np, tensorflow as tf, tf_keras as keras
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from components.trainer import distribution
+strategy = distribution.choose_strategy([d.name for d in tf.config.list_logical_devices("CPU")])
+"""
+
+
+@pytest.fixture
+def on_two_devices():
+    """Runs Python code in a fresh process whose CPU is split into two logical devices.
+
+    on_two_devices(body, *args) -> the process's standard output, split into words. `body` runs
+    after the set-up, with `np`, `tf`, `keras`, `sys` (argv: `args`) and `strategy` defined;
+    the test fails with the process's error output if it exits non-zero. (Devices are fixed
+    once TensorFlow initializes, hence the fresh process.)
+    """
+    import subprocess
+    import sys
+    import textwrap
+
+    def run(body: str, *args) -> list[str]:
+        script = _TWO_DEVICES + textwrap.dedent(body)
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc.stdout.split()
+
+    return run

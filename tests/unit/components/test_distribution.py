@@ -4,10 +4,6 @@ Machines here have no GPU, so the multi-device case splits the CPU into two
 logical devices, in a fresh process (devices are fixed once TF initializes).
 """
 
-import subprocess
-import sys
-import textwrap
-
 import tensorflow as tf
 
 from components.trainer.distribution import choose_strategy
@@ -19,20 +15,12 @@ def test_no_gpu_means_the_default_single_device_strategy():
     assert not isinstance(strategy, tf.distribute.MirroredStrategy)
 
 
-def test_two_devices_train_with_mirrored_strategy():
-    script = textwrap.dedent(
+def test_two_devices_train_with_mirrored_strategy(on_two_devices):
+    words = on_two_devices(
         """
-        from pipeline import runtime
-        runtime.configure_environment()
-        import numpy as np, tensorflow as tf, tf_keras as keras
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         from components.features import TransformedFeature
-        from components.trainer import distribution, model
+        from components.trainer import model
         from components.trainer.hparams import HParams
-        devices = [d.name for d in tf.config.list_logical_devices("CPU")]
-        strategy = distribution.choose_strategy(devices)
         features = (TransformedFeature("a_xf", False), TransformedFeature("c_xf", True, 5))
         with strategy.scope():
             net = model.build_model(features, {"c_xf": 5}, HParams(hidden_units=(4,)))
@@ -43,11 +31,7 @@ def test_two_devices_train_with_mirrored_strategy():
               np.isfinite(history.history["loss"][0]))
         """
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.split()[-3:] == ["MirroredStrategy", "2", "True"]
+    assert words[-3:] == ["MirroredStrategy", "2", "True"]
 
 
 def test_mixed_precision_on_gpus_only():

@@ -126,23 +126,10 @@ def test_no_matching_file_is_an_error(tmp_path):
         _dataset([str(tmp_path / "*.gz")])
 
 
-def test_both_paths_train_under_mirrored_strategy_on_two_devices(shards):
-    import subprocess
-    import sys
-    import textwrap
-
-    script = textwrap.dedent(
+def test_both_paths_train_under_mirrored_strategy_on_two_devices(shards, on_two_devices):
+    words = on_two_devices(
         """
-        import sys
-        from pipeline import runtime
-        runtime.configure_environment()
-        import numpy as np, tensorflow as tf, tf_keras as keras
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        from components.trainer import data, distribution
-        devices = [d.name for d in tf.config.list_logical_devices("CPU")]
-        strategy = distribution.choose_strategy(devices)
+        from components.trainer import data
         spec = {"x_xf": tf.io.FixedLenFeature([], tf.float32),
                 "label": tf.io.FixedLenFeature([], tf.int64)}
         for cache in (True, False):
@@ -154,10 +141,7 @@ def test_both_paths_train_under_mirrored_strategy_on_two_devices(shards):
                 net.compile(optimizer="sgd", loss="mse")
             history = net.fit(dataset, epochs=2, verbose=0)
             print(strategy.num_replicas_in_sync, np.isfinite(history.history["loss"]).all())
-        """
+        """,
+        *shards,
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script, *shards], capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.split()[-4:] == ["2", "True", "2", "True"]
+    assert words[-4:] == ["2", "True", "2", "True"]
