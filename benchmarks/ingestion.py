@@ -31,12 +31,9 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from measure import measure
-
-from data.synth import TaxiLikeGenerator
+from measure import measure, taxi_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,11 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="deepline-ingest-bench-") as scratch:
         work = Path(scratch)
-        csv = args.csv.resolve() if args.csv else work / "taxi.csv"
-        if not args.csv:
-            started = time.monotonic()
-            TaxiLikeGenerator().write(csv, args.rows, seed=0)
-            print(f"generated {args.rows:,} rows in {time.monotonic() - started:.1f} s: {csv}")
+        csv = taxi_csv(args.csv, work, args.rows)
         rows = sum(1 for _ in open(csv, "rb")) - 1
         results = []
         ours = run_ours(csv, work / "local", "local", args.workers)

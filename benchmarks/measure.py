@@ -1,4 +1,5 @@
-"""Runs a benchmark's contender in a child process: wall time and peak memory.
+"""Runs a benchmark's contender in a child process (wall time and peak memory); the taxi-like
+CSV the benchmarks read.
 
 Wall time runs from process start to exit, imports included. Peak memory is
 the largest sum of the resident set sizes of the child and all its
@@ -68,3 +69,16 @@ def measure(command: list[str]) -> dict:
             "stdout": out.read().decode(errors="replace"),
             "stderr": err.read().decode(errors="replace"),
         }
+
+
+def taxi_csv(given: Path | None, work: Path, rows: int) -> Path:
+    """The CSV a benchmark reads: `given`, or `rows` taxi-like rows written into `work`."""
+    if given:
+        return given.resolve()
+    from data.synth import TaxiLikeGenerator
+
+    csv = work / "taxi.csv"
+    started = time.monotonic()
+    TaxiLikeGenerator().write(csv, rows, seed=0)
+    print(f"generated {rows:,} rows in {time.monotonic() - started:.1f} s: {csv}")
+    return csv

@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from measure import ROOT, environment, measure
+from measure import ROOT, environment, measure, taxi_csv
 
 MODES = {
     "multi_processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=0"],
@@ -128,13 +128,7 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="deepline-transform-bench-") as scratch:
         work = Path(scratch)
-        csv = args.csv.resolve() if args.csv else work / "taxi.csv"
-        if not args.csv:
-            from data.synth import TaxiLikeGenerator
-
-            started = time.monotonic()
-            TaxiLikeGenerator().write(csv, args.rows, seed=0)
-            print(f"generated {args.rows:,} rows in {time.monotonic() - started:.1f} s")
+        csv = taxi_csv(args.csv, work, args.rows)
         started = time.monotonic()
         splits = ingest(csv, work / "examples")
         print(f"ingested {splits} in {time.monotonic() - started:.1f} s")
