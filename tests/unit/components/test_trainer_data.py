@@ -75,10 +75,41 @@ def test_the_same_seed_gives_the_same_order_and_another_seed_another(shards):
     assert first != other
 
 
-def test_without_shuffle_shards_are_read_in_turn(shards):
-    xs, sizes = _epoch(_dataset(shards, shuffle=False, batch_size=128))
-    assert xs == [shard * PER_SHARD + i for i in range(PER_SHARD) for shard in range(SHARDS)]
+def _blocks_in_turn(block: int) -> list[int]:
+    """x of every example, in blocks of `block` examples of each shard in turn."""
+    return [
+        shard * PER_SHARD + i
+        for start in range(0, PER_SHARD, block)
+        for shard in range(SHARDS)
+        for i in range(start, min(start + block, PER_SHARD))
+    ]
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["cached", "streamed"])
+def test_without_shuffle_shards_are_read_in_blocks_in_turn(shards, cache):
+    xs, sizes = _epoch(_dataset(shards, shuffle=False, batch_size=128, cache_in_memory=cache))
+    # Loading reads blocks of LOAD_BATCH, larger than a shard; streaming, blocks of a batch.
+    assert xs == _blocks_in_turn(data.LOAD_BATCH if cache else 128)
     assert sizes == [128] * 7 + [900 - 7 * 128]
+
+
+def test_a_streamed_epoch_shuffles_windows_of_blocks_of_every_shard(shards):
+    xs, _ = _epoch(_dataset(shards, cache_in_memory=False, shuffle_buffer=300))
+    # Blocks of min(batch size, 300 // 3 shards) = 64 records, in windows of 300.
+    in_order = _blocks_in_turn(64)
+    for start in range(0, len(xs), 300):
+        window = xs[start : start + 300]
+        assert sorted(window) == sorted(in_order[start : start + 300])
+        assert window != in_order[start : start + 300]
+    assert {x // PER_SHARD for x in xs[:300]} == set(range(SHARDS))
+
+
+def test_loading_parses_blocks_of_each_shard_in_turn(shards):
+    columns = data.load_columns(shards, SPEC, block_size=128)
+    expected = np.array(_blocks_in_turn(128))
+    np.testing.assert_array_equal(columns["x_xf"].numpy(), expected)
+    np.testing.assert_array_equal(columns["id_xf"].numpy(), expected % 7)
+    np.testing.assert_array_equal(columns["label"].numpy(), expected % 2)
 
 
 def test_a_batch_larger_than_the_data_holds_all_of_it(shards):
