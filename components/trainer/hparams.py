@@ -180,8 +180,9 @@ class HParams:
         model; None for the preset's choice. Defaults to None.
       tflite_copies: Also write float16 and int8 TFLite copies of the network
         (over transformed features) next to the served model, with their eval
-        accuracy against the full model; None for the preset's choice (on for
-        low_latency). Defaults to None.
+        metrics against the full model's (accuracy, or MAE and RMSE for
+        regression); None for the preset's choice (on for low_latency).
+        Defaults to None.
       mc_dropout_samples: Dropout samples of the served model's
         "mc_dropout" signature (mean and stddev); 0 for no such signature,
         None for the preset's choice. Defaults to None.

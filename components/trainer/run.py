@@ -13,7 +13,6 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
-from components import features as features_lib
 from components import spec as spec_lib
 from components.trainer import callbacks as training_callbacks
 from components.trainer import (
@@ -236,24 +235,21 @@ def run_fn(fn_args) -> None:
     export.export_serving_model(
         dnn, tf_transform_output, registry, fn_args.serving_model_dir, hparams
     )
-    if hparams.tflite_copies and head.task is not features_lib.Task.BINARY:
-        logger.warning(
-            "No TFLite copies: their accuracy check is written for binary labels, and this "
-            "label is %s.",
-            head.task.value,
-        )
-    elif hparams.tflite_copies:
+    if hparams.tflite_copies:
         # Next to the SavedModel, so they are pushed with it; the evaluation says
-        # how much accuracy each quantized copy gives up on the eval split.
+        # how much of the task's main metric each quantized copy gives up on the
+        # eval split (accuracy, or RMSE for regression).
         comparison = tflite.write_copies(
-            dnn, os.path.join(fn_args.serving_model_dir, TFLITE_FOLDER), eval_ds
+            dnn, os.path.join(fn_args.serving_model_dir, TFLITE_FOLDER), eval_ds, task=head.task
         )
+        metric = tflite.main_metric(head.task)
         for name, result in comparison.items():
             if name != "keras":
                 logger.info(
-                    "TFLite %s copy: %d bytes, eval accuracy %.4f (%+.4f vs the full model).",
+                    "TFLite %s copy: %d bytes, eval %s %.4f (%+.4f vs the full model).",
                     name,
                     result["bytes"],
-                    result["accuracy"],
-                    result["accuracy_diff"],
+                    metric,
+                    result[metric],
+                    result[f"{metric}_diff"],
                 )

@@ -50,28 +50,45 @@ Sizes, for a sense of scale: the unit test's model (3,649 weights, 3,200 of
 them a 200 x 16 embedding) is 17.8 KB in float32, 11.3 KB in float16, 8.5 KB
 in dynamic-range int8 and 7.9 KB in full int8; ~3 KB of each is the graph.
 
+Every head converts (`heads.Head`); the copy's one output is named as the
+served model's: `probability` (binary, (batch, 1)), `probabilities`
+(multiclass, (batch, K)) or `prediction` (regression, (batch, 1), in the
+label's units). In full int8 that output is quantized too, over its
+calibrated range: a regression prediction gains up to half a step of
+(range / 255) on top of the input and activation rounding above.
+
 `write_copies` writes the copies next to an export with `tflite_eval.json`:
-accuracy and AUC of each copy and of the Keras model on the same data, so a
-user can judge what the smaller copy costs.
+the task's metrics for each copy and for the Keras model on the same data, so
+a user can judge what the smaller copy costs:
+  binary:     accuracy (score > 0.5) and exact AUC;
+  multiclass: accuracy (argmax against the integer class id);
+  regression: mean absolute error (mae) and root mean squared error (rmse).
+Each copy adds the difference of each metric but AUC (`<metric>_diff`, copy
+minus Keras), the largest |copy - Keras| prediction and its size in bytes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from components.labels import Task
+from components.trainer.heads import Head
+
 QUANTIZATIONS = ("float32", "float16", "int8")
 DEFAULT_QUANTIZATIONS = ("float16", "int8")
-PREDICTION_KEY = "probability"
 EVAL_FILE = "tflite_eval.json"
 THRESHOLD = 0.5
+# The copies' output names, over all heads.
+_PREDICTION_KEYS = tuple(Head(task).prediction_key for task in Task)
 
 
 def copy_filename(quantization: str) -> str:
@@ -79,7 +96,12 @@ def copy_filename(quantization: str) -> str:
     return f"model_{quantization}.tflite"
 
 
-def convert(model: keras.Model, quantization: str, representative_data=None) -> bytes:
+def convert(
+    model: keras.Model,
+    quantization: str,
+    representative_data=None,
+    task: Task | str = Task.BINARY,
+) -> bytes:
     """Converts `model` (over transformed features) to a TFLite flatbuffer.
 
     The network is traced as a concrete function with `training=False`
@@ -87,7 +109,7 @@ def convert(model: keras.Model, quantization: str, representative_data=None) -> 
     `from_concrete_functions` rather than `from_keras_model`: that does not
     depend on which Keras `tf.keras` resolves to (Keras 3 or tf_keras), and
     fixes the signature: inputs named as the model's, batch dimension free,
-    one output named `probability`.
+    one output named as the served model's (`Head.prediction_key`).
 
     Args:
       model: The trained model, e.g. from `model.build_model`.
@@ -97,14 +119,18 @@ def convert(model: keras.Model, quantization: str, representative_data=None) -> 
         ranges on, for full-integer quantization; a few hundred to a few
         thousand training examples is plenty. Defaults to None: dynamic-range
         quantization.
+      task: The model's head (`Task` or its value), which names the output.
+        Defaults to binary.
 
     Returns:
       The TFLite model.
 
     Raises:
-      ValueError: unknown `quantization`; representative data for another
-        quantization than int8, empty, or lacking a model input.
+      ValueError: unknown `quantization` or `task`; a model whose output does
+        not fit `task`; representative data for another quantization than
+        int8, empty, or lacking a model input.
     """
+    prediction_key = Head(_check_task(model, task)).prediction_key
     if quantization not in QUANTIZATIONS:
         raise ValueError(
             f"Unknown TFLite quantization {quantization!r}; choose one of {QUANTIZATIONS}."
@@ -120,7 +146,7 @@ def convert(model: keras.Model, quantization: str, representative_data=None) -> 
 
     @tf.function
     def serve(inputs):
-        return {PREDICTION_KEY: model(inputs, training=False)}
+        return {prediction_key: model(inputs, training=False)}
 
     # The model is passed along so its variables stay alive while converting.
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
@@ -151,7 +177,8 @@ def predict(tflite_bytes: bytes, inputs: Mapping[str, np.ndarray]) -> np.ndarray
         keys are ignored; values are cast to the dtype the model expects.
 
     Returns:
-      The predicted probabilities, float32 of shape (batch, 1).
+      The copy's prediction, float32: (batch, 1) probabilities (binary) or
+      values (regression), or (batch, K) class probabilities (multiclass).
 
     Raises:
       ValueError: an input the model needs is missing from `inputs`.
@@ -196,12 +223,64 @@ def accuracy(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(np.mean((np.asarray(scores).ravel() > THRESHOLD) == labels))
 
 
+def binary_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
+    """Accuracy at 0.5 and AUC of (N, 1) probabilities against 0/1 labels."""
+    return {"accuracy": accuracy(labels, scores), "auc": auc(labels, scores)}
+
+
+def multiclass_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    """Accuracy of (N, K) class probabilities: share whose argmax is the integer label.
+
+    Ties go to the lowest class id, as in Keras' `SparseCategoricalAccuracy`.
+    """
+    predicted = np.argmax(np.asarray(probabilities), axis=-1)
+    return {"accuracy": float(np.mean(predicted == np.asarray(labels).ravel()))}
+
+
+def regression_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
+    """Mean absolute error and root mean squared error of (N, 1) predictions."""
+    errors = np.asarray(predictions, np.float64).ravel() - np.asarray(labels, np.float64).ravel()
+    return {"mae": float(np.mean(np.abs(errors))), "rmse": float(np.sqrt(np.mean(errors**2)))}
+
+
+@dataclasses.dataclass(frozen=True)
+class _TaskMetrics:
+    """How a task's predictions are judged.
+
+    Attributes:
+      compute: (labels, predictions) -> {metric: value}.
+      compared: The metrics each copy also reports as `<metric>_diff` (copy
+        minus Keras); the first is the task's main one, which the Trainer logs.
+    """
+
+    compute: Callable[[np.ndarray, np.ndarray], dict[str, float | None]]
+    compared: tuple[str, ...]
+
+
+_TASK_METRICS = {
+    # No AUC difference: accuracy is what a user of the 0.5 threshold sees.
+    Task.BINARY: _TaskMetrics(binary_metrics, ("accuracy",)),
+    Task.MULTICLASS: _TaskMetrics(multiclass_metrics, ("accuracy",)),
+    Task.REGRESSION: _TaskMetrics(regression_metrics, ("rmse", "mae")),
+}
+
+
+def main_metric(task: Task | str) -> str:
+    """The metric that sums up a copy for `task`: accuracy, or rmse for regression.
+
+    Raises:
+      ValueError: unknown `task`.
+    """
+    return _TASK_METRICS[_as_task(task)].compared[0]
+
+
 def evaluate_copies(
     model: keras.Model,
     dataset: Iterable,
     quantizations: Iterable[str] = DEFAULT_QUANTIZATIONS,
     max_batches: int | None = None,
     representative_data=None,
+    task: Task | str = Task.BINARY,
 ) -> dict:
     """Converts `model` and compares each copy's predictions with the model's.
 
@@ -214,14 +293,26 @@ def evaluate_copies(
       representative_data: int8 only: calibration data for full-integer
         quantization (see `convert`), best a few training batches. Defaults to
         None: dynamic-range quantization.
+      task: The model's head (`Task` or its value): which output and labels
+        to expect and which metrics to compute. Defaults to binary.
 
     Returns:
-      JSON-ready: {"keras": {"accuracy", "auc", "examples"}, and per
-      quantization {"accuracy", "auc", "accuracy_diff" (copy minus Keras),
-      "max_abs_diff" (largest |copy - Keras| probability), "bytes"}}.
+      JSON-ready: {"keras": {<metrics>, "examples"}, and per quantization
+      {<metrics>, "<metric>_diff" (copy minus Keras), "max_abs_diff" (largest
+      |copy - Keras| prediction, over every class for multiclass), "bytes"}},
+      the metrics by task:
+        binary:     "accuracy", "auc" (None when the labels are of one class);
+                    diff of accuracy;
+        multiclass: "accuracy"; its diff;
+        regression: "mae", "rmse"; their diffs.
+
+    Raises:
+      ValueError: unknown `quantization` or `task`; a model whose output does
+        not fit `task`; an empty `dataset`; see also `convert`.
     """
-    copies = _convert_all(model, quantizations, representative_data)
-    return _evaluate(model, dataset, copies, max_batches)
+    task = _check_task(model, task)
+    copies = _convert_all(model, quantizations, representative_data, task)
+    return _evaluate(model, dataset, copies, max_batches, task)
 
 
 def write_copies(
@@ -231,6 +322,7 @@ def write_copies(
     quantizations: Iterable[str] = DEFAULT_QUANTIZATIONS,
     max_batches: int | None = None,
     representative_data=None,
+    task: Task | str = Task.BINARY,
 ) -> dict:
     """Writes `model_<quantization>.tflite` copies and `tflite_eval.json` under `export_dir`.
 
@@ -243,12 +335,17 @@ def write_copies(
       max_batches: Evaluate on at most this many batches. Defaults to None: all.
       representative_data: int8 only: calibration data for full-integer
         quantization (see `convert`). Defaults to None: dynamic-range quantization.
+      task: The model's head (`Task` or its value). Defaults to binary.
 
     Returns:
       The evaluation written to `tflite_eval.json` (see `evaluate_copies`).
+
+    Raises:
+      ValueError: as `evaluate_copies`; nothing is written then.
     """
-    copies = _convert_all(model, quantizations, representative_data)
-    result = _evaluate(model, dataset, copies, max_batches)
+    task = _check_task(model, task)
+    copies = _convert_all(model, quantizations, representative_data, task)
+    result = _evaluate(model, dataset, copies, max_batches, task)
     tf.io.gfile.makedirs(export_dir)
     for quantization, content in copies.items():
         with tf.io.gfile.GFile(os.path.join(export_dir, copy_filename(quantization)), "wb") as f:
@@ -288,14 +385,15 @@ class _Runner:
         }
         if self._runner is not None:
             outputs = self._runner(**feed)
-            output = outputs[PREDICTION_KEY] if PREDICTION_KEY in outputs else None
-            if output is None and len(outputs) == 1:
-                output = next(iter(outputs.values()))
-            if output is None:
+            if len(outputs) == 1:
+                return next(iter(outputs.values()))
+            known = [key for key in _PREDICTION_KEYS if key in outputs]
+            if len(known) != 1:
                 raise ValueError(
-                    f"TFLite model has outputs {sorted(outputs)}; expected {PREDICTION_KEY!r}."
+                    f"TFLite model has outputs {sorted(outputs)}; expected one of "
+                    f"{list(_PREDICTION_KEYS)}. Use a copy made by `convert`."
                 )
-            return output
+            return outputs[known[0]]
         return self._invoke(feed)
 
     def _invoke(self, feed: dict[str, np.ndarray]) -> np.ndarray:
@@ -330,14 +428,37 @@ def _model_inputs(model: keras.Model, element) -> dict[str, np.ndarray]:
     }
 
 
-def _convert_all(model, quantizations, representative_data) -> dict[str, bytes]:
+def _as_task(task: Task | str) -> Task:
+    try:
+        return Task(task)
+    except ValueError:
+        raise ValueError(
+            f"Unknown task {task!r} for TFLite copies; choose one of {[t.value for t in Task]} "
+            "(the model head's `Head.task`)."
+        ) from None
+
+
+def _check_task(model: keras.Model, task: Task | str) -> Task:
+    """`task` as a `Task`, once the model's output width is known to fit it."""
+    task = _as_task(task)
+    width = model.outputs[0].shape[-1]
+    if (width >= 2) != (task is Task.MULTICLASS):
+        expected = "one probability per class" if task is Task.MULTICLASS else "one value"
+        raise ValueError(
+            f"The model outputs {width} value(s) per example, but a {task.value} head outputs "
+            f"{expected}. Pass the task of the model's head (`Head.task`) as `task`."
+        )
+    return task
+
+
+def _convert_all(model, quantizations, representative_data, task: Task) -> dict[str, bytes]:
     quantizations = tuple(quantizations)
     unknown = sorted(set(quantizations) - set(QUANTIZATIONS))
     if unknown:
         raise ValueError(f"Unknown TFLite quantization(s) {unknown}; choose from {QUANTIZATIONS}.")
     return {
         quantization: convert(
-            model, quantization, representative_data if quantization == "int8" else None
+            model, quantization, representative_data if quantization == "int8" else None, task
         )
         for quantization in quantizations
     }
@@ -351,37 +472,33 @@ def _take(dataset: Iterable, batches: int | None) -> Iterable:
     return itertools.islice(dataset, batches)
 
 
-def _evaluate(model, dataset, copies: dict[str, bytes], max_batches) -> dict:
-    """Accuracy and AUC of the model and of each copy over the same batches."""
+def _evaluate(model, dataset, copies: dict[str, bytes], max_batches, task: Task) -> dict:
+    """The task's metrics of the model and of each copy over the same batches."""
+    metrics = _TASK_METRICS[task]
     runners = {quantization: _Runner(content) for quantization, content in copies.items()}
-    labels, keras_scores = [], []
-    copy_scores = {quantization: [] for quantization in copies}
+    labels, keras_predictions = [], []
+    copy_predictions = {quantization: [] for quantization in copies}
     for features, label in _take(dataset, max_batches):
         inputs = _model_inputs(model, features)
         labels.append(np.asarray(label).ravel())
-        keras_scores.append(model(inputs, training=False).numpy().ravel())
+        # (batch, 1), or (batch, K) for multiclass, from both.
+        keras_predictions.append(model(inputs, training=False).numpy())
         for quantization, runner in runners.items():
-            copy_scores[quantization].append(runner(inputs).ravel())
+            copy_predictions[quantization].append(runner(inputs))
     if not labels:
         raise ValueError("No batches to evaluate the TFLite copies on: the dataset is empty.")
     labels = np.concatenate(labels)
-    reference = np.concatenate(keras_scores)
-    keras_accuracy = accuracy(labels, reference)
-    result = {
-        "keras": {
-            "accuracy": keras_accuracy,
-            "auc": auc(labels, reference),
-            "examples": int(labels.size),
-        }
-    }
-    for quantization, parts in copy_scores.items():
-        scores = np.concatenate(parts)
-        copy_accuracy = accuracy(labels, scores)
+    reference = np.concatenate(keras_predictions)
+    keras_metrics = metrics.compute(labels, reference)
+    result = {"keras": {**keras_metrics, "examples": int(labels.size)}}
+    for quantization, parts in copy_predictions.items():
+        predictions = np.concatenate(parts)
+        copy_metrics = metrics.compute(labels, predictions)
+        diffs = {f"{m}_diff": copy_metrics[m] - keras_metrics[m] for m in metrics.compared}
         result[quantization] = {
-            "accuracy": copy_accuracy,
-            "auc": auc(labels, scores),
-            "accuracy_diff": copy_accuracy - keras_accuracy,
-            "max_abs_diff": float(np.max(np.abs(scores - reference))),
+            **copy_metrics,
+            **diffs,
+            "max_abs_diff": float(np.max(np.abs(predictions - reference))),
             "bytes": len(copies[quantization]),
         }
     return result

@@ -185,7 +185,11 @@ def test_init_spec_then_run_on_a_csv_never_seen(cli, tmp_path, label_kind, label
     assert spec["label"]["kind"] == label_kind
 
     output = tmp_path / "run"
-    _run(cli, "--spec", data / "spec.yaml", "--output", output, *threshold_args)
+    _run(
+        cli,
+        *("--spec", data / "spec.yaml", "--output", output, *threshold_args),
+        *("--hparam", "tflite_copies=true"),
+    )
     summary = json.loads((output / "summary.json").read_text())
     assert summary["pushed"]
     assert summary["ingestion"]["rows_quarantined"] == 0
@@ -199,3 +203,10 @@ def test_init_spec_then_run_on_a_csv_never_seen(cli, tmp_path, label_kind, label
         metric = "binary_accuracy" if label_kind == "binary" else "sparse_categorical_accuracy"
         majority = max(labels.count(v) for v in set(labels)) / len(labels)
         assert overall[metric] > majority + 0.1
+    # TFLite copies are pushed with the model, for every kind of label, each compared with it.
+    (evaluation,) = (output / "serving_model").glob("*/*/tflite/tflite_eval.json")
+    copies = json.loads(evaluation.read_text())
+    main = "rmse" if label_kind == "regression" else "accuracy"
+    assert set(copies) == {"keras", "float16", "int8"}
+    assert abs(copies["float16"][f"{main}_diff"]) < 0.02
+    assert copies["int8"][main] == pytest.approx(copies["keras"][main], abs=0.1)

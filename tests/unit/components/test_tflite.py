@@ -1,4 +1,8 @@
-"""TFLite copies: how far each quantization moves predictions, sizes, and the written evaluation."""
+"""TFLite copies: how far each quantization moves predictions, sizes, and the written evaluation.
+
+Most tests use a binary model; multiclass and regression models get their own
+metrics and one end-to-end conversion each.
+"""
 
 import json
 
@@ -7,9 +11,10 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from components.features import TransformedFeature
+from components.features import Task, TransformedFeature
 from components.trainer import model as model_lib
 from components.trainer import tflite
+from components.trainer.heads import Head, adapt_target_scale
 from components.trainer.hparams import HParams
 
 STORES = 200  # embedding 200 x 16: the bulk of the weights, as in real models
@@ -253,3 +258,190 @@ def test_predict_without_a_signature_matches_tensor_names(written, eval_data, mo
     for size in (4, 7):  # a second batch size: the inputs are resized
         head = {name: value[:size] for name, value in features.items()}
         np.testing.assert_array_equal(tflite.predict(content, head), expected[:size])
+
+
+@pytest.mark.parametrize(
+    "labels, probabilities, expected",
+    [
+        # argmax: 0, 2, 0, 1 against 0, 2, 1, 2: the first two are right.
+        (
+            [0, 2, 1, 2],
+            [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1], [0.3, 0.4, 0.3]],
+            0.5,
+        ),
+        # Float (N, 1) labels, as the Trainer's batches hold them; a tie goes to class 0.
+        ([[0.0], [1.0], [1.0]], [[0.5, 0.5, 0.0], [0.2, 0.8, 0.0], [0.1, 0.7, 0.2]], 1.0),
+        ([1, 1], [[0.9, 0.1], [0.6, 0.4]], 0.0),
+    ],
+    ids=["half-right", "column-labels-and-tie", "all-wrong"],
+)
+def test_multiclass_accuracy_by_hand(labels, probabilities, expected):
+    assert tflite.multiclass_metrics(np.array(labels), np.array(probabilities)) == {
+        "accuracy": pytest.approx(expected)
+    }
+
+
+def test_regression_metrics_by_hand():
+    # Errors 0, 0, -3, +4: MAE (3 + 4) / 4 = 1.75; RMSE sqrt((9 + 16) / 4) = 2.5.
+    labels = np.array([1.0, 2.0, 3.0, 4.0])
+    predictions = np.array([[1.0], [2.0], [0.0], [8.0]])
+    assert tflite.regression_metrics(labels, predictions) == {
+        "mae": pytest.approx(1.75),
+        "rmse": pytest.approx(2.5),
+    }
+
+
+@pytest.mark.parametrize(
+    "task, expected",
+    [(Task.BINARY, "accuracy"), (Task.MULTICLASS, "accuracy"), ("regression", "rmse")],
+    ids=["binary", "multiclass", "regression-by-value"],
+)
+def test_main_metric(task, expected):
+    assert tflite.main_metric(task) == expected
+
+
+def test_unknown_task_lists_the_tasks():
+    with pytest.raises(ValueError, match=r"Unknown task 'ordinal'.*'multiclass'"):
+        tflite.main_metric("ordinal")
+
+
+@pytest.mark.parametrize(
+    "task, message",
+    [
+        (Task.MULTICLASS, r"outputs 1 value\(s\) per example, but a multiclass head"),
+        ("ordinal", "Unknown task 'ordinal'"),
+    ],
+    ids=["multiclass-on-a-binary-model", "unknown"],
+)
+def test_evaluate_rejects_a_task_the_model_does_not_have(trained, eval_data, task, message):
+    with pytest.raises(ValueError, match=message):
+        tflite.evaluate_copies(trained, _dataset(*eval_data), task=task)
+
+
+CLASSES = 3
+
+
+def _task_data(n: int, seed: int, task: Task) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The binary data's features, labelled for `task` by a rule a small net learns in 3 epochs."""
+    features, _ = _data(n, seed)
+    a, b = features["a_xf"], features["b_xf"]
+    if task is Task.MULTICLASS:
+        # The class is whichever of a, b and 0 is largest: linear boundaries in (a, b).
+        return features, np.argmax(np.hstack([a, b, np.zeros_like(a)]), axis=1)
+    return features, (3 * a - 2 * b + 10).ravel()  # std sqrt(13) ~ 3.6 around 10
+
+
+def _train_and_write(task: Task, export_dir):
+    """A model with `task`'s head, trained as the Trainer does, and write_copies' defaults."""
+    keras.utils.set_random_seed(0)
+    head = Head(task, CLASSES)
+    model = model_lib.build_model(
+        FEATURES, {"store_xf": STORES}, HParams(hidden_units=(16, 8), dropout=0.0), head
+    )
+    features, labels = _task_data(512, seed=1, task=task)
+    adapt_target_scale(model, _dataset(features, labels), batches=4)  # regression only
+    model.compile(keras.optimizers.Adam(0.02), head.loss())
+    model_lib.skip_autograph(model).fit(
+        features, labels, batch_size=64, epochs=3, shuffle=False, verbose=0
+    )
+    eval_data = _task_data(300, seed=2, task=task)
+    result = tflite.write_copies(model, str(export_dir), _dataset(*eval_data), task=task)
+    return model, eval_data, result
+
+
+@pytest.fixture(scope="module")
+def multiclass_written(tmp_path_factory):
+    export_dir = tmp_path_factory.mktemp("tflite_multiclass") / "export"
+    return export_dir, *_train_and_write(Task.MULTICLASS, export_dir)
+
+
+@pytest.fixture(scope="module")
+def regression_written(tmp_path_factory):
+    export_dir = tmp_path_factory.mktemp("tflite_regression") / "export"
+    return export_dir, *_train_and_write(Task.REGRESSION, export_dir)
+
+
+@pytest.mark.parametrize(
+    "fixture, keras_keys, copy_keys",
+    [
+        (
+            "written",
+            {"accuracy", "auc", "examples"},
+            {"accuracy", "auc", "accuracy_diff", "max_abs_diff", "bytes"},
+        ),
+        (
+            "multiclass_written",
+            {"accuracy", "examples"},
+            {"accuracy", "accuracy_diff", "max_abs_diff", "bytes"},
+        ),
+        (
+            "regression_written",
+            {"mae", "rmse", "examples"},
+            {"mae", "rmse", "mae_diff", "rmse_diff", "max_abs_diff", "bytes"},
+        ),
+    ],
+    ids=["binary", "multiclass", "regression"],
+)
+def test_evaluation_keys_by_task(request, fixture, keras_keys, copy_keys):
+    export_dir, *_, result = request.getfixturevalue(fixture)
+    assert json.loads((export_dir / tflite.EVAL_FILE).read_text()) == result
+    assert set(result) == {"keras", *tflite.DEFAULT_QUANTIZATIONS}
+    assert set(result["keras"]) == keras_keys
+    for quantization in tflite.DEFAULT_QUANTIZATIONS:
+        assert set(result[quantization]) == copy_keys
+
+
+def test_multiclass_float16_copy_keeps_the_probabilities(multiclass_written):
+    export_dir, model, (features, labels), result = multiclass_written
+    copy = tflite.predict((export_dir / tflite.copy_filename("float16")).read_bytes(), features)
+    reference = _keras(model, features)
+    assert copy.shape == (300, CLASSES)
+    np.testing.assert_allclose(copy.sum(axis=1), 1.0, atol=1e-5)  # still a softmax
+    # Float16 weights (relative 2**-11) move the logits by ~1e-3 at most; a
+    # softmax probability moves by at most 1/2 of the largest logit change.
+    assert np.abs(copy - reference).max() < 1e-2
+    keras_accuracy = np.mean(np.argmax(reference, axis=1) == labels)
+    copy_accuracy = np.mean(np.argmax(copy, axis=1) == labels)
+    assert keras_accuracy > 0.8  # the rule is learnable: accuracy is a real signal
+    assert result["keras"] == {"accuracy": pytest.approx(keras_accuracy), "examples": 300}
+    entry = result["float16"]
+    assert entry["accuracy"] == pytest.approx(copy_accuracy)
+    assert entry["accuracy_diff"] == pytest.approx(copy_accuracy - keras_accuracy, abs=1e-12)
+    assert entry["max_abs_diff"] == pytest.approx(np.abs(copy - reference).max())
+    # An argmax can only change where the top two probabilities are within
+    # 2 * max_abs_diff of each other.
+    top_two = np.sort(reference, axis=1)[:, -2:]
+    close = np.mean(top_two[:, 1] - top_two[:, 0] <= 2 * entry["max_abs_diff"])
+    assert abs(entry["accuracy_diff"]) <= close
+
+
+def test_regression_float16_copy_predicts_in_the_labels_units(regression_written):
+    export_dir, model, (features, labels), result = regression_written
+    content = (export_dir / tflite.copy_filename("float16")).read_bytes()
+    outputs = tf.lite.Interpreter(model_content=content).get_signature_runner()
+    assert list(outputs.get_output_details()) == ["prediction"]  # as the served model's
+    copy = tflite.predict(content, features).ravel()
+    reference = _keras(model, features).ravel()
+    keras_errors, copy_errors = reference - labels, copy - labels
+    # The label's std is 3.6: a model that learned nothing would have RMSE ~3.6.
+    assert np.sqrt(np.mean(keras_errors**2)) < 1.5
+    assert result["keras"] == {
+        "mae": pytest.approx(np.mean(np.abs(keras_errors))),
+        "rmse": pytest.approx(np.sqrt(np.mean(keras_errors**2))),
+        "examples": 300,
+    }
+    entry = result["float16"]
+    assert entry["mae"] == pytest.approx(np.mean(np.abs(copy_errors)))
+    assert entry["rmse"] == pytest.approx(np.sqrt(np.mean(copy_errors**2)))
+    # Copy minus Keras, not the other way round.
+    assert entry["mae_diff"] == pytest.approx(entry["mae"] - result["keras"]["mae"], abs=1e-12)
+    assert entry["rmse_diff"] == pytest.approx(entry["rmse"] - result["keras"]["rmse"], abs=1e-12)
+    assert entry["max_abs_diff"] == pytest.approx(np.abs(copy - reference).max())
+    # Float16 rounding (relative 2**-11) of the weights and of the output scale
+    # (3.6) moves predictions of ~10 +- 10 by ~1e-2 at most; 0.05 is 1.4% of
+    # the label's std.
+    assert entry["max_abs_diff"] < 0.05
+    # The triangle inequality bounds both metrics' change by the largest
+    # prediction change: |MAE' - MAE| <= mean |copy - Keras| <= max.
+    assert abs(entry["mae_diff"]) <= entry["max_abs_diff"]
+    assert abs(entry["rmse_diff"]) <= entry["max_abs_diff"]
