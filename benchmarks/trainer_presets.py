@@ -5,8 +5,9 @@ an earlier run given with --run-dir); then every configuration below trains
 on the same transformed train/eval splits through the Trainer's own `run_fn`,
 one after the other in this process, from the same seed.
 
-The baseline is a shallow ReLU net with plain Adam at a constant rate and
-early stopping: what one writes without the deep-network techniques. For
+The baseline is a shallow ReLU net with plain Adam at a constant rate, its
+output bias starting at 0, and early stopping: what one writes without the
+deep-network techniques. For
 every configuration the table gives the optimizer steps (and seconds of
 training) until the eval metrics first reach each of two targets, measured
 every `--eval-every` steps:
@@ -59,6 +60,7 @@ CONFIGS = {
         "lr_schedule": "constant",
         "batch_size": 256,
         "learning_rate": 1e-3,
+        "prior_output_bias": False,
     },
     "default (auto)": {},
     "shallow + 1cycle": {"preset": "shallow", "lr_schedule": "one_cycle"},

@@ -105,6 +105,38 @@ class Head:
         )
 
 
+def adapt_prior_bias(model: keras.Model, dataset: tf.data.Dataset, batches: int) -> None:
+    """Starts a classification head's output bias at the training labels' base rates.
+
+    With zero weights into the output, the model then predicts each class's
+    frequency (a binary head's bias is the log odds, log(positives /
+    negatives); a multiclass head's, the log of each class's count, centred),
+    instead of spending its first steps learning them while the hidden layers
+    receive gradients about the class balance rather than the features. A
+    class absent from the batches counts once. Does nothing for a regression
+    head (its output scale and offset are `adapt_target_scale`'s).
+
+    Args:
+      model: A model from `components.trainer.model.build_model`.
+      dataset: (features, label) training batches.
+      batches: How many batches to count the labels over.
+    """
+    layers = {layer.name: layer for layer in model.layers}
+    binary, multiclass = Head(Task.BINARY), Head(Task.MULTICLASS)
+    output = layers.get(binary.prediction_key) or layers.get(multiclass.prediction_key)
+    if output is None:
+        return
+    labels = np.concatenate([y.numpy().ravel() for _, y in dataset.take(batches)])
+    if output.name == binary.prediction_key:
+        positives = int(np.sum(labels > 0.5))
+        bias = np.log([max(positives, 1) / max(labels.size - positives, 1)])
+    else:
+        counts = np.bincount(labels.astype(np.int64), minlength=output.units)[: output.units]
+        log_counts = np.log(np.maximum(counts, 1))
+        bias = log_counts - log_counts.mean()
+    output.bias.assign(bias.astype(np.float32))
+
+
 def adapt_target_scale(model: keras.Model, dataset: tf.data.Dataset, batches: int) -> None:
     """Sets a regression head's output scale to the label's mean and standard deviation.
 

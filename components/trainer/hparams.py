@@ -123,6 +123,10 @@ class HParams:
         "prelu"'s learned one). Defaults to 0.2.
       initializer: One of `initializers.INITIALIZERS`, or "auto": the one
         matched to the activation (Glorot, He or LeCun). Defaults to "auto".
+      prior_output_bias: Start a classification head's output bias at the
+        training labels' base rates (`heads.adapt_prior_bias`), not at 0, so
+        the first steps go to the features rather than to the class balance.
+        Defaults to True.
       batch_norm: Batch normalization in every hidden layer; None for the
         preset's choice. Defaults to None.
       batch_norm_position: "before" the activation (the dense layer then has
@@ -199,6 +203,7 @@ class HParams:
     activation: str = AUTO
     leaky_relu_alpha: float = 0.2
     initializer: str = AUTO
+    prior_output_bias: bool = True
     batch_norm: bool | None = None
     batch_norm_position: str = "before"
     batch_norm_momentum: float = 0.99

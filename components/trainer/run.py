@@ -26,7 +26,7 @@ from components.trainer import (
     tflite,
     warm_start,
 )
-from components.trainer.heads import Head, adapt_target_scale
+from components.trainer.heads import Head, adapt_prior_bias, adapt_target_scale
 from components.trainer.hparams import HParams
 
 logger = logging.getLogger(__name__)
@@ -139,6 +139,8 @@ def run_fn(fn_args) -> None:
     model.skip_autograph(dnn)
     model.adapt_input_standardization(dnn, train_ds, batches=setup.STANDARDIZATION_BATCHES)
     adapt_target_scale(dnn, train_ds, batches=setup.STANDARDIZATION_BATCHES)
+    if hparams.prior_output_bias:
+        adapt_prior_bias(dnn, train_ds, batches=setup.STANDARDIZATION_BATCHES)
     reused, warm = [], None
     if fn_args.base_model:
         reused = warm_start.transfer_weights(dnn, fn_args.base_model)

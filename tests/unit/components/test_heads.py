@@ -1,4 +1,5 @@
-"""The model's head by label kind: output, loss, metrics, objective, regression rescaling."""
+"""The model's head by label kind: output, loss, metrics, objective, fitting it to the labels
+(regression rescaling, classification base rates)."""
 
 import numpy as np
 import pytest
@@ -7,7 +8,7 @@ import tf_keras as keras
 
 from components.features import Task, TransformedFeature
 from components.trainer import model as model_lib
-from components.trainer.heads import Head, adapt_target_scale
+from components.trainer.heads import Head, adapt_prior_bias, adapt_target_scale
 from components.trainer.hparams import HParams
 
 FEATURES = (TransformedFeature("x_xf", is_categorical=False),)
@@ -88,5 +89,46 @@ def test_the_rescaling_leaves_classification_heads_alone():
         ({"x_xf": np.zeros((2, 1), np.float32)}, np.ones((2, 1), np.float32))
     ).batch(2)
     adapt_target_scale(dnn, dataset, batches=1)
+    for a, b in zip(before, dnn.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def _labelled(labels: list[float], batch_size: int = 4) -> tf.data.Dataset:
+    y = np.array(labels, np.float32).reshape(-1, 1)
+    return tf.data.Dataset.from_tensor_slices(
+        ({"x_xf": np.zeros((len(y), 1), np.float32)}, y)
+    ).batch(batch_size)
+
+
+@pytest.mark.parametrize(
+    "head, labels, batches, rates",
+    [
+        # 2 positives, 6 negatives: the log odds log(2 / 6).
+        (Head(), [1, 0, 0, 0, 0, 0, 0, 1], 2, [0.25]),
+        # Only the first batch counts: 1 positive in 4.
+        (Head(), [1, 0, 0, 0, 1, 1, 1, 1], 1, [0.25]),
+        # Classes 0, 1, 2 seen 6, 2 and 0 times; the absent one counts once: 6:2:1.
+        (Head(Task.MULTICLASS, 3), [0, 0, 0, 0, 1, 1, 0, 0], 2, [6 / 9, 2 / 9, 1 / 9]),
+    ],
+    ids=["binary", "binary-first-batch", "multiclass-absent-class"],
+)
+def test_a_classification_head_starts_at_the_labels_base_rates(head, labels, batches, rates):
+    dnn = _model(head)
+    adapt_prior_bias(dnn, _labelled(labels), batches=batches)
+    output = dnn.get_layer(head.prediction_key)
+    if head.task is Task.BINARY:
+        np.testing.assert_allclose(output.bias.numpy(), np.log([rates[0] / (1 - rates[0])]))
+    else:
+        np.testing.assert_allclose(output.bias.numpy().sum(), 0.0, atol=1e-6)
+    # Whatever the hidden layers say, zero weights into the output predict the base rates.
+    output.kernel.assign(np.zeros(output.kernel.shape, np.float32))
+    predicted = dnn({"x_xf": tf.constant([[0.3], [-2.0]])}).numpy()
+    np.testing.assert_allclose(predicted, [rates, rates], rtol=1e-5)
+
+
+def test_the_base_rates_leave_a_regression_head_alone():
+    dnn = _model(Head(Task.REGRESSION))
+    before = [w.copy() for w in dnn.get_weights()]
+    adapt_prior_bias(dnn, _labelled([1.0, 2.0, 3.0, 4.0]), batches=1)
     for a, b in zip(before, dnn.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
