@@ -7,9 +7,9 @@ one after the other in this process, from the same seed.
 
 The baseline is a shallow ReLU net with plain Adam at a constant rate, its
 output bias starting at 0, and early stopping: what one writes without the
-deep-network techniques. For
-every configuration the table gives the optimizer steps (and seconds of
-training) until the eval metrics first reach each of two targets, measured
+deep-network techniques. For every configuration the table gives the
+optimizer steps (and seconds of training) until the eval metrics first reach
+each of two targets, measured
 every `--eval-every` steps:
 
 - the goal: eval accuracy >= 0.89 with AUC >= 0.94 (the default should get
