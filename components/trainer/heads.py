@@ -126,7 +126,7 @@ def adapt_prior_bias(model: keras.Model, dataset: tf.data.Dataset, batches: int)
     output = layers.get(binary.prediction_key) or layers.get(multiclass.prediction_key)
     if output is None:
         return
-    labels = np.concatenate([y.numpy().ravel() for _, y in dataset.take(batches)])
+    labels = _labels(dataset, batches)
     if output.name == binary.prediction_key:
         positives = int(np.sum(labels > 0.5))
         bias = np.log([max(positives, 1) / max(labels.size - positives, 1)])
@@ -152,10 +152,15 @@ def adapt_target_scale(model: keras.Model, dataset: tf.data.Dataset, batches: in
     )
     if head is None or head.name != Head(Task.REGRESSION).prediction_key:
         return
-    labels = np.concatenate([y.numpy().ravel() for _, y in dataset.take(batches)])
+    labels = _labels(dataset, batches)
     std = float(np.std(labels))
     head.scale = std if std > 0 else 1.0
     head.offset = float(np.mean(labels))
 
 
 BINARY_HEAD = Head()  # the default where a head is optional
+
+
+def _labels(dataset: tf.data.Dataset, batches: int) -> np.ndarray:
+    """The labels of the first `batches` (features, label) batches, flattened."""
+    return np.concatenate([y.numpy().ravel() for _, y in dataset.take(batches)])

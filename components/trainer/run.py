@@ -22,11 +22,12 @@ from components.trainer import (
     lr_finder,
     model,
     optimization,
+    prediction_metrics,
     setup,
     tflite,
     warm_start,
 )
-from components.trainer.heads import Head, adapt_prior_bias, adapt_target_scale
+from components.trainer.heads import Head
 from components.trainer.hparams import HParams
 
 logger = logging.getLogger(__name__)
@@ -137,10 +138,7 @@ def run_fn(fn_args) -> None:
             features, setup.categorical_cardinalities(features, tf_transform_output), hparams, head
         )
     model.skip_autograph(dnn)
-    model.adapt_input_standardization(dnn, train_ds, batches=setup.STANDARDIZATION_BATCHES)
-    adapt_target_scale(dnn, train_ds, batches=setup.STANDARDIZATION_BATCHES)
-    if hparams.prior_output_bias:
-        adapt_prior_bias(dnn, train_ds, batches=setup.STANDARDIZATION_BATCHES)
+    setup.adapt_to_training_data(dnn, train_ds, hparams)
     reused, warm = [], None
     if fn_args.base_model:
         reused = warm_start.transfer_weights(dnn, fn_args.base_model)
@@ -244,7 +242,7 @@ def run_fn(fn_args) -> None:
         comparison = tflite.write_copies(
             dnn, os.path.join(fn_args.serving_model_dir, TFLITE_FOLDER), eval_ds, task=head.task
         )
-        metric = tflite.main_metric(head.task)
+        metric = prediction_metrics.main_metric(head.task)
         for name, result in comparison.items():
             if name != "keras":
                 logger.info(

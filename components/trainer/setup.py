@@ -1,5 +1,6 @@
 """What the Trainer and the Tuner share: the Keras-mode check, vocabulary sizes, the
-train/eval datasets and how a model is compiled, so both train exactly the same way."""
+train/eval datasets, what a model takes from the training data before its first step and
+how it is compiled, so both train exactly the same way."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import tensorflow_transform as tft
 import tf_keras as keras
 
 from components import features as features_lib
-from components.trainer import data, optimization
-from components.trainer.heads import BINARY_HEAD, Head
+from components.trainer import data, model, optimization
+from components.trainer.heads import BINARY_HEAD, Head, adapt_prior_bias, adapt_target_scale
 from components.trainer.hparams import HParams
 
-# Batches the self-normalizing net's input standardization is computed over.
+# Training batches `adapt_to_training_data` measures.
 STANDARDIZATION_BATCHES = 20
 
 
@@ -74,6 +75,16 @@ def make_datasets(
         seed=hparams.seed,
     )
     return train_ds, eval_ds
+
+
+def adapt_to_training_data(dnn: keras.Model, dataset: tf.data.Dataset, hparams: HParams) -> None:
+    """Sets what `dnn` takes from the training batches before its first step: the
+    self-normalizing net's input standardization, a regression head's output scale and,
+    with `hparams.prior_output_bias`, a classifier's output bias at the base rates."""
+    model.adapt_input_standardization(dnn, dataset, batches=STANDARDIZATION_BATCHES)
+    adapt_target_scale(dnn, dataset, batches=STANDARDIZATION_BATCHES)
+    if hparams.prior_output_bias:
+        adapt_prior_bias(dnn, dataset, batches=STANDARDIZATION_BATCHES)
 
 
 def compile_model(

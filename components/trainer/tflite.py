@@ -50,43 +50,37 @@ Sizes, for a sense of scale: the unit test's model (3,649 weights, 3,200 of
 them a 200 x 16 embedding) is 17.8 KB in float32, 11.3 KB in float16, 8.5 KB
 in dynamic-range int8 and 7.9 KB in full int8; ~3 KB of each is the graph.
 
-Every head converts (`heads.Head`); the copy's one output is named as the
-served model's: `probability` (binary, (batch, 1)), `probabilities`
-(multiclass, (batch, K)) or `prediction` (regression, (batch, 1), in the
-label's units). In full int8 that output is quantized too, over its
+Every head converts; the copy's one output is named as the served model's
+(`Head.prediction_key`). In full int8 that output is quantized too, over its
 calibrated range: a regression prediction gains up to half a step of
-(range / 255) on top of the input and activation rounding above.
+(range / 255) on top of the rounding above.
 
 `write_copies` writes the copies next to an export with `tflite_eval.json`:
-the task's metrics for each copy and for the Keras model on the same data, so
-a user can judge what the smaller copy costs:
-  binary:     accuracy (score > 0.5) and exact AUC;
-  multiclass: accuracy (argmax against the integer class id);
-  regression: mean absolute error (mae) and root mean squared error (rmse).
-Each copy adds the difference of each metric but AUC (`<metric>_diff`, copy
+the task's metrics (`prediction_metrics`) for each copy and for the Keras
+model on the same data, so a user can judge what the smaller copy costs. Each
+copy adds the difference of each metric but AUC (`<metric>_diff`, copy
 minus Keras), the largest |copy - Keras| prediction and its size in bytes.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
 from components.labels import Task
+from components.trainer import prediction_metrics
 from components.trainer.heads import Head
 
 QUANTIZATIONS = ("float32", "float16", "int8")
 DEFAULT_QUANTIZATIONS = ("float16", "int8")
 EVAL_FILE = "tflite_eval.json"
-THRESHOLD = 0.5
 # The copies' output names, over all heads.
 _PREDICTION_KEYS = tuple(Head(task).prediction_key for task in Task)
 
@@ -184,94 +178,6 @@ def predict(tflite_bytes: bytes, inputs: Mapping[str, np.ndarray]) -> np.ndarray
       ValueError: an input the model needs is missing from `inputs`.
     """
     return _Runner(tflite_bytes)(inputs)
-
-
-def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
-    """Exact ROC AUC by the rank-sum (Mann-Whitney) formula, tied scores counting half.
-
-    AUC = (sum of the positives' ranks - P (P + 1) / 2) / (P N), ranks from 1,
-    tied scores sharing their average rank. Keras' `AUC` metric approximates
-    the same number over a fixed grid of thresholds.
-
-    Args:
-      labels: 0/1 labels.
-      scores: Predicted scores, same length.
-
-    Returns:
-      The AUC, or None when the labels are all of one class (it is undefined).
-    """
-    labels = np.asarray(labels).ravel() > THRESHOLD
-    scores = np.asarray(scores, dtype=np.float64).ravel()
-    positives = int(labels.sum())
-    negatives = labels.size - positives
-    if positives == 0 or negatives == 0:
-        return None
-    order = np.argsort(scores, kind="mergesort")
-    sorted_scores = scores[order]
-    ranks = np.empty(scores.size)
-    # Each run of equal scores gets the mean of the ranks it spans.
-    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
-    ends = np.r_[starts[1:], scores.size]
-    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
-    rank_sum = ranks[labels].sum()
-    return float((rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives))
-
-
-def accuracy(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Share of examples whose score is on the label's side of 0.5 (Keras' rule: score > 0.5)."""
-    labels = np.asarray(labels).ravel() > THRESHOLD
-    return float(np.mean((np.asarray(scores).ravel() > THRESHOLD) == labels))
-
-
-def binary_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
-    """Accuracy at 0.5 and AUC of (N, 1) probabilities against 0/1 labels."""
-    return {"accuracy": accuracy(labels, scores), "auc": auc(labels, scores)}
-
-
-def multiclass_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
-    """Accuracy of (N, K) class probabilities: share whose argmax is the integer label.
-
-    Ties go to the lowest class id, as in Keras' `SparseCategoricalAccuracy`.
-    """
-    predicted = np.argmax(np.asarray(probabilities), axis=-1)
-    return {"accuracy": float(np.mean(predicted == np.asarray(labels).ravel()))}
-
-
-def regression_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
-    """Mean absolute error and root mean squared error of (N, 1) predictions."""
-    errors = np.asarray(predictions, np.float64).ravel() - np.asarray(labels, np.float64).ravel()
-    return {"mae": float(np.mean(np.abs(errors))), "rmse": float(np.sqrt(np.mean(errors**2)))}
-
-
-@dataclasses.dataclass(frozen=True)
-class _TaskMetrics:
-    """How a task's predictions are judged.
-
-    Attributes:
-      compute: (labels, predictions) -> {metric: value}.
-      compared: The metrics each copy also reports as `<metric>_diff` (copy
-        minus Keras); the first is the task's main one, which the Trainer logs.
-    """
-
-    compute: Callable[[np.ndarray, np.ndarray], dict[str, float | None]]
-    compared: tuple[str, ...]
-
-
-_TASK_METRICS = {
-    # No AUC difference: accuracy is what a user of the 0.5 threshold sees.
-    Task.BINARY: _TaskMetrics(binary_metrics, ("accuracy",)),
-    Task.MULTICLASS: _TaskMetrics(multiclass_metrics, ("accuracy",)),
-    Task.REGRESSION: _TaskMetrics(regression_metrics, ("rmse", "mae")),
-}
-
-
-def main_metric(task: Task | str) -> str:
-    """The metric that sums up a copy for `task`: accuracy, or rmse for regression.
-
-    Raises:
-      ValueError: unknown `task`.
-    """
-    return _TASK_METRICS[_as_task(task)].compared[0]
 
 
 def evaluate_copies(
@@ -428,19 +334,9 @@ def _model_inputs(model: keras.Model, element) -> dict[str, np.ndarray]:
     }
 
 
-def _as_task(task: Task | str) -> Task:
-    try:
-        return Task(task)
-    except ValueError:
-        raise ValueError(
-            f"Unknown task {task!r} for TFLite copies; choose one of {[t.value for t in Task]} "
-            "(the model head's `Head.task`)."
-        ) from None
-
-
 def _check_task(model: keras.Model, task: Task | str) -> Task:
     """`task` as a `Task`, once the model's output width is known to fit it."""
-    task = _as_task(task)
+    task = prediction_metrics.as_task(task)
     width = model.outputs[0].shape[-1]
     if (width >= 2) != (task is Task.MULTICLASS):
         expected = "one probability per class" if task is Task.MULTICLASS else "one value"
@@ -474,7 +370,7 @@ def _take(dataset: Iterable, batches: int | None) -> Iterable:
 
 def _evaluate(model, dataset, copies: dict[str, bytes], max_batches, task: Task) -> dict:
     """The task's metrics of the model and of each copy over the same batches."""
-    metrics = _TASK_METRICS[task]
+    metrics = prediction_metrics.TASK_METRICS[task]
     runners = {quantization: _Runner(content) for quantization, content in copies.items()}
     labels, keras_predictions = [], []
     copy_predictions = {quantization: [] for quantization in copies}

@@ -29,7 +29,7 @@ from components import features as features_lib
 from components import spec as spec_lib
 from components.trainer import callbacks as training_callbacks
 from components.trainer import distribution, model, optimization, setup
-from components.trainer.heads import BINARY_HEAD, Head, adapt_prior_bias, adapt_target_scale
+from components.trainer.heads import BINARY_HEAD, Head
 from components.trainer.hparams import HParams
 from components.trainer.keras_tuner_compat import TfKerasRandomSearch
 
@@ -252,10 +252,7 @@ class DeeplineHyperModel(keras_tuner.HyperModel):
             hparams.weight_decay,
             hparams.preset,
         )
-        model.adapt_input_standardization(dnn, x, batches=setup.STANDARDIZATION_BATCHES)
-        adapt_target_scale(dnn, x, batches=setup.STANDARDIZATION_BATCHES)
-        if hparams.prior_output_bias:
-            adapt_prior_bias(dnn, x, batches=setup.STANDARDIZATION_BATCHES)
+        setup.adapt_to_training_data(dnn, x, hparams)
         # The Trainer's learning-rate callbacks (1cycle momentum, cuts on plateau,
         # epoch log lines); its early stopping is left out: its patience is
         # longer than a trial, which stops on the trial's own.

@@ -1,7 +1,7 @@
 """TFLite copies: how far each quantization moves predictions, sizes, and the written evaluation.
 
-Most tests use a binary model; multiclass and regression models get their own
-metrics and one end-to-end conversion each.
+Most tests use a binary model; multiclass and regression models get one
+end-to-end conversion each (the metrics themselves: test_prediction_metrics.py).
 """
 
 import json
@@ -13,7 +13,7 @@ import tf_keras as keras
 
 from components.features import Task, TransformedFeature
 from components.trainer import model as model_lib
-from components.trainer import tflite
+from components.trainer import prediction_metrics, tflite
 from components.trainer.heads import Head, adapt_target_scale
 from components.trainer.hparams import HParams
 
@@ -180,32 +180,10 @@ def test_auc_matches_sklearn_on_the_copies(written, eval_data):
     scores = tflite.predict(_copy(written, "int8"), features)
     # int8 scores come in steps of 1/256, so there are many ties to average.
     assert len(np.unique(scores)) < 257
-    assert tflite.auc(labels, scores) == pytest.approx(metrics.roc_auc_score(labels, scores))
+    assert prediction_metrics.auc(labels, scores) == pytest.approx(
+        metrics.roc_auc_score(labels, scores)
+    )
     assert result["int8"]["auc"] == pytest.approx(metrics.roc_auc_score(labels, scores))
-
-
-@pytest.mark.parametrize(
-    "labels, scores, expected",
-    [
-        # 3 of the 4 (positive, negative) pairs are ordered right.
-        ([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], 0.75),
-        # A tie counts half: pairs (0.5 vs 0.2) right, (0.5 vs 0.5) half -> 1.5 / 2.
-        ([1, 0, 0], [0.5, 0.5, 0.2], 0.75),
-        ([0, 1], [0.9, 0.1], 0.0),
-    ],
-    ids=["one-misordered-pair", "tie-counts-half", "all-wrong"],
-)
-def test_auc_by_hand(labels, scores, expected):
-    assert tflite.auc(np.array(labels), np.array(scores)) == pytest.approx(expected)
-
-
-def test_auc_of_one_class_is_undefined():
-    assert tflite.auc(np.ones(3), np.array([0.2, 0.5, 0.9])) is None
-
-
-def test_accuracy_uses_keras_strict_threshold():
-    # 0.5 itself is a negative prediction, as in keras.metrics.BinaryAccuracy.
-    assert tflite.accuracy(np.array([0, 1, 1]), np.array([0.5, 0.51, 0.5])) == pytest.approx(2 / 3)
 
 
 def test_predict_matches_inputs_by_name_and_ignores_extras(written, eval_data):
@@ -258,51 +236,6 @@ def test_predict_without_a_signature_matches_tensor_names(written, eval_data, mo
     for size in (4, 7):  # a second batch size: the inputs are resized
         head = {name: value[:size] for name, value in features.items()}
         np.testing.assert_array_equal(tflite.predict(content, head), expected[:size])
-
-
-@pytest.mark.parametrize(
-    "labels, probabilities, expected",
-    [
-        # argmax: 0, 2, 0, 1 against 0, 2, 1, 2: the first two are right.
-        (
-            [0, 2, 1, 2],
-            [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1], [0.3, 0.4, 0.3]],
-            0.5,
-        ),
-        # Float (N, 1) labels, as the Trainer's batches hold them; a tie goes to class 0.
-        ([[0.0], [1.0], [1.0]], [[0.5, 0.5, 0.0], [0.2, 0.8, 0.0], [0.1, 0.7, 0.2]], 1.0),
-        ([1, 1], [[0.9, 0.1], [0.6, 0.4]], 0.0),
-    ],
-    ids=["half-right", "column-labels-and-tie", "all-wrong"],
-)
-def test_multiclass_accuracy_by_hand(labels, probabilities, expected):
-    assert tflite.multiclass_metrics(np.array(labels), np.array(probabilities)) == {
-        "accuracy": pytest.approx(expected)
-    }
-
-
-def test_regression_metrics_by_hand():
-    # Errors 0, 0, -3, +4: MAE (3 + 4) / 4 = 1.75; RMSE sqrt((9 + 16) / 4) = 2.5.
-    labels = np.array([1.0, 2.0, 3.0, 4.0])
-    predictions = np.array([[1.0], [2.0], [0.0], [8.0]])
-    assert tflite.regression_metrics(labels, predictions) == {
-        "mae": pytest.approx(1.75),
-        "rmse": pytest.approx(2.5),
-    }
-
-
-@pytest.mark.parametrize(
-    "task, expected",
-    [(Task.BINARY, "accuracy"), (Task.MULTICLASS, "accuracy"), ("regression", "rmse")],
-    ids=["binary", "multiclass", "regression-by-value"],
-)
-def test_main_metric(task, expected):
-    assert tflite.main_metric(task) == expected
-
-
-def test_unknown_task_lists_the_tasks():
-    with pytest.raises(ValueError, match=r"Unknown task 'ordinal'.*'multiclass'"):
-        tflite.main_metric("ordinal")
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,123 @@
+"""Metrics of a model's predictions by task, computed exactly on whole arrays.
+
+  binary:     accuracy (score > 0.5, Keras' rule) and exact AUC;
+  multiclass: accuracy (argmax against the integer class id);
+  regression: mean absolute error (mae) and root mean squared error (rmse).
+
+`TASK_METRICS` says, per task, how to compute them and which ones two models
+(a TFLite copy and its Keras model, say) are compared by.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+from components.labels import Task
+
+THRESHOLD = 0.5
+
+
+def auc(labels: np.ndarray, scores: np.ndarray) -> float | None:
+    """Exact ROC AUC by the rank-sum (Mann-Whitney) formula, tied scores counting half.
+
+    AUC = (sum of the positives' ranks - P (P + 1) / 2) / (P N), ranks from 1,
+    tied scores sharing their average rank. Keras' `AUC` metric approximates
+    the same number over a fixed grid of thresholds.
+
+    Args:
+      labels: 0/1 labels.
+      scores: Predicted scores, same length.
+
+    Returns:
+      The AUC, or None when the labels are all of one class (it is undefined).
+    """
+    labels = np.asarray(labels).ravel() > THRESHOLD
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    positives = int(labels.sum())
+    negatives = labels.size - positives
+    if positives == 0 or negatives == 0:
+        return None
+    order = np.argsort(scores, kind="mergesort")
+    sorted_scores = scores[order]
+    ranks = np.empty(scores.size)
+    # Each run of equal scores gets the mean of the ranks it spans.
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    ends = np.r_[starts[1:], scores.size]
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    rank_sum = ranks[labels].sum()
+    return float((rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives))
+
+
+def accuracy(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Share of examples whose score is on the label's side of 0.5 (Keras' rule: score > 0.5)."""
+    labels = np.asarray(labels).ravel() > THRESHOLD
+    return float(np.mean((np.asarray(scores).ravel() > THRESHOLD) == labels))
+
+
+def binary_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
+    """Accuracy at 0.5 and AUC of (N, 1) probabilities against 0/1 labels."""
+    return {"accuracy": accuracy(labels, scores), "auc": auc(labels, scores)}
+
+
+def multiclass_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    """Accuracy of (N, K) class probabilities: share whose argmax is the integer label.
+
+    Ties go to the lowest class id, as in Keras' `SparseCategoricalAccuracy`.
+    """
+    predicted = np.argmax(np.asarray(probabilities), axis=-1)
+    return {"accuracy": float(np.mean(predicted == np.asarray(labels).ravel()))}
+
+
+def regression_metrics(labels: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
+    """Mean absolute error and root mean squared error of (N, 1) predictions."""
+    errors = np.asarray(predictions, np.float64).ravel() - np.asarray(labels, np.float64).ravel()
+    return {"mae": float(np.mean(np.abs(errors))), "rmse": float(np.sqrt(np.mean(errors**2)))}
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskMetrics:
+    """How a task's predictions are judged.
+
+    Attributes:
+      compute: (labels, predictions) -> {metric: value}.
+      compared: The metrics each copy also reports as `<metric>_diff` (copy
+        minus Keras); the first is the task's main one, which the Trainer logs.
+    """
+
+    compute: Callable[[np.ndarray, np.ndarray], dict[str, float | None]]
+    compared: tuple[str, ...]
+
+
+TASK_METRICS = {
+    # No AUC difference: accuracy is what a user of the 0.5 threshold sees.
+    Task.BINARY: TaskMetrics(binary_metrics, ("accuracy",)),
+    Task.MULTICLASS: TaskMetrics(multiclass_metrics, ("accuracy",)),
+    Task.REGRESSION: TaskMetrics(regression_metrics, ("rmse", "mae")),
+}
+
+
+def main_metric(task: Task | str) -> str:
+    """The metric that sums up a copy for `task`: accuracy, or rmse for regression.
+
+    Raises:
+      ValueError: unknown `task`.
+    """
+    return TASK_METRICS[as_task(task)].compared[0]
+
+
+def as_task(task: Task | str) -> Task:
+    """`task` (a `Task` or its value) as a `Task`.
+
+    Raises:
+      ValueError: unknown `task`; the message lists the tasks.
+    """
+    try:
+        return Task(task)
+    except ValueError:
+        raise ValueError(
+            f"Unknown task {task!r}; choose one of {[t.value for t in Task]} "
+            "(the model head's `Head.task`)."
+        ) from None
