@@ -162,5 +162,16 @@ BINARY_HEAD = Head()  # the default where a head is optional
 
 
 def _labels(dataset: tf.data.Dataset, batches: int) -> np.ndarray:
-    """The labels of the first `batches` (features, label) batches, flattened."""
-    return np.concatenate([y.numpy().ravel() for _, y in dataset.take(batches)])
+    """The labels of the first `batches` (features, label) batches, flattened.
+
+    Raises:
+      ValueError: the dataset holds no example.
+    """
+    labels = [y.numpy().ravel() for _, y in dataset.take(batches)]
+    if not labels:
+        raise ValueError(
+            "Trainer: the training split holds no example, so the model cannot be fitted to "
+            "its labels. Check that the input data has rows and that the spec's `split` "
+            "leaves some to train."
+        )
+    return np.concatenate(labels)

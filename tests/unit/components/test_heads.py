@@ -132,3 +132,11 @@ def test_the_base_rates_leave_a_regression_head_alone():
     adapt_prior_bias(dnn, _labelled([1.0, 2.0, 3.0, 4.0]), batches=1)
     for a, b in zip(before, dnn.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("adapt", [adapt_prior_bias, adapt_target_scale])
+def test_an_empty_training_split_is_a_clear_error(adapt):
+    head = Head(Task.REGRESSION) if adapt is adapt_target_scale else Head()
+    empty = _labelled([1.0]).take(0)
+    with pytest.raises(ValueError, match="training split holds no example"):
+        adapt(_model(head), empty, batches=2)
