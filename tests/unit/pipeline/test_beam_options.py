@@ -3,8 +3,9 @@
 import re
 
 import pytest
+from tfx.utils import dependency_utils
 
-from pipeline.config import DEFAULT_BEAM_ARGS, PACKAGE_ROOT
+from pipeline.config import DEFAULT_BEAM_ARGS, PACKAGE_ROOT, SETUP_FILE
 from pipeline.runners.beam_options import BeamOptions
 
 DATAFLOW = {
@@ -23,7 +24,30 @@ def test_direct_runner_with_four_workers():
     assert BeamOptions(direct_num_workers=4).to_args() == (
         "--direct_running_mode=multi_processing",
         "--direct_num_workers=4",
+        f"--setup_file={SETUP_FILE}",
     )
+
+
+def test_direct_runner_in_this_process():
+    assert BeamOptions(in_memory=True).to_args() == (
+        "--direct_running_mode=in_memory",
+        "--direct_num_workers=1",
+        f"--setup_file={SETUP_FILE}",
+    )
+
+
+@pytest.mark.parametrize(
+    "options", [BeamOptions(), BeamOptions(in_memory=True), BeamOptions(**DATAFLOW)]
+)
+def test_tfx_does_not_pack_its_own_installation_for_the_workers(options, monkeypatch):
+    # Given arguments that name no worker package, every TFX Beam executor builds
+    # an sdist of the tfx package in a temporary folder it never deletes.
+    def pack():
+        raise AssertionError("TFX packed its installation for the Beam workers.")
+
+    monkeypatch.setattr(dependency_utils, "build_ephemeral_package", pack)
+    args = list(options.to_args())
+    assert dependency_utils.make_beam_dependency_flags(args) == args
 
 
 def test_dataflow_runner_installs_our_package_on_the_workers():

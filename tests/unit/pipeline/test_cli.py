@@ -11,7 +11,11 @@ from pipeline import cli
 from pipeline import config as config_lib
 from pipeline.runners import beam_options
 
-IN_MEMORY = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
+IN_MEMORY = (
+    "--direct_running_mode=in_memory",
+    "--direct_num_workers=1",
+    f"--setup_file={config_lib.SETUP_FILE}",
+)
 
 
 def test_defaults_are_the_config_defaults():
