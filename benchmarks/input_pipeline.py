@@ -30,6 +30,12 @@ the Trainer; the first epoch reads the files, the second the cache. The
 closer these come to the consumption rate, the less the input holds
 training back.
 
+Ceiling: the same files read and parsed by one single-threaded process per
+usable core, a share of the files each, timed from when every process has
+started TensorFlow: what the cores deliver without many `tf.data` threads
+contending in one process. Not something the Trainer could use as is: each
+process pays TensorFlow's start-up and would have to send its columns back.
+
     TF_USE_LEGACY_KERAS=1 .venv/bin/python benchmarks/input_pipeline.py [--examples 1000000]
         [--shards 8] [--batches 100] [--steps 400] [--json FILE] [--keep DIR]
 
@@ -41,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import sys
@@ -195,6 +202,48 @@ def read_costs(files, spec, block_size: int) -> dict[str, float]:
     }
 
 
+def _read_share(files, spec, block_size, ready, results) -> None:
+    """One process: reads and parses `files` on one thread, timed from when all are ready."""
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    options = tf.data.Options()
+    options.threading.private_threadpool_size = 1
+    options.autotune.enabled = False
+    dataset = (
+        tf.data.Dataset.from_tensor_slices(files)
+        .flat_map(lambda f: tf.data.TFRecordDataset(f, compression_type="GZIP").batch(block_size))
+        .map(lambda s: tf.io.parse_example(s, spec))
+        .with_options(options)
+    )
+    ready.wait()
+    started, count = time.monotonic(), 0
+    for block in dataset:
+        count += int(next(iter(block.values())).shape[0])
+    results.put((started, time.monotonic(), count))
+
+
+def process_ceiling(files, spec, block_size: int, processes: int) -> float:
+    """Examples/s read and parsed by `processes` single-threaded processes, a share of the
+    files each, TensorFlow's start-up in each process excluded: what this machine's cores do
+    without the contention of many threads in one process."""
+    context = multiprocessing.get_context("spawn")
+    ready, results = context.Barrier(processes + 1), context.Queue()
+    workers = [
+        context.Process(
+            target=_read_share, args=(files[i::processes], spec, block_size, ready, results)
+        )
+        for i in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    ready.wait()
+    timings = [results.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    seconds = max(end for _, end, _ in timings) - min(start for start, _, _ in timings)
+    return sum(count for _, _, count in timings) / seconds
+
+
 def _default_model(registry):
     """(resolved default HParams, the default model compiled as the Trainer compiles it)."""
     hparams = HParams().resolve()
@@ -285,6 +334,11 @@ def report(results: dict) -> None:
             f"| training on the Trainer's input, epoch {epoch} | {rate:,.0f} "
             f"| {rate / consumed:.2f}x | |"
         )
+    ceiling = results["process_ceiling_examples_per_s"]
+    print(
+        f"| ceiling: reading and parsing in {results['usable_cpus']} single-threaded processes, "
+        f"TensorFlow's start-up excluded | {ceiling:,.0f} | {ceiling / consumed:.2f}x | |"
+    )
     costs = results["read_cpu_us_per_example"]
     print(
         "\nCPU µs per example of one pass over the files (process time, all threads), read / "
@@ -294,6 +348,10 @@ def report(results: dict) -> None:
     )
     verdict = "MET" if results["goal_met"] else "NOT MET"
     print(f"\nGoal (Trainer's pipeline, both epochs >= {GOAL_RATIO:g}x consumption): {verdict}")
+
+
+def usable_cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def main() -> int:
@@ -318,6 +376,7 @@ def main() -> int:
         seconds = time.perf_counter() - started
         print(f"wrote {args.examples:,} examples in {seconds:.1f} s: {folder}")
         costs = read_costs(files, spec, data.LOAD_BATCH)
+        ceiling = process_ceiling(files, spec, data.LOAD_BATCH, usable_cpus())
         rates = input_rates(files, spec, registry.label_key, batch_size)
         preset, consumed = consumption_rate(registry, files, spec, args.batches, args.steps)
         trained = training_rates(registry, files, spec, args.examples)
@@ -332,7 +391,8 @@ def main() -> int:
         "batch_size": batch_size,
         "preset": preset,
         "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "usable_cpus": usable_cpus(),
+        "process_ceiling_examples_per_s": ceiling,
         "read_cpu_us_per_example": costs,
         "input_examples_per_s": rates,
         "consumption_examples_per_s": consumed,
