@@ -153,7 +153,8 @@ class PipelineConfig:
       hparams: Trainer hyperparameters. Defaults to `HParams()`.
       thresholds: Evaluator blessing thresholds. Defaults to `BlessingThresholds()`.
       beam_args: Beam pipeline options for the Beam-based components.
-        Defaults to the multi-processing DirectRunner on every core.
+        Defaults to the multi-processing DirectRunner on every core. Options
+        of one's own should name `--setup_file` too (see DEFAULT_BEAM_ARGS).
       enable_cache: Reuse a component's earlier output when its inputs,
         parameters and code are unchanged. Defaults to True.
       code_fingerprint: Hash of the module code TFX runs, so that changing
