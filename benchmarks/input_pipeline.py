@@ -63,11 +63,11 @@ import tf_keras as keras  # noqa: E402
 from transformed_examples import (  # noqa: E402
     cardinalities,
     feature_spec,
-    taxi_registry,
+    taxi_spec,
     write_shards,
 )
 
-from components.trainer import data, model, setup  # noqa: E402
+from components.trainer import data, model, prepare  # noqa: E402
 from components.trainer.heads import Head  # noqa: E402
 from components.trainer.hparams import HParams  # noqa: E402
 
@@ -182,17 +182,17 @@ def process_ceiling(files, spec, block_size: int, processes: int) -> float:
     return sum(count for _, _, count in timings) / seconds
 
 
-def _default_model(registry):
+def _default_model(dataset_spec):
     """(resolved default HParams, the default model compiled as the Trainer compiles it)."""
     hparams = HParams().resolve()
     keras.utils.set_random_seed(hparams.seed)
-    head = Head.for_registry(registry)
+    head = Head.for_spec(dataset_spec)
     strategy = tf.distribute.get_strategy()
     with strategy.scope():
         dnn = model.build_model(
-            registry.transformed_features(), cardinalities(registry), hparams, head
+            dataset_spec.transformed_features(), cardinalities(dataset_spec), hparams, head
         )
-    setup.compile_model(dnn, hparams, hparams.learning_rate, strategy, head)
+    prepare.compile_model(dnn, hparams, hparams.learning_rate, strategy, head)
     model.skip_autograph(dnn)
     return hparams, dnn
 
@@ -208,12 +208,12 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds = []
 
 
-def consumption_rate(registry, files, spec, batches: int, steps: int) -> tuple[str, float]:
+def consumption_rate(dataset_spec, files, spec, batches: int, steps: int) -> tuple[str, float]:
     """(resolved preset, training examples/s of the default model on in-memory batches)."""
-    hparams, dnn = _default_model(registry)
+    hparams, dnn = _default_model(dataset_spec)
     in_memory = (
         data.make_dataset(
-            files, spec, registry.label_key, hparams.batch_size, shuffle=True, seed=hparams.seed
+            files, spec, dataset_spec.label_key, hparams.batch_size, shuffle=True, seed=hparams.seed
         )
         .take(batches)
         .cache()
@@ -227,17 +227,17 @@ def consumption_rate(registry, files, spec, batches: int, steps: int) -> tuple[s
     return hparams.preset, steps * hparams.batch_size / seconds
 
 
-def training_rates(registry, files, spec, examples: int) -> dict[str, float]:
+def training_rates(dataset_spec, files, spec, examples: int) -> dict[str, float]:
     """Examples/s of the default model trained for two epochs on the Trainer's own input.
 
     Input and training share the CPU here, as they do in the Trainer: where
     these rates fall short of the consumption rate, the input is what slows
     training down.
     """
-    hparams, dnn = _default_model(registry)
+    hparams, dnn = _default_model(dataset_spec)
     started = time.perf_counter()
     dataset = data.make_dataset(
-        files, spec, registry.label_key, hparams.batch_size, shuffle=True, seed=hparams.seed
+        files, spec, dataset_spec.label_key, hparams.batch_size, shuffle=True, seed=hparams.seed
     )
     loading = time.perf_counter() - started  # counted in epoch 1
     timer = _EpochTimer()
@@ -302,22 +302,22 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="Write the data here and keep it.")
     args = parser.parse_args()
 
-    registry = taxi_registry()
-    spec = feature_spec(registry)
+    dataset_spec = taxi_spec()
+    spec = feature_spec(dataset_spec)
     batch_size = HParams().resolve().batch_size
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="deepline-input-bench-"))
     try:
         started = time.perf_counter()
-        files = write_shards(registry, args.examples, args.shards, folder, seed=0)
+        files = write_shards(dataset_spec, args.examples, args.shards, folder, seed=0)
         seconds = time.perf_counter() - started
         print(f"wrote {args.examples:,} examples in {seconds:.1f} s: {folder}")
         costs = read_costs(files, spec, data.LOAD_BATCH)
         ceiling = process_ceiling(files, spec, data.LOAD_BATCH, usable_cpus())
-        rates = input_rates(files, spec, registry.label_key, batch_size)
-        preset, consumed = consumption_rate(registry, files, spec, args.batches, args.steps)
-        trained = training_rates(registry, files, spec, args.examples)
+        rates = input_rates(files, spec, dataset_spec.label_key, batch_size)
+        preset, consumed = consumption_rate(dataset_spec, files, spec, args.batches, args.steps)
+        trained = training_rates(dataset_spec, files, spec, args.examples)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

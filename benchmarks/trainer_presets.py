@@ -133,20 +133,20 @@ def _eval_dataset(outputs: tuple[str, str, str]):
 
     graph, _, evaluation = outputs
     spec = tft.TFTransformOutput(graph).transformed_feature_spec()
-    label = _taxi_spec().to_registry().label_key
+    label = _taxi_spec().label_key
     return data.make_dataset([evaluation], spec, label, 1024, shuffle=False, seed=0)
 
 
 def _taxi_spec():
-    from components import spec
+    from components.dataset import load_spec
 
-    return spec.load_spec(ROOT / "data" / "taxi" / "spec.yaml")
+    return load_spec(ROOT / "data" / "taxi" / "spec.yaml")
 
 
 def _train(
     name: str, overrides: dict, outputs: tuple[str, str, str], work: Path, probe: _EvalEvery
 ) -> dict:
-    from components import spec as spec_lib
+    from components import dataset
     from components.trainer import run
     from components.trainer.hparams import HParams
 
@@ -161,7 +161,7 @@ def _train(
         base_model=None,
         custom_config={
             "hparams": HParams.from_dict(overrides).to_dict(),
-            **spec_lib.to_custom_config(_taxi_spec()),
+            **dataset.to_custom_config(_taxi_spec()),
         },
     )
     started = time.perf_counter()

@@ -50,7 +50,7 @@ def run_transform(examples: str, schema_dir: str, output: str, beam_args: list[s
     from tfx.types import standard_component_specs as keys
     from tfx.utils import proto_utils
 
-    from components import spec as spec_lib
+    from components import dataset
     from pipeline.pipeline import PREPROCESSING_FN
 
     def artifact(kind, uri: str):
@@ -61,7 +61,7 @@ def run_transform(examples: str, schema_dir: str, output: str, beam_args: list[s
     source = artifact(standard_artifacts.Examples, examples)
     source.split_names = artifact_utils.encode_split_names(["train", "eval", "test"])
     transformed = artifact(standard_artifacts.Examples, os.path.join(output, "examples"))
-    spec = spec_lib.load_spec(ROOT / "data" / "taxi" / "spec.yaml")
+    spec = dataset.load_spec(ROOT / "data" / "taxi" / "spec.yaml")
     context = base_beam_executor.BaseBeamExecutor.Context(
         beam_pipeline_args=beam_args, tmp_dir=os.path.join(output, "tmp")
     )
@@ -78,7 +78,7 @@ def run_transform(examples: str, schema_dir: str, output: str, beam_args: list[s
         },
         {
             keys.PREPROCESSING_FN_KEY: PREPROCESSING_FN,
-            keys.CUSTOM_CONFIG_KEY: json.dumps(spec_lib.to_custom_config(spec)),
+            keys.CUSTOM_CONFIG_KEY: json.dumps(dataset.to_custom_config(spec)),
             keys.SPLITS_CONFIG_KEY: proto_utils.proto_to_json(
                 transform_pb2.SplitsConfig(analyze=["train"], transform=list(SPLITS))
             ),

@@ -1,4 +1,4 @@
-"""TFMA evaluation config: metrics, slices and blessing thresholds from the feature registry.
+"""TFMA evaluation config: metrics, slices and blessing thresholds from the data set spec.
 
 What blesses a candidate depends on the label:
   binary      AUC >= min_auc, accuracy >= min_accuracy, AUC - live AUC >= min_auc_gain;
@@ -13,7 +13,7 @@ import math
 
 import tensorflow_model_analysis as tfma
 
-from components.features import FeatureRegistry, Task
+from components.dataset import DatasetSpec, Task
 from components.trainer.export import TRANSFORM_SIGNATURE
 from components.trainer.heads import Head
 
@@ -117,7 +117,7 @@ def task_metrics(task: Task, thresholds: BlessingThresholds) -> list[tuple[str, 
     ]
 
 
-def make_eval_config(registry: FeatureRegistry, thresholds: BlessingThresholds) -> tfma.EvalConfig:
+def make_eval_config(spec: DatasetSpec, thresholds: BlessingThresholds) -> tfma.EvalConfig:
     """Returns the TFMA config: metrics overall and per slice column, with thresholds.
 
     The model is fed raw eval examples through its serving signature; the
@@ -139,7 +139,7 @@ def make_eval_config(registry: FeatureRegistry, thresholds: BlessingThresholds) 
         )
 
     metrics = [tfma.MetricConfig(class_name="ExampleCount")]
-    for class_name, extra in task_metrics(registry.task, thresholds):
+    for class_name, extra in task_metrics(spec.task, thresholds):
         if isinstance(extra, tfma.MetricThreshold):
             metrics.append(gated(class_name, extra))
         else:
@@ -148,14 +148,14 @@ def make_eval_config(registry: FeatureRegistry, thresholds: BlessingThresholds) 
         model_specs=[
             tfma.ModelSpec(
                 signature_name="serving_default",
-                prediction_key=Head.for_registry(registry).prediction_key,
-                label_key=registry.label_key,
+                prediction_key=Head.for_spec(spec).prediction_key,
+                label_key=spec.label_key,
                 preprocessing_function_names=[TRANSFORM_SIGNATURE],
             )
         ],
         metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
         slicing_specs=overall
-        + [tfma.SlicingSpec(feature_keys=[column]) for column in registry.slice_columns],
+        + [tfma.SlicingSpec(feature_keys=[column]) for column in spec.slices],
         # The model's own compiled metrics would duplicate names ("auc") above.
         options=tfma.Options(include_default_metrics={"value": False}),
     )

@@ -15,8 +15,17 @@ from __future__ import annotations
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from components import features as features_lib
-from components import spec as spec_lib
+from components import dataset
+from components.dataset import (
+    CategoricalTransform,
+    ImageEncoding,
+    ImageTransform,
+    NumericTransform,
+    TextStandardize,
+    TextTokenize,
+    TextTransform,
+    transformed_name,
+)
 
 MISSING_TOKEN = "__missing__"
 
@@ -67,7 +76,7 @@ def _map_values(tensor, fn):
     return fn(tensor)
 
 
-def scale_numeric_feature(raw, feature: features_lib.NumericFeature):
+def scale_numeric_feature(raw, feature: dataset.NumericFeature):
     """Scales (z-score or min-max) or bucketizes a numeric feature.
 
     Without a fill value, the analyzers see only present values (missing rows
@@ -86,31 +95,28 @@ def scale_numeric_feature(raw, feature: features_lib.NumericFeature):
         values = _to_dense(values, float(feature.fill))
     if feature.log1p:
         values = _map_values(values, lambda v: tf.math.log1p(tf.maximum(v, 0.0)))
-    name = features_lib.transformed_name(feature.name)
+    name = transformed_name(feature.name)
     missing_bucket = tf.constant(feature.buckets, tf.int64)
-    if feature.scale is features_lib.Scale.BUCKETIZE:
+    if feature.transform is NumericTransform.BUCKETIZE:
         outputs = {name: _to_dense(tft.bucketize(values, feature.buckets), missing_bucket)}
     else:
         # A missing value (only possible without a fill) takes the mean: 0 as a z-score.
-        if feature.scale is features_lib.Scale.MINMAX:
+        if feature.transform is NumericTransform.MINMAX:
             scaled = tft.scale_to_0_1(values)
             outputs = {name: _to_dense(scaled, tft.mean(scaled))}
         else:
             outputs = {name: _to_dense(tft.scale_to_z_score(values), 0.0)}
         if feature.buckets:
             bucket = tft.bucketize(values, feature.buckets)
-            outputs[features_lib.transformed_name(feature.name + "_bucket")] = _to_dense(
-                bucket, missing_bucket
-            )
+            outputs[transformed_name(feature.name + "_bucket")] = _to_dense(bucket, missing_bucket)
     if feature.fill is None:
-        outputs[features_lib.transformed_name(feature.name + "_missing")] = _is_missing(raw)
+        outputs[transformed_name(feature.name + "_missing")] = _is_missing(raw)
     return outputs
 
 
-def encode_categorical_feature(raw, feature: features_lib.CategoricalFeature):
+def encode_categorical_feature(raw, feature: dataset.CategoricalFeature):
     """Turns a categorical feature into dense int64 ids of shape (batch,)."""
-    encoding = feature.encoding
-    if encoding is features_lib.Encoding.IDENTITY:
+    if feature.transform is CategoricalTransform.IDENTITY:
         missing_id = feature.num_values
         ids = _to_dense(_map_values(raw, lambda v: tf.cast(v, tf.int64)), -1)
         ids = ids - feature.offset
@@ -121,7 +127,7 @@ def encode_categorical_feature(raw, feature: features_lib.CategoricalFeature):
 
     strings = _map_values(raw, lambda v: v if v.dtype == tf.string else tf.strings.as_string(v))
     strings = _to_dense(strings, MISSING_TOKEN)
-    if encoding is features_lib.Encoding.VOCABULARY:
+    if feature.transform is CategoricalTransform.VOCABULARY:
         return tft.compute_and_apply_vocabulary(
             strings,
             top_k=feature.top_k,
@@ -129,18 +135,18 @@ def encode_categorical_feature(raw, feature: features_lib.CategoricalFeature):
             num_oov_buckets=feature.oov_buckets,
             vocab_filename=feature.name,
         )
-    return tft.hash_strings(strings, feature.hash_buckets)
+    return tft.hash_strings(strings, feature.bins)
 
 
-def _tokens(raw, feature: features_lib.TextFeature):
+def _tokens(raw, feature: dataset.TextFeature):
     """Standardized tokens of each value: a (batch, None) RaggedTensor; missing is no tokens."""
     strings = _map_values(raw, lambda v: v if v.dtype == tf.string else tf.strings.as_string(v))
     strings = _to_dense(strings, "")
-    if feature.standardize != "none":
+    if feature.standardize is not TextStandardize.NONE:
         strings = tf.strings.lower(strings, encoding="utf-8")
-    if feature.standardize == "lower_and_strip_punctuation":
+    if feature.standardize is TextStandardize.LOWER_AND_STRIP_PUNCTUATION:
         strings = tf.strings.regex_replace(strings, r"[[:punct:]]", " ")
-    if feature.tokenize != "characters":
+    if feature.tokenize is not TextTokenize.CHARACTERS:
         return tf.strings.split(strings)
     characters = tf.strings.unicode_split(strings, "UTF-8")
     # Whitespace separates; it is not a token (nor can a vocabulary file hold it).
@@ -149,7 +155,7 @@ def _tokens(raw, feature: features_lib.TextFeature):
     )
 
 
-def _tfidf(tokens, feature: features_lib.TextFeature):
+def _tfidf(tokens, feature: dataset.TextFeature):
     """TF-IDF weights (batch, vocabulary_size + 1) in a single analysis phase.
 
     TF Transform's `tft.tfidf` analyzes twice (the vocabulary, then document
@@ -201,7 +207,7 @@ def _tfidf(tokens, feature: features_lib.TextFeature):
     return counts / lengths[:, tf.newaxis] * idf[tf.newaxis, :]
 
 
-def text_feature(raw, feature: features_lib.TextFeature):
+def text_feature(raw, feature: dataset.TextFeature):
     """Standardizes, tokenizes and maps a text column through its vocabulary.
 
     A missing value is the empty text (no tokens).
@@ -215,7 +221,7 @@ def text_feature(raw, feature: features_lib.TextFeature):
         absent tokens; see `_tfidf`.
     """
     tokens = _tokens(raw, feature)
-    if feature.output is features_lib.TextOutput.TFIDF:
+    if feature.transform is TextTransform.TFIDF:
         return _tfidf(tokens, feature)
     ids = tft.compute_and_apply_vocabulary(
         tokens.to_sparse(),
@@ -229,7 +235,7 @@ def text_feature(raw, feature: features_lib.TextFeature):
     )
 
 
-def image_feature(raw, feature: features_lib.ImageFeature):
+def image_feature(raw, feature: dataset.ImageFeature):
     """Decodes, resizes and scales an image column.
 
     Returns:
@@ -240,7 +246,7 @@ def image_feature(raw, feature: features_lib.ImageFeature):
     encoded = _to_dense(raw, "")
 
     def decode(value):
-        if feature.encoding == "tensor":
+        if feature.encoding is ImageEncoding.TENSOR:
             image = tf.io.parse_tensor(value, tf.uint8)
         else:
             image = tf.io.decode_image(value, channels=feature.channels, expand_animations=False)
@@ -252,28 +258,27 @@ def image_feature(raw, feature: features_lib.ImageFeature):
         return tf.cond(tf.strings.length(value) > 0, lambda: decode(value), lambda: tf.zeros(shape))
 
     images = tf.map_fn(one, encoded, fn_output_signature=tf.TensorSpec(shape, tf.float32))
-    if feature.transform == "standardize":
+    if feature.transform is ImageTransform.STANDARDIZE:
         images = tf.image.per_image_standardization(images)
     else:
         images = images / 255.0
     return tf.reshape(images, [-1, shape[0] * shape[1] * shape[2]])
 
 
-def make_label(inputs, label: features_lib.Label):
+def make_label(inputs, label: dataset.LabelSpec):
     """Returns the (batch,) label the model is trained on.
 
-    A derived binary label is numerator > ratio * denominator (int64); a
-    class label is the index of its value in `label.classes` (int64; -1 for a
-    value outside them, which ingestion quarantines) or, for a binary label
-    without classes, the 0 / 1 value itself; a regression label is its
-    float32 value.
+    A derived label is its comparison (`label.derive`, e.g. `tips > 0.2 *
+    fare`) as int64 0 / 1, a missing value counting as 0; a class label is
+    the index of its value in `label.classes` (int64; -1 for a value outside
+    them, which ingestion quarantines) or, for a binary label without
+    classes, the 0 / 1 value itself; a regression label is its float32 value.
     """
-    if label.derived:
-        numerator = _to_dense(_as_float(inputs[label.numerator]), 0.0)
-        denominator = _to_dense(_as_float(inputs[label.denominator]), 0.0)
-        return tf.cast(numerator > label.ratio * denominator, tf.int64)
-    raw = inputs[label.name]
-    if label.task is features_lib.Task.REGRESSION:
+    if label.derive is not None:
+        columns = {c: _to_dense(_as_float(inputs[c]), 0.0) for c in label.derive.columns}
+        return tf.cast(label.derive.evaluate_tensor(columns), tf.int64)
+    raw = inputs[label.column]
+    if label.kind is dataset.Task.REGRESSION:
         return _to_dense(_as_float(raw), 0.0)
     if not label.classes:
         return _to_dense(_map_values(raw, lambda v: tf.cast(v, tf.int64)), -1)
@@ -284,29 +289,25 @@ def make_label(inputs, label: features_lib.Label):
     return tf.where(tf.reduce_any(matches, axis=-1), index, tf.constant(-1, tf.int64))
 
 
-def transform_features(inputs, registry: features_lib.FeatureRegistry):
-    """Applies the registry's transforms to a dict of raw feature tensors.
+def transform_features(inputs, spec: dataset.DatasetSpec):
+    """Applies the spec's transforms to a dict of raw feature tensors.
 
     The label is produced only when its source columns are present, so the
     same function serves training (label in) and serving (label absent).
     """
     outputs = {}
-    for feature in registry.numeric:
+    for feature in spec.numeric:
         outputs.update(scale_numeric_feature(inputs[feature.name], feature))
-    for feature in registry.categorical:
-        outputs[features_lib.transformed_name(feature.name)] = encode_categorical_feature(
+    for feature in spec.categorical:
+        outputs[transformed_name(feature.name)] = encode_categorical_feature(
             inputs[feature.name], feature
         )
-    for feature in registry.text:
-        outputs[features_lib.transformed_name(feature.name)] = text_feature(
-            inputs[feature.name], feature
-        )
-    for feature in registry.images:
-        outputs[features_lib.transformed_name(feature.name)] = image_feature(
-            inputs[feature.name], feature
-        )
-    if all(column in inputs for column in registry.label.source_columns):
-        outputs[registry.label_key] = make_label(inputs, registry.label)
+    for feature in spec.text:
+        outputs[transformed_name(feature.name)] = text_feature(inputs[feature.name], feature)
+    for feature in spec.images:
+        outputs[transformed_name(feature.name)] = image_feature(inputs[feature.name], feature)
+    if all(column in inputs for column in spec.label.source_columns):
+        outputs[spec.label_key] = make_label(inputs, spec.label)
     return outputs
 
 
@@ -317,9 +318,9 @@ def preprocessing_fn(inputs, custom_config):
       inputs: Map from raw column name to a (Sparse)Tensor, as parsed with the
         raw schema.
       custom_config: The Transform component's custom_config; the pipeline
-        puts the data set spec in it (`components.spec.to_custom_config`).
+        puts the data set spec in it (`components.dataset.to_custom_config`).
 
     Returns:
       Map from transformed feature name (`<name>_xf`) to a dense tensor.
     """
-    return transform_features(inputs, spec_lib.registry_from_custom_config(custom_config))
+    return transform_features(inputs, dataset.spec_from_custom_config(custom_config))

@@ -1,7 +1,7 @@
 """Synthetic taxi-like CSV of any size, for benchmarks and scale tests.
 
 Rows of a real source CSV (by default the bundled taxi data) are resampled
-with replacement. Measured quantities (the taxi registry's numeric features
+with replacement. Measured quantities (the taxi spec's numeric features
 and the label's source columns) get small multiplicative noise,
 `value * (1 + scale * N(0, 1))`, so that repeated rows are not byte-identical;
 everything else (codes such as hours, months, community areas, census tracts,
@@ -50,9 +50,9 @@ _INT_TEXT = re.compile(r"^[+-]?[0-9]+$")
 
 def taxi_jitter_columns() -> tuple[str, ...]:
     """Returns the taxi columns that are measurements: numeric features and label sources."""
-    from components.spec import load_spec
+    from components.dataset import load_spec
 
-    taxi = load_spec(SOURCE.parent / "spec.yaml").to_registry()
+    taxi = load_spec(SOURCE.parent / "spec.yaml")
     names = [f.name for f in taxi.numeric] + list(taxi.label.source_columns)
     return tuple(dict.fromkeys(names))
 

@@ -88,8 +88,6 @@ def dataset_from_args(args: argparse.Namespace) -> dict:
         fields["schema"] = args.schema
     if args.pipeline_name:
         fields["pipeline_name"] = args.pipeline_name
-    # Refuses what the spec asks but the feature registry cannot do, now.
-    config_lib.PipelineConfig(spec=spec_file).registry()
     return fields
 
 

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         rows = preflight.check_inputs(
             config.data_root,
             pattern,
-            config.registry(),
+            config.dataset_spec(),
             config.dataset_spec().source.format.value,
         )
     except preflight.InputDataError as error:
@@ -270,17 +270,16 @@ def deploy(args: argparse.Namespace) -> int:
 def ingest(args: argparse.Namespace) -> int:
     """`deepline ingest [DATA] --output DIR`: checked rows to TFRecords, bad rows to quarantine."""
     import data
-    from components import ingestion
-    from components import spec as spec_lib
+    from components import dataset, ingestion
     from pipeline import config as config_lib
 
     try:
         spec_file = str(args.spec or data.spec_path(args.dataset or data.DEFAULT_DATASET))
         config = ingestion.spec_config(
-            spec_lib.load_spec(spec_file), max_quarantined_fraction=args.max_quarantined_fraction
+            dataset.load_spec(spec_file), max_quarantined_fraction=args.max_quarantined_fraction
         )
         source = config_lib.dataset_settings(spec_file)
-    except (OSError, ValueError) as error:  # SpecError and UnsupportedSpecError are ValueErrors
+    except (OSError, ValueError) as error:  # SpecError is a ValueError
         raise UsageError(str(error)) from None
     # Without DATA: the spec's source, every span of it.
     pattern = source["data_pattern"].replace(config_lib.SPAN_PLACEHOLDER, "*")
@@ -311,13 +310,14 @@ def ingest(args: argparse.Namespace) -> int:
 
 def init_spec(args: argparse.Namespace) -> int:
     """`deepline init-spec DATA --label COLUMN`: a draft data set spec from the data."""
-    from components import spec, spec_inference
+    from components import dataset
+    from components.dataset import inference
 
     if not os.path.isfile(args.data):
         raise UsageError(f"{args.data} is not a file: give the CSV file to profile.")
     try:
-        text = spec_inference.init_spec_text(args.data, args.label, args.sample_rows)
-    except (spec.SpecError, ValueError) as error:
+        text = inference.init_spec_text(args.data, args.label, args.sample_rows)
+    except (dataset.SpecError, ValueError) as error:
         raise UsageError(str(error)) from None
     if args.output is None:
         sys.stdout.write(text)

@@ -214,20 +214,12 @@ class PipelineConfig:
         return os.path.join(self.output_dir, "summary.json")
 
     def dataset_spec(self):
-        """The data set spec (`components.spec.DatasetSpec`), read from `spec`.
+        """The data set spec (`components.dataset.DatasetSpec`), read from `spec`.
 
         Raises:
           SpecError: the file is not a valid spec; OSError: it cannot be read.
         """
         return _load_spec(self.spec)
-
-    def registry(self):
-        """The feature registry of the data set spec.
-
-        Raises:
-          UnsupportedSpecError: the spec asks for what the registry cannot express.
-        """
-        return self.dataset_spec().to_registry()
 
     def absolute(self) -> PipelineConfig:
         """Returns a copy with absolute paths (TFX stores paths in ML Metadata)."""
@@ -242,7 +234,7 @@ class PipelineConfig:
 
 @functools.lru_cache(maxsize=8)
 def _load_spec(path: str):
-    from components.spec import load_spec
+    from components.dataset import load_spec
 
     return load_spec(path)
 

@@ -20,7 +20,7 @@ from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_t
 from tfx.extensions.google_cloud_ai_platform.tuner import executor as vertex_tuner
 from tfx.proto import example_gen_pb2, range_config_pb2
 
-from components import spec as spec_lib
+from components import dataset
 from components.atomic_pusher import AtomicPusher
 from components.evaluation import make_eval_config
 from components.ingestion import example_gen as ingestion_example_gen
@@ -53,7 +53,7 @@ def _trainer_config(config: PipelineConfig) -> dict:
     trainer_config = {
         "hparams": config.hparams.to_dict(),
         "code_fingerprint": config.code_fingerprint,
-        **spec_lib.to_custom_config(config.dataset_spec()),
+        **dataset.to_custom_config(config.dataset_spec()),
     }
     if config.cloud_training:
         trainer_config.update(
@@ -75,7 +75,7 @@ def runtime_parameter_values(config: PipelineConfig) -> dict[str, str]:
     values = {
         TRAINER_CONFIG_PARAMETER: json.dumps(_trainer_config(config), sort_keys=True),
         EVAL_CONFIG_PARAMETER: json_format.MessageToJson(
-            make_eval_config(config.registry(), config.thresholds), sort_keys=True, indent=None
+            make_eval_config(config.dataset_spec(), config.thresholds), sort_keys=True, indent=None
         ),
     }
     if config.uses_spans:
@@ -103,7 +103,6 @@ def create_pipeline(
         values), for a pipeline compiled once and run many times. Defaults to False.
     """
     spec = config.dataset_spec()
-    registry = spec.to_registry()
     split = config.split
     parameters = {}
     if runtime_parameters:
@@ -196,7 +195,7 @@ def create_pipeline(
         # of the cache key, so changed module code re-runs Transform.
         custom_config={
             "code_fingerprint": config.code_fingerprint,
-            **spec_lib.to_custom_config(spec),
+            **dataset.to_custom_config(spec),
         },
     )
     transform.add_upstream_node(validation_gate)
@@ -214,7 +213,7 @@ def create_pipeline(
             "max_trials": config.tuner_trials,
             "epochs_per_trial": config.tuner_epochs,
             "code_fingerprint": config.code_fingerprint,
-            **spec_lib.to_custom_config(spec),
+            **dataset.to_custom_config(spec),
         }
         tuner_class = tfx.components.Tuner
         if config.cloud_training:
@@ -263,7 +262,7 @@ def create_pipeline(
         model=trainer.outputs["model"],
         baseline_model=baseline_model.outputs["model"],
         eval_config=parameters.get(
-            EVAL_CONFIG_PARAMETER, make_eval_config(registry, config.thresholds)
+            EVAL_CONFIG_PARAMETER, make_eval_config(spec, config.thresholds)
         ),
     )
 

@@ -14,7 +14,7 @@ import csv
 import glob
 import os
 
-from components.features import FeatureRegistry
+from components.dataset import DatasetSpec
 from pipeline.config import SPAN_FOLDER, SPAN_PLACEHOLDER
 
 
@@ -37,8 +37,8 @@ def input_files(data_root: str, pattern: str) -> list[str]:
     return files
 
 
-def check_csv_file(path: str, registry: FeatureRegistry) -> int:
-    """Checks one CSV file's header against the registry's columns.
+def check_csv_file(path: str, spec: DatasetSpec) -> int:
+    """Checks one CSV file's header against the data set spec's columns.
 
     Row by row checks (field counts, numbers that parse) are the ingestion's:
     a bad row is quarantined there with its reason, not fatal here.
@@ -53,7 +53,7 @@ def check_csv_file(path: str, registry: FeatureRegistry) -> int:
         header = next(csv.reader([f.readline()]), None)
         if not header:
             raise InputDataError(f"{path}: the file is empty; expected a header line and rows.")
-        missing = [c for c in registry.raw_columns if c not in header]
+        missing = [c for c in spec.raw_columns if c not in header]
         if missing:
             raise InputDataError(
                 f"{path}, line 1: missing column(s) {', '.join(missing)}. The header has "
@@ -102,11 +102,11 @@ def count_lines(path: str) -> int:
 
 
 def check_inputs(
-    data_root: str, pattern: str, registry: FeatureRegistry, file_format: str = "csv"
+    data_root: str, pattern: str, spec: DatasetSpec, file_format: str = "csv"
 ) -> dict[str, int]:
     """Checks every input file; returns rows per file.
 
-    A CSV file's header must name the registry's columns; JSON lines, Parquet
+    A CSV file's header must name the spec's columns; JSON lines, Parquet
     and TFRecord files are counted only (ingestion checks their columns).
 
     Raises:
@@ -124,4 +124,4 @@ def check_inputs(
         return {
             path: sum(1 for _ in read_records(path)) for path in input_files(data_root, pattern)
         }
-    return {path: check_csv_file(path, registry) for path in input_files(data_root, pattern)}
+    return {path: check_csv_file(path, spec) for path in input_files(data_root, pattern)}

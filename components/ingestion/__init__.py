@@ -6,9 +6,9 @@ data row ends either as a tf.Example in one split or as a JSON line in
 rows_in == rows_written + rows_quarantined. The output folder has
 CsvExampleGen's layout (`Split-<name>/data_tfrecord-XXXXX-of-YYYYY.gz`).
 
-    from components import spec
+    from components import dataset
     from components.ingestion import ingest, spec_config
-    settings = spec_config(spec.load_spec("data/taxi/spec.yaml"))
+    settings = spec_config(dataset.load_spec("data/taxi/spec.yaml"))
     result = ingest("data/taxi/data.csv", "/tmp/examples", settings)
 
 An empty input file (no header) is an error before anything is written; a
@@ -25,10 +25,9 @@ the local runner), `beam` (the Beam pipeline).
 """
 
 from components.ingestion.dataset import (
-    dataset_config,
     label_rule,
-    registry_columns,
     schema_columns,
+    spec_columns,
     spec_config,
 )
 from components.ingestion.ingest import RUNNERS, ingest, input_files
@@ -50,11 +49,10 @@ __all__ = [
     "LabelRule",
     "ingest",
     "input_files",
-    "dataset_config",
     "label_rule",
     "non_negative",
     "read_result",
-    "registry_columns",
     "schema_columns",
+    "spec_columns",
     "spec_config",
 ]

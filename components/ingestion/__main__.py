@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from components import spec as spec_lib
+from components import dataset
 from components.ingestion import RUNNERS, IngestionError, ingest
 from components.ingestion.dataset import spec_config
 
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, beam_args = parser.parse_known_args(argv)
     try:
         config = spec_config(
-            spec_lib.load_spec(args.spec), max_quarantined_fraction=args.max_quarantined_fraction
+            dataset.load_spec(args.spec), max_quarantined_fraction=args.max_quarantined_fraction
         )
         result = ingest(
             args.inputs,
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             beam_args=beam_args or None,
             overwrite=args.overwrite,
         )
-    except (IngestionError, spec_lib.SpecError, spec_lib.UnsupportedSpecError) as error:
+    except (IngestionError, dataset.SpecError) as error:
         print(f"ingestion: {error}", file=sys.stderr)
         return 1
     print(result.to_json(), end="")

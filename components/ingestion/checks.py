@@ -29,10 +29,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from components.dataset.errors import show_number
 from components.ingestion.header import FileLayout
 from components.ingestion.parse import Failures, ParsedChunk, preview
 from components.ingestion.spec import ColumnSpec, IngestionConfig
-from components.spec.errors import show_number
 
 INT_SYNTAX = r"^[+-]?[0-9]+$"
 FLOAT_SYNTAX = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.features import Encoding, FeatureRegistry, Task
+from components.dataset import DatasetSpec, Task
 from components.ingestion.spec import (
     FORMATS,
     ColumnSpec,
@@ -20,7 +20,6 @@ from components.ingestion.spec import (
     IngestionError,
     LabelRule,
 )
-from components.spec.model import DatasetSpec
 
 _SCHEMA_KINDS = {"INT": "int", "FLOAT": "float", "BYTES": "string"}
 
@@ -57,40 +56,37 @@ def schema_columns(schema_path: str | Path) -> tuple[ColumnSpec, ...]:
     return tuple(specs)
 
 
-def registry_columns(registry: FeatureRegistry) -> tuple[ColumnSpec, ...]:
+def spec_columns(spec: DatasetSpec) -> tuple[ColumnSpec, ...]:
     """Returns the column specs a data set without a curated schema is read with.
 
-    Numeric features and the columns a derived label is computed from are
-    floats; identity-encoded categorical columns are ints; other categorical,
-    text, image (encoded bytes) and ignored columns are strings. A label read
-    from a column is required: a regression label is a float, class names
-    are strings, a 0 / 1 binary label is an int.
+    Each model input is read as its feature kind's `raw_type` (numbers for
+    numeric features, integers for identity ids, text otherwise); the columns
+    a derived label is computed from are floats. A label read from a column is
+    required: a regression label is a float, class names are strings, a 0 / 1
+    binary label is an int. Other ignored columns are strings.
 
     Args:
-      registry: The data set's feature registry.
+      spec: The data set spec.
 
     Returns:
-      One spec per raw column, features first, in the registry's order.
+      One spec per raw column: model inputs by kind (numeric, categorical,
+      text, images) in the spec's order, then the label's, then ignored ones.
     """
-    columns = [ColumnSpec(f.name, "float") for f in registry.numeric]
-    for feature in registry.categorical:
-        kind = "int" if feature.encoding is Encoding.IDENTITY else "string"
-        columns.append(ColumnSpec(feature.name, kind))
-    columns += [ColumnSpec(f.name, "string") for f in registry.text]
-    columns += [ColumnSpec(f.name, "string") for f in registry.images]  # encoded bytes
+    inputs = (*spec.numeric, *spec.categorical, *spec.text, *spec.images)
+    columns = [ColumnSpec(f.name, f.raw_type) for f in inputs]
     declared = {c.name for c in columns}
-    label = registry.label
+    label = spec.label
     if label.derived:
         columns += [ColumnSpec(c, "float") for c in label.source_columns if c not in declared]
-    elif label.task is Task.REGRESSION:
-        columns.append(ColumnSpec(label.name, "float", required=True))
+    elif label.kind is Task.REGRESSION:
+        columns.append(ColumnSpec(label.column, "float", required=True))
     else:
-        columns.append(ColumnSpec(label.name, "string" if label.classes else "int", True))
-    columns += [ColumnSpec(name, "string") for name in registry.ignored]
+        columns.append(ColumnSpec(label.column, "string" if label.classes else "int", True))
+    columns += [ColumnSpec(name, "string") for name in spec.ignored]
     return tuple(columns)
 
 
-def label_rule(registry: FeatureRegistry, columns: Sequence[ColumnSpec]) -> LabelRule | None:
+def label_rule(spec: DatasetSpec, columns: Sequence[ColumnSpec]) -> LabelRule | None:
     """Returns the check of a label read from a column: its value must be one of the classes.
 
     A binary label without classes must be 0 or 1. Regression and derived
@@ -98,7 +94,7 @@ def label_rule(registry: FeatureRegistry, columns: Sequence[ColumnSpec]) -> Labe
     are quarantined there).
 
     Args:
-      registry: The data set's feature registry.
+      spec: The data set spec.
       columns: The columns the data is read with: the allowed values take
         the label column's kind (a schema may declare class ids as INT).
 
@@ -106,13 +102,13 @@ def label_rule(registry: FeatureRegistry, columns: Sequence[ColumnSpec]) -> Labe
       IngestionError: The label column is not among `columns`, or a class
         is not a value of its kind.
     """
-    label = registry.label
-    if label.derived or label.task is Task.REGRESSION:
+    label = spec.label
+    if label.derived or label.kind is Task.REGRESSION:
         return None
-    column = next((c for c in columns if c.name == label.name), None)
+    column = next((c for c in columns if c.name == label.column), None)
     if column is None:
         raise IngestionError(
-            f"The label column {label.name!r} is not among the columns the data is read "
+            f"The label column {label.column!r} is not among the columns the data is read "
             f"with ({', '.join(c.name for c in columns)}); add it to the schema."
         )
     classes = label.classes or ("0", "1")
@@ -123,30 +119,15 @@ def label_rule(registry: FeatureRegistry, columns: Sequence[ColumnSpec]) -> Labe
         )
     except ValueError:
         raise IngestionError(
-            f"The label column {label.name!r} is read as {column.kind}, but its classes "
+            f"The label column {label.column!r} is read as {column.kind}, but its classes "
             f"{list(classes)} are not all {column.kind} values; declare it as text (BYTES) "
             "in the schema, or fix the classes in the spec."
         ) from None
     return LabelRule(
-        column=label.name,
+        column=label.column,
         allowed=allowed,
-        description=f"the classes of {label.name!r} are {', '.join(map(str, classes))}",
+        description=f"the classes of {label.column!r} are {', '.join(map(str, classes))}",
     )
-
-
-def dataset_config(
-    registry: FeatureRegistry, schema: str | Path | None = None, **overrides
-) -> IngestionConfig:
-    """Returns the ingestion settings for a data set; `overrides` replace any field.
-
-    Args:
-      registry: The data set's feature registry (from its spec).
-      schema: A curated schema giving the column types, or None to take them
-        from the registry (`registry_columns`).
-      **overrides: IngestionConfig fields, e.g. `splits` or `max_quarantined_fraction`.
-    """
-    columns = schema_columns(schema) if schema else registry_columns(registry)
-    return IngestionConfig(columns=columns, label=label_rule(registry, columns), **overrides)
 
 
 def spec_config(
@@ -162,7 +143,7 @@ def spec_config(
       spec: The data set spec.
       schema: A curated schema giving the column types. Defaults to None: the
         spec's own `schema` if it names one, else the types the spec implies
-        (`registry_columns`).
+        (`spec_columns`).
       **overrides: IngestionConfig fields, e.g. `max_quarantined_fraction`.
 
     Raises:
@@ -180,7 +161,8 @@ def spec_config(
     key = overrides.pop("split_key", spec.split.key)
     if schema is None and spec.schema:
         schema = spec.resolve(spec.schema)
-    config = dataset_config(spec.to_registry(), schema, **overrides)
+    read_with = schema_columns(schema) if schema else spec_columns(spec)
+    config = IngestionConfig(columns=read_with, label=label_rule(spec, read_with), **overrides)
     columns = tuple(
         dataclasses.replace(c, required=True) if c.name == key else c
         for c in _bounded(spec, config.columns, schema)

@@ -28,7 +28,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
-from components import spec as spec_lib
+from components import dataset
 from components.ingestion.dataset import spec_config
 from components.ingestion.ingest import ingest
 from components.ingestion.spec import IngestionError
@@ -42,7 +42,7 @@ _LOCAL_RUNNERS = ("DirectRunner", "direct", "")
 
 
 def ingestion_custom_config(
-    spec: spec_lib.DatasetSpec, schema: str | None, max_quarantined_fraction: float
+    spec: dataset.DatasetSpec, schema: str | None, max_quarantined_fraction: float
 ) -> Any:
     """The ExampleGen `custom_config` proto carrying the executor's settings.
 
@@ -57,7 +57,7 @@ def ingestion_custom_config(
     settings.update(
         {
             # As JSON text: a Struct would turn the spec's integers into floats.
-            SPEC_KEY: json.dumps(spec_lib.to_custom_config(spec), sort_keys=True),
+            SPEC_KEY: json.dumps(dataset.to_custom_config(spec), sort_keys=True),
             SCHEMA_KEY: schema or "",
             MAX_QUARANTINED_FRACTION_KEY: float(max_quarantined_fraction),
         }
@@ -122,7 +122,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
             output_dict[standard_component_specs.EXAMPLES_KEY]
         )
         schema = settings[SCHEMA_KEY] or None
-        spec = spec_lib.spec_from_custom_config(json.loads(settings[SPEC_KEY]))
+        spec = dataset.spec_from_custom_config(json.loads(settings[SPEC_KEY]))
         try:
             config = spec_config(
                 spec,

@@ -27,7 +27,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
-from components.features import FeatureRegistry
+from components.dataset import DatasetSpec
 from components.trainer import folding, mc_dropout
 from components.trainer.heads import Head
 from components.trainer.hparams import HParams
@@ -38,9 +38,9 @@ TRANSFORM_SIGNATURE = "transform_features"
 MC_DROPOUT_SIGNATURE = "mc_dropout"
 
 
-def serving_feature_spec(tf_transform_output: tft.TFTransformOutput, registry: FeatureRegistry):
+def serving_feature_spec(tf_transform_output: tft.TFTransformOutput, spec: DatasetSpec):
     """Raw feature spec of a serving request: every raw column but label-only ones."""
-    label_only = set(registry.label.source_columns) - set(registry.feature_columns)
+    label_only = set(spec.label.source_columns) - set(spec.feature_columns)
     return {
         name: spec
         for name, spec in tf_transform_output.raw_feature_spec().items()
@@ -51,7 +51,7 @@ def serving_feature_spec(tf_transform_output: tft.TFTransformOutput, registry: F
 def export_serving_model(
     model: keras.Model,
     tf_transform_output: tft.TFTransformOutput,
-    registry: FeatureRegistry,
+    spec: DatasetSpec,
     export_dir: str,
     hparams: HParams | None = None,
 ) -> None:
@@ -60,7 +60,7 @@ def export_serving_model(
     Args:
       model: The trained model over transformed features.
       tf_transform_output: The Transform graph it was trained with.
-      registry: The feature registry (which raw columns a request carries).
+      spec: The data set spec (which raw columns a request carries).
       export_dir: Where the SavedModel goes.
       hparams: Resolved hyperparameters: `fold_batch_norm` and
         `mc_dropout_samples` shape the export. Defaults to None: neither.
@@ -73,8 +73,8 @@ def export_serving_model(
     # are saved with the model.
     model.tft_layer = tf_transform_output.transform_features_layer()
     input_names = set(model.input_names)
-    serving_spec = serving_feature_spec(tf_transform_output, registry)
-    prediction_key = Head.for_registry(registry).prediction_key
+    serving_spec = serving_feature_spec(tf_transform_output, spec)
+    prediction_key = Head.for_spec(spec).prediction_key
     raw_spec = tf_transform_output.raw_feature_spec()
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=SERVING_INPUT)])

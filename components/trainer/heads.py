@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from components.features import FeatureRegistry, Task
+from components.dataset import DatasetSpec, Task
 
 # The layers that make the prediction from the last hidden layer's output,
 # over all heads: warm start never reuses them (the task may have changed).
@@ -43,9 +43,9 @@ class Head:
             raise ValueError(f"A multiclass head needs 2 or more classes, got {self.num_classes}.")
 
     @classmethod
-    def for_registry(cls, registry: FeatureRegistry) -> Head:
-        """The head for the registry's label."""
-        return cls(registry.task, max(registry.num_classes, 2))
+    def for_spec(cls, spec: DatasetSpec) -> Head:
+        """The head for the data set's label."""
+        return cls(spec.task, max(spec.num_classes, 2))
 
     @property
     def units(self) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from components.features import TransformedFeature
+from components.dataset import TransformedFeature
 from components.trainer import activations, initializers, regularization
 from components.trainer.heads import BINARY_HEAD, Head
 from components.trainer.hparams import HParams
@@ -50,7 +50,7 @@ def build_model(
     Unresolved hyperparameters are resolved first (`HParams.resolve()`).
 
     Args:
-      features: The transformed features, from the feature registry.
+      features: The transformed features, from the data set spec.
       cardinalities: Number of ids of every categorical feature, by
         transformed name (vocabulary sizes are known only after Transform).
       hparams: Architecture hyperparameters, resolved (`HParams.resolve()`).

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from components.labels import Task
+from components.dataset import Task
 
 THRESHOLD = 0.5
 

@@ -13,7 +13,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
-from components import spec as spec_lib
+from components import dataset
 from components.trainer import callbacks as training_callbacks
 from components.trainer import (
     custom_loop,
@@ -23,7 +23,7 @@ from components.trainer import (
     model,
     optimization,
     prediction_metrics,
-    setup,
+    prepare,
     tflite,
     warm_start,
 )
@@ -51,7 +51,7 @@ def _train(dnn, hparams: HParams, learning_rate, strategy, head, train_ds, eval_
     """
     epochs, callbacks = options["epochs"], options["callbacks"]
     if hparams.training_loop == "fit":
-        setup.compile_model(dnn, hparams, learning_rate, strategy, head)
+        prepare.compile_model(dnn, hparams, learning_rate, strategy, head)
         return dnn.fit(
             train_ds, validation_data=eval_ds, epochs=epochs, callbacks=callbacks, verbose=0
         ).history
@@ -82,7 +82,7 @@ def _train(dnn, hparams: HParams, learning_rate, strategy, head, train_ds, eval_
 
 def _find_learning_rate(dnn, hparams: HParams, strategy, head, train_ds, run_dir: str) -> dict:
     """Runs the learning-rate finder, saves its plot; returns its record."""
-    setup.compile_model(dnn, hparams, hparams.learning_rate, strategy, head)
+    prepare.compile_model(dnn, hparams, hparams.learning_rate, strategy, head)
     found = lr_finder.find_learning_rate(dnn, train_ds)
     tf.io.gfile.makedirs(run_dir)
     lr_finder.save_lr_finder_plot(found, os.path.join(run_dir, LR_FINDER_PLOT))
@@ -103,9 +103,9 @@ def run_fn(fn_args) -> None:
 
     Args:
       fn_args: TFX `FnArgs`. `custom_config["hparams"]` holds `HParams.to_dict()`,
-        and the data set spec is in it too (`components.spec.to_custom_config`).
+        and the data set spec is in it too (`components.dataset.to_custom_config`).
     """
-    setup.check_keras_mode()
+    prepare.check_keras_mode()
     base = HParams.from_dict((fn_args.custom_config or {}).get("hparams", {}))
     # With a Tuner upstream, its best trial's values override the searched fields.
     tuned = getattr(fn_args, "hyperparameters", None)
@@ -116,29 +116,32 @@ def run_fn(fn_args) -> None:
         hparams = tuning.best_hparams(base, tuned)
     else:
         hparams = base.resolve()
-    registry = spec_lib.registry_from_custom_config(fn_args.custom_config)
-    head = Head.for_registry(registry)
+    spec = dataset.spec_from_custom_config(fn_args.custom_config)
+    head = Head.for_spec(spec)
     keras.utils.set_random_seed(hparams.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    features = registry.transformed_features()
+    features = spec.transformed_features()
 
     strategy = distribution.choose_strategy()
     keras.mixed_precision.set_global_policy(distribution.choose_precision())
-    train_ds, eval_ds = setup.make_datasets(
+    train_ds, eval_ds = prepare.make_datasets(
         fn_args.train_files,
         fn_args.eval_files,
         tf_transform_output,
-        registry,
+        spec,
         hparams,
         hparams.batch_size * strategy.num_replicas_in_sync,
     )
 
     with strategy.scope():
         dnn = model.build_model(
-            features, setup.categorical_cardinalities(features, tf_transform_output), hparams, head
+            features,
+            prepare.categorical_cardinalities(features, tf_transform_output),
+            hparams,
+            head,
         )
     model.skip_autograph(dnn)
-    setup.adapt_to_training_data(dnn, train_ds, hparams)
+    prepare.adapt_to_training_data(dnn, train_ds, hparams)
     reused, warm = [], None
     if fn_args.base_model:
         reused = warm_start.transfer_weights(dnn, fn_args.base_model)
@@ -232,9 +235,7 @@ def run_fn(fn_args) -> None:
             f,
             indent=2,
         )
-    export.export_serving_model(
-        dnn, tf_transform_output, registry, fn_args.serving_model_dir, hparams
-    )
+    export.export_serving_model(dnn, tf_transform_output, spec, fn_args.serving_model_dir, hparams)
     if hparams.tflite_copies:
         # Next to the SavedModel, so they are pushed with it; the evaluation says
         # how much of the task's main metric each quantized copy gives up on the

@@ -74,7 +74,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from components.labels import Task
+from components.dataset import Task
 from components.trainer import prediction_metrics
 from components.trainer.heads import Head
 

@@ -2,7 +2,7 @@
 
 The search space is the network's depth and width, the (peak) learning rate,
 dropout and AdamW's weight decay (`search_space`). Each trial is the Trainer's
-model and compile step (`model.build_model`, `setup.compile_model`) trained for a few
+model and compile step (`model.build_model`, `prepare.compile_model`) trained for a few
 epochs on Transform's output; the trial with the best eval AUC wins. The Tuner
 writes its hyperparameters (a `keras_tuner.HyperParameters.get_config()` dict)
 to its `best_hyperparameters` artifact, and the Trainer turns them back into
@@ -25,10 +25,9 @@ import tensorflow_transform as tft
 import tf_keras as keras
 from tfx.v1.components import TunerFnResult
 
-from components import features as features_lib
-from components import spec as spec_lib
+from components import dataset
 from components.trainer import callbacks as training_callbacks
-from components.trainer import distribution, model, optimization, setup
+from components.trainer import distribution, model, optimization, prepare
 from components.trainer.heads import BINARY_HEAD, Head
 from components.trainer.hparams import HParams
 from components.trainer.keras_tuner_compat import TfKerasRandomSearch
@@ -198,7 +197,7 @@ class DeeplineHyperModel(keras_tuner.HyperModel):
     base model nor run the learning-rate finder (the rate is what is searched).
 
     Args:
-      features: The transformed features, from the feature registry.
+      features: The transformed features, from the data set spec.
       cardinalities: Number of ids of each categorical feature.
       base: The Trainer's hyperparameters, the fields not searched included.
       steps_per_epoch: Training steps in one epoch (per-step schedules are
@@ -231,7 +230,7 @@ class DeeplineHyperModel(keras_tuner.HyperModel):
             dnn = model.build_model(self.features, self.cardinalities, hparams, self.head)
         model.skip_autograph(dnn)
         rate = optimization.make_learning_rate(hparams, self.steps_per_epoch)
-        setup.compile_model(dnn, hparams, rate, self.strategy, self.head)
+        prepare.compile_model(dnn, hparams, rate, self.strategy, self.head)
         return dnn
 
     def fit(self, hp, dnn, x, *, callbacks=(), **fit_kwargs):
@@ -252,7 +251,7 @@ class DeeplineHyperModel(keras_tuner.HyperModel):
             hparams.weight_decay,
             hparams.preset,
         )
-        setup.adapt_to_training_data(dnn, x, hparams)
+        prepare.adapt_to_training_data(dnn, x, hparams)
         # The Trainer's learning-rate callbacks (1cycle momentum, cuts on plateau,
         # epoch log lines); its early stopping is left out: its patience is
         # longer than a trial, which stops on the trial's own.
@@ -267,7 +266,7 @@ class DeeplineHyperModel(keras_tuner.HyperModel):
 def make_tuner(
     train_ds: tf.data.Dataset,
     eval_ds: tf.data.Dataset,
-    features: tuple[features_lib.TransformedFeature, ...],
+    features: tuple[dataset.TransformedFeature, ...],
     cardinalities: dict[str, int],
     base: HParams,
     working_dir: str,
@@ -281,7 +280,7 @@ def make_tuner(
     Args:
       train_ds: Batches of (features, label) to train each trial on.
       eval_ds: Batches the objective (`objective(head)`) is measured on.
-      features: The transformed features, from the feature registry.
+      features: The transformed features, from the data set spec.
       cardinalities: Number of ids of each categorical feature.
       base: The Trainer's hyperparameters; `search_space(base)` is searched.
       working_dir: Where the tuner keeps its trials (project `PROJECT_NAME`).
@@ -341,7 +340,7 @@ def tuner_fn(fn_args) -> TunerFnResult:
     Raises:
       ValueError: the Tuner was given no transform graph, or a bad custom_config.
     """
-    setup.check_keras_mode()
+    prepare.check_keras_mode()
     if not fn_args.transform_graph_path:
         raise ValueError(
             "The Tuner needs Transform's graph (vocabulary sizes, transformed feature spec): "
@@ -350,16 +349,16 @@ def tuner_fn(fn_args) -> TunerFnResult:
         )
     config = fn_args.custom_config or {}
     base = HParams.from_dict(config.get(HPARAMS_KEY, {}))
-    registry = spec_lib.registry_from_custom_config(config)
+    spec = dataset.spec_from_custom_config(config)
     keras.utils.set_random_seed(base.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
-    features = registry.transformed_features()
+    features = spec.transformed_features()
     strategy = distribution.choose_strategy()
-    train_ds, eval_ds = setup.make_datasets(
+    train_ds, eval_ds = prepare.make_datasets(
         fn_args.train_files,
         fn_args.eval_files,
         tf_transform_output,
-        registry,
+        spec,
         base,
         base.resolve().batch_size * strategy.num_replicas_in_sync,
     )
@@ -367,11 +366,11 @@ def tuner_fn(fn_args) -> TunerFnResult:
         train_ds,
         eval_ds,
         features,
-        setup.categorical_cardinalities(features, tf_transform_output),
+        prepare.categorical_cardinalities(features, tf_transform_output),
         base,
         fn_args.working_dir,
         max_trials=int(config.get(MAX_TRIALS_KEY, DEFAULT_MAX_TRIALS)),
         epochs_per_trial=int(config.get(EPOCHS_PER_TRIAL_KEY, DEFAULT_EPOCHS_PER_TRIAL)),
         strategy=strategy,
-        head=Head.for_registry(registry),
+        head=Head.for_spec(spec),
     )

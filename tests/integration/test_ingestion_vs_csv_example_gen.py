@@ -11,8 +11,8 @@ from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts, standard_component_specs
 from tfx.utils import proto_utils
 
+from components.dataset import load_spec
 from components.ingestion import ingest, spec_config
-from components.spec import load_spec
 
 TAXI_CSV = Path(__file__).resolve().parents[2] / "data" / "taxi" / "data.csv"
 TAXI_SPEC = TAXI_CSV.parent / "spec.yaml"

@@ -18,7 +18,7 @@ def test_no_gpu_means_the_default_single_device_strategy():
 def test_two_devices_train_with_mirrored_strategy(on_two_devices):
     words = on_two_devices(
         """
-        from components.features import TransformedFeature
+        from components.dataset import TransformedFeature
         from components.trainer import model
         from components.trainer.hparams import HParams
         features = (TransformedFeature("a_xf", False), TransformedFeature("c_xf", True, 5))
@@ -44,7 +44,7 @@ def test_mixed_precision_on_gpus_only():
 def test_under_mixed_precision_hidden_layers_compute_in_float16_and_the_output_in_float32():
     import tf_keras as keras
 
-    from components.features import TransformedFeature
+    from components.dataset import TransformedFeature
     from components.trainer import model as model_lib
     from components.trainer.hparams import HParams
 

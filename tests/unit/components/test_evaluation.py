@@ -6,11 +6,11 @@ import pytest
 from tensorflow_model_analysis.evaluators import metrics_validator
 from tensorflow_model_analysis.metrics import metric_types
 
-from components import features as F
+from components import dataset as S
+from components.dataset import load_spec
 from components.evaluation import BlessingThresholds, make_eval_config
-from components.spec import load_spec
 
-TAXI = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml").to_registry()
+TAXI = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml")
 
 OVERALL = ()
 SMALL_SLICE = (("company", b"A one-trip company"),)
@@ -63,7 +63,7 @@ def test_required_gain_over_the_live_model_is_configurable():
     assert _failures(OVERALL, _metrics(0.91, 0.96, 0.011), strict) == []
 
 
-def test_slices_and_label_come_from_the_registry():
+def test_slices_and_label_come_from_the_spec():
     config = make_eval_config(TAXI, BlessingThresholds())
     slices = [list(s.feature_keys) for s in config.slicing_specs]
     assert slices == [[], ["payment_type"], ["company"]]
@@ -71,8 +71,8 @@ def test_slices_and_label_come_from_the_registry():
     assert list(config.model_specs[0].preprocessing_function_names) == ["transform_features"]
 
 
-def _validate(registry, metrics: dict, thresholds: BlessingThresholds) -> list:
-    config = make_eval_config(registry, thresholds)
+def _validate(spec, metrics: dict, thresholds: BlessingThresholds) -> list:
+    config = make_eval_config(spec, thresholds)
     key = lambda name, diff: metric_types.MetricKey(  # noqa: E731
         name=name, example_weighted=False, is_diff=diff
     )
@@ -85,14 +85,13 @@ def _validate(registry, metrics: dict, thresholds: BlessingThresholds) -> list:
     )
 
 
-MULTICLASS = F.FeatureRegistry(
-    numeric=(F.NumericFeature("x"),),
-    categorical=(),
-    label=F.ColumnLabel("species", F.Task.MULTICLASS, ("a", "b", "c")),
+SOURCE = S.SourceSpec(S.SourceFormat.CSV, "rows.csv")
+MULTICLASS = S.DatasetSpec(
+    SOURCE,
+    S.LabelSpec("species", S.Task.MULTICLASS, classes=("a", "b", "c")),
+    (S.NumericFeature("x"),),
 )
-REGRESSION = F.FeatureRegistry(
-    numeric=(F.NumericFeature("x"),), categorical=(), label=F.ColumnLabel("y", F.Task.REGRESSION)
-)
+REGRESSION = S.DatasetSpec(SOURCE, S.LabelSpec("y", S.Task.REGRESSION), (S.NumericFeature("x"),))
 
 
 @pytest.mark.parametrize(
@@ -128,8 +127,8 @@ def test_a_regression_model_must_not_err_more_than_live_or_max_rmse(rmse, diff, 
 
 
 def test_each_label_kind_evaluates_its_own_metrics_and_prediction():
-    def names(registry):
-        config = make_eval_config(registry, BlessingThresholds())
+    def names(spec):
+        config = make_eval_config(spec, BlessingThresholds())
         return (
             config.model_specs[0].prediction_key,
             [m.class_name for m in config.metrics_specs[0].metrics],

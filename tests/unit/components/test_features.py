@@ -1,19 +1,19 @@
-"""The feature registry is consistent with itself and with the bundled taxi data."""
+"""The taxi spec is consistent with itself and with the bundled taxi data."""
 
 import csv
 from pathlib import Path
 
 import pytest
 
-from components import features as F
-from components.spec import load_spec
+from components import dataset as S
+from components.dataset import load_spec
 
-TAXI = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml").to_registry()
+TAXI = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml")
 
 TAXI_CSV = Path(__file__).parents[3] / "data" / "taxi" / "data.csv"
 
 
-def test_taxi_registry_names_every_csv_column_exactly_once():
+def test_taxi_spec_names_every_csv_column_exactly_once():
     with open(TAXI_CSV) as f:
         header = next(csv.reader(f))
     assert sorted(TAXI.raw_columns) == sorted(header)
@@ -36,30 +36,29 @@ def test_every_categorical_output_has_a_cardinality_or_a_vocabulary():
 
 def test_slices_are_raw_categorical_columns():
     categorical = {f.name for f in TAXI.categorical}
-    assert set(TAXI.slice_columns) == {"payment_type", "company"}
-    assert set(TAXI.slice_columns) <= categorical
+    assert set(TAXI.slices) == {"payment_type", "company"}
+    assert set(TAXI.slices) <= categorical
 
 
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(name="h", encoding=F.Encoding.HASH), "hash_buckets"),
-        (dict(name="i", encoding=F.Encoding.IDENTITY), "num_values"),
+        (dict(name="h", transform=S.CategoricalTransform.HASH), "bins"),
+        (dict(name="i", transform=S.CategoricalTransform.IDENTITY), "num_values"),
     ],
     ids=["hash-without-buckets", "identity-without-range"],
 )
 def test_incomplete_categorical_features_are_refused(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        F.CategoricalFeature(**kwargs)
+    with pytest.raises(S.SpecError, match=message):
+        S.CategoricalFeature(**kwargs)
 
 
-def test_duplicate_and_unknown_slice_columns_are_refused():
-    label = F.BinaryLabel("y", "a", "b", 0.5)
-    with pytest.raises(ValueError, match="declared twice"):
-        F.FeatureRegistry(
-            numeric=(F.NumericFeature("x"), F.NumericFeature("x")), categorical=(), label=label
-        )
-    with pytest.raises(ValueError, match="not raw columns"):
-        F.FeatureRegistry(
-            numeric=(F.NumericFeature("x"),), categorical=(), label=label, slice_columns=("z",)
-        )
+def test_duplicate_and_unknown_slice_columns_are_refused(minimal_spec):
+    label = {"column": "y", "kind": "binary", "derive": "a > 0.5 * b"}
+    features = {"a": "numeric", "b": "ignore"}
+    spec = S.parse_spec(minimal_spec(label=label, features=features))
+    x = S.NumericFeature("x")
+    with pytest.raises(S.SpecError, match="declared twice"):
+        S.DatasetSpec(spec.source, spec.label, (*spec.features, x, x))
+    with pytest.raises(S.SpecError, match="not declared under features"):
+        S.DatasetSpec(spec.source, spec.label, spec.features, slices=("z",))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tf_keras as keras
 
-from components.features import TransformedFeature
+from components.dataset import TransformedFeature
 from components.trainer import folding
 from components.trainer import model as model_lib
 from components.trainer.hparams import HParams

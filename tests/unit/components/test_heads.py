@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from components.features import Task, TransformedFeature
+from components.dataset import Task, TransformedFeature
 from components.trainer import model as model_lib
 from components.trainer.heads import Head, adapt_prior_bias, adapt_target_scale
 from components.trainer.hparams import HParams

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from components.dataset import load_spec
 from components.ingestion import IngestionError, LabelRule, checks, ingest, read_result, spec_config
-from components.spec import load_spec
 
 BAD_ROWS = [
     ("3,abc,1,Acme", "not_a_number", "column 'fare': 'abc' is not a number"),

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from components.dataset import load_spec, parse_spec
 from components.ingestion import ColumnSpec, IngestionError, spec_config
-from components.spec import load_spec, parse_spec
 
 DATA = Path(__file__).parents[3] / "data"
 # The trips columns (id int, fare float, tips float, company string) with bounds on id and tips.

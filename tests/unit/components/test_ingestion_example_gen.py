@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 from tfx.types import artifact_utils
 
+from components.dataset import load_spec
 from components.ingestion import IngestionError
-from components.spec import load_spec
 from pipeline.config import DEFAULT_SCHEMA, DEFAULT_SPEC
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from components.dataset import parse_spec
 from components.ingestion import (
     ColumnSpec,
     IngestionConfig,
@@ -13,7 +14,6 @@ from components.ingestion import (
     ingest,
     spec_config,
 )
-from components.spec import parse_spec
 
 COLUMNS = (
     ColumnSpec("id", "int", required=True),

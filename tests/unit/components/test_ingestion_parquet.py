@@ -107,7 +107,7 @@ def test_parquet_and_csv_of_the_same_rows_give_the_same_examples(tmp_path, writt
 
 
 def test_the_pipelines_example_gen_ingests_a_parquet_spec(tmp_path, run_example_gen):
-    from components.spec import parse_spec
+    from components.dataset import parse_spec
 
     (tmp_path / "data").mkdir()
     table = pa.table({"x": [i / 10 for i in range(30)], "y": [2 * i for i in range(30)]})

@@ -5,16 +5,16 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from components.dataset import load_spec, parse_spec
 from components.ingestion import (
     ColumnSpec,
     IngestionError,
     ingest,
     label_rule,
     read_result,
-    registry_columns,
+    spec_columns,
     spec_config,
 )
-from components.spec import load_spec, parse_spec
 
 DATA = Path(__file__).parents[3] / "data"
 
@@ -52,7 +52,7 @@ def test_without_a_schema_the_spec_implies_the_column_types():
             note="ignore",
         )
     )
-    assert registry_columns(spec.to_registry()) == (
+    assert spec_columns(spec) == (
         ColumnSpec("x", "float"),
         ColumnSpec("island", "string"),
         ColumnSpec("area", "string"),
@@ -88,21 +88,21 @@ def test_label_column_kind_and_allowed_values(label, kind, allowed):
 
 
 def test_classes_take_the_schema_type_of_the_label_column():
-    registry = parse_spec(
+    spec = parse_spec(
         _spec({"column": "y", "kind": "multiclass", "classes": ["3", "5", "7"]})
-    ).to_registry()
-    rule = label_rule(registry, (ColumnSpec("x", "float"), ColumnSpec("y", "int", True)))
+    )
+    rule = label_rule(spec, (ColumnSpec("x", "float"), ColumnSpec("y", "int", True)))
     assert rule.allowed == (3, 5, 7)
     np_mask = rule.rejected(pa.array([3, 4, None, 7], pa.int64()))
     assert np_mask.tolist() == [False, True, False, False]
 
 
 def test_class_names_that_are_not_numbers_cannot_be_read_as_int():
-    registry = parse_spec(
+    spec = parse_spec(
         _spec({"column": "y", "kind": "multiclass", "classes": ["low", "high"]})
-    ).to_registry()
+    )
     with pytest.raises(IngestionError, match="read as int, but its classes"):
-        label_rule(registry, (ColumnSpec("x", "float"), ColumnSpec("y", "int", True)))
+        label_rule(spec, (ColumnSpec("x", "float"), ColumnSpec("y", "int", True)))
 
 
 def test_a_split_key_column_becomes_required():

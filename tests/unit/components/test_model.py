@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from components.features import TransformedFeature
+from components.dataset import TransformedFeature
 from components.trainer import model as model_lib
 from components.trainer.hparams import HParams
 

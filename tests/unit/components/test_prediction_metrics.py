@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from components.features import Task
+from components.dataset import Task
 from components.trainer import prediction_metrics
 
 

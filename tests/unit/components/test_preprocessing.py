@@ -12,23 +12,31 @@ import tensorflow_transform as tft
 import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
-from components import features as F
+from components import dataset as S
 from components import preprocessing
-from components.spec import load_spec, to_custom_config
+from components.dataset import load_spec, to_custom_config
 
 TAXI_SPEC = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml")
-TAXI = TAXI_SPEC.to_registry()
+TAXI = TAXI_SPEC
 
 TAXI_SCHEMA = Path(__file__).parents[3] / "data" / "taxi" / "schema.pbtxt"
 
-SMALL = F.FeatureRegistry(
-    numeric=(F.NumericFeature("x", buckets=2), F.NumericFeature("y", log1p=True)),
-    categorical=(
-        F.CategoricalFeature("c", F.Encoding.VOCABULARY, top_k=10, oov_buckets=1),
-        F.CategoricalFeature("h", F.Encoding.HASH, hash_buckets=7),
-        F.CategoricalFeature("d", F.Encoding.IDENTITY, num_values=3, offset=1),
+
+def _spec(features: tuple, label: S.LabelSpec) -> S.DatasetSpec:
+    """A data set spec of `features` and `label` (its source is never read here)."""
+    return S.DatasetSpec(S.SourceSpec(S.SourceFormat.CSV, "rows.csv"), label, features)
+
+
+SMALL = _spec(
+    (
+        S.NumericFeature("x", buckets=2),
+        S.NumericFeature("y", log1p=True),
+        S.CategoricalFeature("c", S.CategoricalTransform.VOCABULARY, top_k=10, oov_buckets=1),
+        S.CategoricalFeature("h", S.CategoricalTransform.HASH, bins=7),
+        S.CategoricalFeature("d", S.CategoricalTransform.IDENTITY, num_values=3, offset=1),
+        S.IgnoredColumn("tips"),
     ),
-    label=F.BinaryLabel("big", numerator="tips", denominator="y", ratio=0.2),
+    S.LabelSpec("big", S.Task.BINARY, derive=S.parse_expression("tips > 0.2 * y")),
 )
 
 # Every raw column may be missing: VarLen features, as the curated schema declares them.
@@ -52,30 +60,27 @@ ROWS = [
 ]
 
 
-def _transform(registry, spec: dict, rows: list[dict]) -> list[dict]:
-    """Analyzes and transforms `rows` (raw columns as in `spec`) with the registry's transforms."""
+def _transform(dataset_spec, spec: dict, rows: list[dict]) -> list[dict]:
+    """Analyzes and transforms `rows` (raw columns as in `spec`) as `dataset_spec` asks."""
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
     with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
         (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            lambda inputs: preprocessing.transform_features(inputs, registry),
+            lambda inputs: preprocessing.transform_features(inputs, dataset_spec),
             output_record_batches=False,
         )
     return transformed
 
 
-def _one_column(features: dict, name: str, dtype, values: list) -> list[dict]:
-    """Transforms one raw column (`values`, [] for missing) declared by `features`
-    (FeatureRegistry fields), beside a regression label."""
-    registry = F.FeatureRegistry(
-        **{"numeric": (), "categorical": (), **features},
-        label=F.ColumnLabel("y", F.Task.REGRESSION),
-    )
-    spec = {name: tf.io.VarLenFeature(dtype), "y": tf.io.VarLenFeature(tf.float32)}
-    return _transform(registry, spec, [{name: value, "y": [0.0]} for value in values])
+def _one_column(feature: S.Feature, dtype, values: list) -> list[dict]:
+    """Transforms one raw column (`values`, [] for missing) declared by `feature`, beside a
+    regression label."""
+    dataset_spec = _spec((feature,), S.LabelSpec("y", S.Task.REGRESSION))
+    spec = {feature.name: tf.io.VarLenFeature(dtype), "y": tf.io.VarLenFeature(tf.float32)}
+    return _transform(dataset_spec, spec, [{feature.name: value, "y": [0.0]} for value in values])
 
 
-def _analyze_and_transform(rows, registry):
-    transformed = _transform(registry, RAW_SPEC, rows)
+def _analyze_and_transform(rows, dataset_spec):
+    transformed = _transform(dataset_spec, RAW_SPEC, rows)
     return {k: np.array([row[k] for row in transformed]) for k in transformed[0]}
 
 
@@ -84,7 +89,7 @@ def out():
     return _analyze_and_transform(ROWS, SMALL)
 
 
-def test_outputs_are_exactly_the_registry_features_and_label(out):
+def test_outputs_are_exactly_the_spec_features_and_label(out):
     expected = {f.name for f in SMALL.transformed_features()} | {SMALL.label_key}
     assert set(out) == expected
 
@@ -146,8 +151,8 @@ def test_label_is_tips_over_ratio_of_fare_with_missing_as_zero(out):
     np.testing.assert_array_equal(out["big_xf"], [0, 1, 0, 1, 0, 0])
 
 
-def test_taxi_schema_registry_and_preprocessing_fn_agree(taxi_rows):
-    """Real taxi rows, parsed with the curated schema, give every registry feature."""
+def test_taxi_schema_spec_and_preprocessing_fn_agree(taxi_rows):
+    """Real taxi rows, parsed with the curated schema, give every feature the spec lists."""
     import csv
 
     from tensorflow_metadata.proto.v0 import schema_pb2
@@ -172,20 +177,20 @@ def test_taxi_schema_registry_and_preprocessing_fn_agree(taxi_rows):
         )
     names = {f.name for f in TAXI.transformed_features()} | {TAXI.label_key}
     assert set(transformed[0]) == names
-    assert all(name.endswith(F.TRANSFORMED_SUFFIX) for name in names)
+    assert all(name.endswith("_xf") for name in names)
     assert len(transformed) == 40
 
 
-def _labels(label: F.Label, values: list, dtype) -> np.ndarray:
+def _labels(label: S.LabelSpec, values: list, dtype) -> np.ndarray:
     """Transforms one label column of `values` ([] for missing) with `label`."""
-    registry = F.FeatureRegistry(numeric=(F.NumericFeature("x"),), categorical=(), label=label)
-    spec = {"x": tf.io.VarLenFeature(tf.float32), label.name: tf.io.VarLenFeature(dtype)}
-    rows = [{"x": [1.0], label.name: value} for value in values]
-    return np.array([row[registry.label_key] for row in _transform(registry, spec, rows)])
+    dataset_spec = _spec((S.NumericFeature("x"),), label)
+    spec = {"x": tf.io.VarLenFeature(tf.float32), label.column: tf.io.VarLenFeature(dtype)}
+    rows = [{"x": [1.0], label.column: value} for value in values]
+    return np.array([row[dataset_spec.label_key] for row in _transform(dataset_spec, spec, rows)])
 
 
 def test_a_class_label_becomes_the_index_of_its_class_and_an_unknown_value_minus_one():
-    label = F.ColumnLabel("species", F.Task.MULTICLASS, ("Adelie", "Chinstrap", "Gentoo"))
+    label = S.LabelSpec("species", S.Task.MULTICLASS, classes=("Adelie", "Chinstrap", "Gentoo"))
     values = [[b"Gentoo"], [b"Adelie"], [b"Chinstrap"], [b"Gentoo"], [b"Emperor"]]
     labels = _labels(label, values, tf.string)
     np.testing.assert_array_equal(labels, [2, 0, 1, 2, -1])
@@ -194,22 +199,22 @@ def test_a_class_label_becomes_the_index_of_its_class_and_an_unknown_value_minus
 
 def test_class_names_read_as_numbers_match_by_their_text():
     # A schema may declare classes "3", "5", "7" as INT; they still map to their index.
-    label = F.ColumnLabel("grade", F.Task.MULTICLASS, ("3", "5", "7"))
+    label = S.LabelSpec("grade", S.Task.MULTICLASS, classes=("3", "5", "7"))
     np.testing.assert_array_equal(_labels(label, [[7], [3], [5]], tf.int64), [2, 0, 1])
 
 
 def test_a_binary_label_without_classes_is_its_0_or_1_value():
-    label = F.ColumnLabel("clicked", F.Task.BINARY)
+    label = S.LabelSpec("clicked", S.Task.BINARY)
     np.testing.assert_array_equal(_labels(label, [[1], [0], [1]], tf.int64), [1, 0, 1])
 
 
 def test_a_binary_label_with_classes_is_1_for_the_second_class():
-    label = F.ColumnLabel("answer", F.Task.BINARY, ("no", "yes"))
+    label = S.LabelSpec("answer", S.Task.BINARY, classes=("no", "yes"))
     np.testing.assert_array_equal(_labels(label, [[b"yes"], [b"no"]], tf.string), [1, 0])
 
 
 def test_a_regression_label_is_its_float_value():
-    label = F.ColumnLabel("price", F.Task.REGRESSION)
+    label = S.LabelSpec("price", S.Task.REGRESSION)
     labels = _labels(label, [[2.5], [-1.0], [1e6]], tf.float32)
     np.testing.assert_array_equal(labels, [2.5, -1.0, 1e6])
 
@@ -223,23 +228,23 @@ def test_tft_is_importable_under_the_chosen_keras():
 TEXTS = [[b"The cat, the DOG!"], [b"the cat"], []]  # the x3, cat x2, dog x1; a missing text
 
 
-def _text(feature: F.TextFeature) -> np.ndarray:
-    rows = _one_column({"text": (feature,)}, "review", tf.string, TEXTS)
+def _text(feature: S.TextFeature) -> np.ndarray:
+    rows = _one_column(feature, tf.string, TEXTS)
     return np.array([row["review_xf"] for row in rows])
 
 
 def test_text_becomes_padded_token_ids_by_frequency_with_an_oov_id():
     # Lowercased, punctuation stripped; ids: 0 pad, the=1, cat=2; dog is outside a
     # vocabulary of 2, so it gets the OOV id 3. Five tokens kept per text.
-    ids = _text(F.TextFeature("review", vocabulary_size=2, max_tokens=5))
+    ids = _text(S.TextFeature("review", vocabulary_size=2, max_tokens=5))
     np.testing.assert_array_equal(ids, [[1, 2, 1, 3, 0], [1, 2, 0, 0, 0], [0, 0, 0, 0, 0]])
     # Tokens past max_tokens are cut.
-    cut = _text(F.TextFeature("review", vocabulary_size=3, max_tokens=3))
+    cut = _text(S.TextFeature("review", vocabulary_size=3, max_tokens=3))
     np.testing.assert_array_equal(cut, [[1, 2, 1], [1, 2, 0], [0, 0, 0]])
 
 
 def test_text_tfidf_weights_follow_the_smoothed_formula():
-    weights = _text(F.TextFeature("review", F.TextOutput.TFIDF, vocabulary_size=2))
+    weights = _text(S.TextFeature("review", S.TextTransform.TFIDF, vocabulary_size=2))
     # tf = count / tokens in the text; idf = 1 + ln((1 + texts) / (1 + texts with the token)):
     # 3 texts; "the" and "cat" are in 2, the OOV bucket (dog) in 1.
     common, rare = 1 + math.log(4 / 3), 1 + math.log(4 / 2)
@@ -251,8 +256,8 @@ def test_text_tfidf_weights_follow_the_smoothed_formula():
     np.testing.assert_allclose(weights, expected, rtol=1e-6)
 
 
-def _image(feature: F.ImageFeature, encoded: list) -> np.ndarray:
-    rows = _one_column({"images": (feature,)}, "img", tf.string, encoded)
+def _image(feature: S.ImageFeature, encoded: list) -> np.ndarray:
+    rows = _one_column(feature, tf.string, encoded)
     return np.array([row["img_xf"] for row in rows])
 
 
@@ -261,47 +266,72 @@ PIXELS = np.array([[0, 51], [102, 255]], np.uint8).reshape(2, 2, 1)
 
 def test_a_serialized_tensor_image_is_flattened_and_rescaled():
     tensor = tf.io.serialize_tensor(tf.constant(PIXELS)).numpy()
-    out = _image(F.ImageFeature("img", "tensor", 2, 2, 1), [[tensor], []])
+    out = _image(S.ImageFeature("img", S.ImageEncoding.TENSOR, 2, 2, 1), [[tensor], []])
     np.testing.assert_allclose(out, [[0.0, 0.2, 0.4, 1.0], [0.0, 0.0, 0.0, 0.0]], rtol=1e-6)
 
 
 def test_a_png_image_is_decoded_resized_and_standardized():
     png = tf.io.encode_png(tf.constant(PIXELS)).numpy()
-    same = _image(F.ImageFeature("img", "png", 2, 2, 1, "standardize"), [[png]])
+    same = _image(
+        S.ImageFeature("img", S.ImageEncoding.PNG, 2, 2, 1, S.ImageTransform.STANDARDIZE), [[png]]
+    )
     values = PIXELS.ravel().astype(np.float64)
     np.testing.assert_allclose(same[0], (values - values.mean()) / values.std(), rtol=1e-5)
     # Resized to 4 x 4 (bilinear, half-pixel centers): the corners keep their values.
-    big = _image(F.ImageFeature("img", "png", 4, 4, 1), [[png]]).reshape(4, 4)
+    big = _image(S.ImageFeature("img", S.ImageEncoding.PNG, 4, 4, 1), [[png]]).reshape(4, 4)
     np.testing.assert_allclose([big[0, 0], big[0, 3], big[3, 0], big[3, 3]], [0, 0.2, 0.4, 1.0])
 
 
-def _numeric(feature: F.NumericFeature, values: list) -> dict:
-    rows = _one_column({"numeric": (feature,)}, "x", tf.float32, values)
+def _numeric(feature: S.NumericFeature, values: list) -> dict:
+    rows = _one_column(feature, tf.float32, values)
     return {k: np.array([row[k] for row in rows]) for k in rows[0] if k != "y_xf"}
 
 
 def test_minmax_scales_to_0_1_and_a_missing_value_takes_the_mean():
-    out = _numeric(F.NumericFeature("x", scale=F.Scale.MINMAX), [[2.0], [4.0], [], [10.0]])
+    out = _numeric(S.NumericFeature("x", S.NumericTransform.MINMAX), [[2.0], [4.0], [], [10.0]])
     # (x - 2) / 8 over present values: 0, 0.25, 1; the missing value takes their mean.
     np.testing.assert_allclose(out["x_xf"], [0.0, 0.25, 1.25 / 3, 1.0], rtol=1e-6)
     np.testing.assert_array_equal(out["x_missing_xf"], [0, 0, 1, 0])
 
 
 def test_a_fill_value_replaces_missing_cells_before_scaling_and_drops_the_flag():
-    out = _numeric(F.NumericFeature("x", scale=F.Scale.MINMAX, fill=0.0), [[2.0], [], [10.0]])
+    out = _numeric(S.NumericFeature("x", S.NumericTransform.MINMAX, fill=0.0), [[2.0], [], [10.0]])
     np.testing.assert_allclose(out["x_xf"], [0.2, 0.0, 1.0], rtol=1e-6)
     assert set(out) == {"x_xf"}
 
 
 def test_bucketize_gives_quantile_bucket_ids_and_missing_its_own():
     values = [[float(v)] for v in range(1, 9)] + [[]]
-    out = _numeric(F.NumericFeature("x", buckets=4, scale=F.Scale.BUCKETIZE), values)
+    out = _numeric(S.NumericFeature("x", S.NumericTransform.BUCKETIZE, buckets=4), values)
     np.testing.assert_array_equal(out["x_xf"], [0, 0, 1, 1, 2, 2, 3, 3, 4])
 
 
 def test_a_frequency_threshold_sends_rare_values_to_the_oov_bucket():
-    feature = F.CategoricalFeature("c", F.Encoding.VOCABULARY, oov_buckets=1, frequency_threshold=2)
+    feature = S.CategoricalFeature(
+        "c", S.CategoricalTransform.VOCABULARY, oov_buckets=1, frequency_threshold=2
+    )
     values = [[v] for v in (b"a", b"a", b"a", b"b", b"b", b"rare")]
-    rows = _one_column({"categorical": (feature,)}, "c", tf.string, values)
+    rows = _one_column(feature, tf.string, values)
     # a (3 times) = 0, b (2) = 1; "rare" (once) is below the threshold: the OOV id 2.
     assert [row["c_xf"] for row in rows] == [0, 0, 0, 1, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "derive, expected",
+    [
+        ("a > 0.5 * b", [1, 0, 0, 1]),
+        ("a > b + 1", [1, 0, 0, 1]),
+        ("b * 2 <= a", [1, 0, 1, 1]),
+    ],
+    ids=["ratio", "offset", "less-or-equal"],
+)
+def test_a_derived_label_is_its_comparison_with_a_missing_value_as_0(derive, expected):
+    label = S.LabelSpec("y", S.Task.BINARY, derive=S.parse_expression(derive))
+    dataset_spec = _spec((S.NumericFeature("a"), S.IgnoredColumn("b")), label)
+    spec = {"a": tf.io.VarLenFeature(tf.float32), "b": tf.io.VarLenFeature(tf.float32)}
+    # a, b: (3, 1); (1, 4); missing a (0), b 0; (2, missing: 0).
+    rows = [{"a": [3.0], "b": [1.0]}, {"a": [1.0], "b": [4.0]}, {"a": [], "b": [0.0]}]
+    rows.append({"a": [2.0], "b": []})
+    labels = np.array([row["y_xf"] for row in _transform(dataset_spec, spec, rows)])
+    np.testing.assert_array_equal(labels, expected)
+    assert labels.dtype == np.int64

@@ -1,7 +1,7 @@
 """The data set spec: parsing every kind of feature, and a whole spec, to exact dataclasses.
 
 Errors located by file, line and YAML path: test_spec_errors.py; the derive grammar:
-test_spec_expression.py; round trips and the registry: test_spec_registry.py. The smallest
+test_spec_expression.py; round trips and what the stages read: test_spec_outputs.py. The smallest
 valid spec (`minimal_spec`) is a fixture of conftest.py.
 """
 
@@ -10,27 +10,27 @@ import json
 import pytest
 import yaml
 
-from components import spec as S
+from components import dataset as S
 
 
 @pytest.mark.parametrize(
     "body, expected",
     [
-        ("numeric", S.NumericSpec("x")),
+        ("numeric", S.NumericFeature("x")),
         (
             {"kind": "numeric", "transform": "zscore", "log1p": True, "buckets": 10, "fill": 0},
-            S.NumericSpec("x", S.NumericTransform.ZSCORE, log1p=True, buckets=10, fill=0.0),
+            S.NumericFeature("x", S.NumericTransform.ZSCORE, log1p=True, buckets=10, fill=0.0),
         ),
-        ({"kind": "numeric", "fill": "mean"}, S.NumericSpec("x", fill=None)),
+        ({"kind": "numeric", "fill": "mean"}, S.NumericFeature("x", fill=None)),
         (
             {"kind": "numeric", "transform": "minmax", "fill": -1.5},
-            S.NumericSpec("x", S.NumericTransform.MINMAX, fill=-1.5),
+            S.NumericFeature("x", S.NumericTransform.MINMAX, fill=-1.5),
         ),
         (
             {"kind": "numeric", "transform": "bucketize", "buckets": 4},
-            S.NumericSpec("x", S.NumericTransform.BUCKETIZE, buckets=4),
+            S.NumericFeature("x", S.NumericTransform.BUCKETIZE, buckets=4),
         ),
-        ("categorical", S.CategoricalSpec("x")),
+        ("categorical", S.CategoricalFeature("x")),
         (
             {
                 "kind": "categorical",
@@ -41,21 +41,21 @@ from components import spec as S
                 "encoding": "embedding",
                 "embedding_size": 8,
             },
-            S.CategoricalSpec(
+            S.CategoricalFeature(
                 "x", top_k=50, frequency_threshold=3, oov_buckets=4, embedding_size=8
             ),
         ),
         (
             {"kind": "categorical", "transform": "hash", "bins": 128, "encoding": "one_hot"},
-            S.CategoricalSpec(
+            S.CategoricalFeature(
                 "x", S.CategoricalTransform.HASH, bins=128, encoding=S.CategoricalEncoding.ONE_HOT
             ),
         ),
         (
             {"kind": "categorical", "transform": "identity", "num_values": 12, "offset": 1},
-            S.CategoricalSpec("x", S.CategoricalTransform.IDENTITY, num_values=12, offset=1),
+            S.CategoricalFeature("x", S.CategoricalTransform.IDENTITY, num_values=12, offset=1),
         ),
-        ("text", S.TextSpec("x")),
+        ("text", S.TextFeature("x")),
         (
             {
                 "kind": "text",
@@ -66,7 +66,7 @@ from components import spec as S
                 "max_tokens": 32,
                 "embedding_size": 16,
             },
-            S.TextSpec(
+            S.TextFeature(
                 "x",
                 standardize=S.TextStandardize.LOWER,
                 tokenize=S.TextTokenize.CHARACTERS,
@@ -77,7 +77,7 @@ from components import spec as S
         ),
         (
             {"kind": "text", "transform": "tfidf", "standardize": "none", "vocabulary_size": 99},
-            S.TextSpec(
+            S.TextFeature(
                 "x",
                 S.TextTransform.TFIDF,
                 standardize=S.TextStandardize.NONE,
@@ -86,7 +86,7 @@ from components import spec as S
         ),
         (
             {"kind": "image", "encoding": "jpeg", "height": 64, "width": 48},
-            S.ImageSpec("x", S.ImageEncoding.JPEG, height=64, width=48),
+            S.ImageFeature("x", S.ImageEncoding.JPEG, height=64, width=48),
         ),
         (
             {
@@ -97,7 +97,7 @@ from components import spec as S
                 "channels": 1,
                 "transform": "standardize",
             },
-            S.ImageSpec(
+            S.ImageFeature(
                 "x",
                 S.ImageEncoding.TENSOR,
                 28,
@@ -106,22 +106,22 @@ from components import spec as S
                 transform=S.ImageTransform.STANDARDIZE,
             ),
         ),
-        ("ignore", S.IgnoredSpec("x")),
-        ({"kind": "ignore"}, S.IgnoredSpec("x")),
+        ("ignore", S.IgnoredColumn("x")),
+        ({"kind": "ignore"}, S.IgnoredColumn("x")),
         (
             {"kind": "numeric", "log1p": True, "min": 0, "max": 1000.5},
-            S.NumericSpec("x", log1p=True, min=0.0, max=1000.5),
+            S.NumericFeature("x", log1p=True, min=0.0, max=1000.5),
         ),
         (
             {"kind": "numeric", "transform": "minmax", "min": -1.5},
-            S.NumericSpec("x", S.NumericTransform.MINMAX, min=-1.5),
+            S.NumericFeature("x", S.NumericTransform.MINMAX, min=-1.5),
         ),
         (
             {"kind": "numeric", "transform": "bucketize", "buckets": 4, "max": 1e20},
-            S.NumericSpec("x", S.NumericTransform.BUCKETIZE, buckets=4, max=1e20),
+            S.NumericFeature("x", S.NumericTransform.BUCKETIZE, buckets=4, max=1e20),
         ),
-        ({"kind": "numeric", "min": 3, "max": 3}, S.NumericSpec("x", min=3.0, max=3.0)),
-        ({"kind": "ignore", "min": 0}, S.IgnoredSpec("x", min=0.0)),
+        ({"kind": "numeric", "min": 3, "max": 3}, S.NumericFeature("x", min=3.0, max=3.0)),
+        ({"kind": "ignore", "min": 0}, S.IgnoredColumn("x", min=0.0)),
     ],
     ids=[
         "numeric-short",
@@ -171,8 +171,8 @@ def test_whole_spec_parses_to_exact_dataclasses():
     spec = S.parse_spec(data, "shop.yaml")
     assert spec == S.DatasetSpec(
         source=S.SourceSpec(S.SourceFormat.PARQUET, "gs://bucket/shop", "*.parquet", "span-{SPAN}"),
-        label=S.LabelSpec("segment", S.LabelKind.MULTICLASS, classes=("gold", "2", "bronze")),
-        features=(S.NumericSpec("price", log1p=True), S.IgnoredSpec("order_id")),
+        label=S.LabelSpec("segment", S.Task.MULTICLASS, classes=("gold", "2", "bronze")),
+        features=(S.NumericFeature("price", log1p=True), S.IgnoredColumn("order_id")),
         slices=("order_id",),
         split=S.SplitSpec(0.8, 0.1, 0.1, key="order_id"),
         name="shop",
@@ -202,11 +202,12 @@ def test_bounds_are_dumped_only_when_set_and_travel_in_custom_config(minimal_spe
     carried = json.loads(json.dumps(S.to_custom_config(spec)))
     assert carried["spec"]["features"]["tips"] == {"kind": "ignore", "min": 0.0}
     assert S.spec_from_custom_config(carried) == spec
-    # Bounds are ingestion's: the feature registry, and so Transform, is the same without them.
+    # Bounds are ingestion's: what Transform makes is the same without them.
     unbounded = S.parse_spec(
         minimal_spec(
             label={"column": "big_tipper", "kind": "binary", "derive": "tips > 0.2 * x"},
             features={"x": "numeric", "tips": "ignore"},
         )
     )
-    assert spec.to_registry() == unbounded.to_registry()
+    assert spec.transformed_features() == unbounded.transformed_features()
+    assert spec.label == unbounded.label

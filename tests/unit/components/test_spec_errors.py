@@ -7,7 +7,7 @@ conftest.py.
 
 import pytest
 
-from components import spec as S
+from components import dataset as S
 
 VALID_YAML = """\
 source: {format: csv, path: data.csv}
@@ -260,19 +260,19 @@ def test_errors_of_specs_given_as_data_name_the_source_and_path(minimal_spec, ch
 
 def test_specs_built_in_code_are_checked_too(minimal_spec):
     source = S.SourceSpec(S.SourceFormat.CSV, "data.csv")
-    label = S.LabelSpec("y", S.LabelKind.REGRESSION)
+    label = S.LabelSpec("y", S.Task.REGRESSION)
     with pytest.raises(S.SpecError, match=r"^features\.x: declared twice; keep one$"):
-        S.DatasetSpec(source, label, (S.NumericSpec("x"), S.IgnoredSpec("x")))
+        S.DatasetSpec(source, label, (S.NumericFeature("x"), S.IgnoredColumn("x")))
     with pytest.raises(S.SpecError, match=r"^top_k: does not apply to transform 'hash'"):
-        S.CategoricalSpec("c", S.CategoricalTransform.HASH, bins=8, top_k=5)
+        S.CategoricalFeature("c", S.CategoricalTransform.HASH, bins=8, top_k=5)
     with pytest.raises(S.SpecError, match=r"^channels: must be 1, 3 or 4, got 2$"):
-        S.ImageSpec("i", S.ImageEncoding.PNG, 8, 8, channels=2)
+        S.ImageFeature("i", S.ImageEncoding.PNG, 8, 8, channels=2)
     with pytest.raises(S.SpecError, match=r"^max: must be a finite number, got nan; leave it"):
-        S.NumericSpec("x", max=float("nan"))
+        S.NumericFeature("x", max=float("nan"))
     with pytest.raises(S.SpecError, match=r"^min: must be a number, got '0'$"):
-        S.NumericSpec("x", S.NumericTransform.BUCKETIZE, buckets=2, min="0")
+        S.NumericFeature("x", S.NumericTransform.BUCKETIZE, buckets=2, min="0")
     with pytest.raises(S.SpecError, match=r"^min: 0\.5 is above max 0\.25; make min at most max$"):
-        S.IgnoredSpec("t", min=0.5, max=0.25)
+        S.IgnoredColumn("t", min=0.5, max=0.25)
     with pytest.raises(S.SpecError) as caught:
         S.parse_spec(
             minimal_spec(features={"x": {"kind": "ignore", "transform": "zscore"}}), "d.yaml"

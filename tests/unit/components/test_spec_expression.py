@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from components import spec as S
-from components.spec.expression import BinaryOp, Column, Negate, Number
+from components import dataset as S
+from components.dataset.expression import BinaryOp, Column, Negate, Number
 
 
 def test_derive_grammar_builds_the_expected_tree():

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components import spec as S
-from components import spec_inference as I
+from components import dataset as S
+from components.dataset import inference as I
 
 TAXI_CSV = Path(__file__).parents[3] / "data" / "taxi" / "data.csv"
 WORDS = [f"word{i}" for i in range(40)]
@@ -87,17 +87,17 @@ def test_synthetic_columns_get_exactly_the_expected_kinds(synthetic_csv):
     spec = I.infer_spec(synthetic_csv, label="clicked")
     assert spec == S.DatasetSpec(
         source=S.SourceSpec(S.SourceFormat.CSV, "shop.csv"),
-        label=S.LabelSpec("clicked", S.LabelKind.BINARY, classes=("0", "1")),
+        label=S.LabelSpec("clicked", S.Task.BINARY, classes=("0", "1")),
         features=(
-            S.IgnoredSpec("row_id"),
-            S.NumericSpec("amount"),
-            S.NumericSpec("wait_minutes", log1p=True),
-            S.CategoricalSpec("color", S.CategoricalTransform.VOCABULARY, top_k=10),
-            S.CategoricalSpec("user_id", S.CategoricalTransform.HASH, bins=8192),
-            S.TextSpec("comment", vocabulary_size=64, max_tokens=16),
-            S.CategoricalSpec("hour", S.CategoricalTransform.IDENTITY, num_values=24),
-            S.CategoricalSpec("segment", S.CategoricalTransform.VOCABULARY, top_k=10),
-            S.NumericSpec("price"),
+            S.IgnoredColumn("row_id"),
+            S.NumericFeature("amount"),
+            S.NumericFeature("wait_minutes", log1p=True),
+            S.CategoricalFeature("color", S.CategoricalTransform.VOCABULARY, top_k=10),
+            S.CategoricalFeature("user_id", S.CategoricalTransform.HASH, bins=8192),
+            S.TextFeature("comment", vocabulary_size=64, max_tokens=16),
+            S.CategoricalFeature("hour", S.CategoricalTransform.IDENTITY, num_values=24),
+            S.CategoricalFeature("segment", S.CategoricalTransform.VOCABULARY, top_k=10),
+            S.NumericFeature("price"),
         ),
         slices=("color", "segment"),
         split=S.SplitSpec(key="row_id"),
@@ -108,14 +108,14 @@ def test_synthetic_columns_get_exactly_the_expected_kinds(synthetic_csv):
 @pytest.mark.parametrize(
     "label, expected",
     [
-        ("clicked", S.LabelSpec("clicked", S.LabelKind.BINARY, classes=("0", "1"))),
+        ("clicked", S.LabelSpec("clicked", S.Task.BINARY, classes=("0", "1"))),
         (
             "segment",
-            S.LabelSpec("segment", S.LabelKind.MULTICLASS, classes=("bronze", "gold", "silver")),
+            S.LabelSpec("segment", S.Task.MULTICLASS, classes=("bronze", "gold", "silver")),
         ),
-        ("price", S.LabelSpec("price", S.LabelKind.REGRESSION)),
-        ("hour", S.LabelSpec("hour", S.LabelKind.MULTICLASS, classes=tuple(map(str, range(24))))),
-        ("row_id", S.LabelSpec("row_id", S.LabelKind.REGRESSION)),
+        ("price", S.LabelSpec("price", S.Task.REGRESSION)),
+        ("hour", S.LabelSpec("hour", S.Task.MULTICLASS, classes=tuple(map(str, range(24))))),
+        ("row_id", S.LabelSpec("row_id", S.Task.REGRESSION)),
     ],
     ids=["binary", "multiclass-strings", "regression", "multiclass-integers", "many-integers"],
 )
@@ -127,30 +127,31 @@ def test_label_kind_follows_its_values(synthetic_csv, label, expected):
 
 def test_taxi_columns_get_sensible_kinds():
     spec = I.infer_spec(TAXI_CSV, label="tips")
-    assert spec.label == S.LabelSpec("tips", S.LabelKind.REGRESSION)
+    assert spec.label == S.LabelSpec("tips", S.Task.REGRESSION)
     expected = {
-        "payment_type": S.CategoricalSpec("payment_type", top_k=20),  # 7 strings
-        "company": S.CategoricalSpec("company", top_k=130),  # 61 strings
-        "fare": S.NumericSpec("fare", log1p=True),  # skew 15.8
-        "trip_miles": S.NumericSpec("trip_miles", log1p=True),  # skew 93.8
-        "trip_seconds": S.NumericSpec("trip_seconds", log1p=True),  # 110 integers, skew 30.9
-        "pickup_latitude": S.NumericSpec("pickup_latitude"),
-        "dropoff_longitude": S.NumericSpec("dropoff_longitude"),  # skewed, but negative
-        "trip_start_hour": S.CategoricalSpec(
+        "payment_type": S.CategoricalFeature("payment_type", top_k=20),  # 7 strings
+        "company": S.CategoricalFeature("company", top_k=130),  # 61 strings
+        "fare": S.NumericFeature("fare", log1p=True),  # skew 15.8
+        "trip_miles": S.NumericFeature("trip_miles", log1p=True),  # skew 93.8
+        "trip_seconds": S.NumericFeature("trip_seconds", log1p=True),  # 110 integers, skew 30.9
+        "pickup_latitude": S.NumericFeature("pickup_latitude"),
+        "dropoff_longitude": S.NumericFeature("dropoff_longitude"),  # skewed, but negative
+        "trip_start_hour": S.CategoricalFeature(
             "trip_start_hour", S.CategoricalTransform.IDENTITY, num_values=24
         ),
-        "trip_start_day": S.CategoricalSpec(
+        "trip_start_day": S.CategoricalFeature(
             "trip_start_day", S.CategoricalTransform.IDENTITY, num_values=7, offset=1
         ),
-        "trip_start_month": S.CategoricalSpec(
+        "trip_start_month": S.CategoricalFeature(
             "trip_start_month", S.CategoricalTransform.IDENTITY, num_values=12, offset=1
         ),
-        "pickup_community_area": S.CategoricalSpec("pickup_community_area", top_k=130),  # 62
-        "dropoff_census_tract": S.CategoricalSpec("dropoff_census_tract", top_k=460),  # 229 codes
+        "pickup_community_area": S.CategoricalFeature("pickup_community_area", top_k=130),  # 62
+        # 229 codes
+        "dropoff_census_tract": S.CategoricalFeature("dropoff_census_tract", top_k=460),
         # One value in 15,002 rows: nothing to learn from.
-        "pickup_census_tract": S.IgnoredSpec("pickup_census_tract"),
+        "pickup_census_tract": S.IgnoredColumn("pickup_census_tract"),
         # 13,789 distinct seconds since 1970: a quantity, not a key.
-        "trip_start_timestamp": S.NumericSpec("trip_start_timestamp"),
+        "trip_start_timestamp": S.NumericFeature("trip_start_timestamp"),
     }
     for name, feature in expected.items():
         assert spec.feature(name) == feature, name

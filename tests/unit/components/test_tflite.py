@@ -11,7 +11,7 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from components.features import Task, TransformedFeature
+from components.dataset import Task, TransformedFeature
 from components.trainer import model as model_lib
 from components.trainer import prediction_metrics, tflite
 from components.trainer.heads import Head, adapt_target_scale

@@ -13,7 +13,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from tfx.components.tuner import executor as tuner_executor
 from tfx.types import standard_artifacts
 
-from components.features import TransformedFeature
+from components.dataset import TransformedFeature
 from components.trainer import keras_tuner_compat, optimization, schedules, tuning
 from components.trainer import model as model_lib
 from components.trainer.heads import Head

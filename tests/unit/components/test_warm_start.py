@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from components.features import TransformedFeature
+from components.dataset import TransformedFeature
 from components.trainer import model as model_lib
 from components.trainer import warm_start
 from components.trainer.hparams import HParams

@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import pytest
 
-from components.spec import load_spec
+from components.dataset import load_spec
 
 
 class Table(NamedTuple):

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
-from components.spec import ImageEncoding, ImageTransform, Kind, LabelKind, load_spec
+from components.dataset import ImageEncoding, ImageTransform, Kind, Task, load_spec
 
 DIGITS = Path(__file__).parents[3] / "data" / "digits"
 COUNTS = {0: 178, 1: 182, 2: 177, 3: 183, 4: 181, 5: 182, 6: 181, 7: 179, 8: 174, 9: 180}
@@ -43,7 +43,7 @@ def examples(records):
 def test_spec_label(spec):
     assert spec.name == "digits"
     assert spec.label.column == "digit"
-    assert spec.label.kind is LabelKind.MULTICLASS
+    assert spec.label.kind is Task.MULTICLASS
     assert spec.label.derive is None
     assert spec.label.classes == tuple(str(digit) for digit in range(10))
 

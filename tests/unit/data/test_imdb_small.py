@@ -4,9 +4,9 @@ import collections
 import statistics
 from pathlib import Path
 
-from components.spec import (
+from components.dataset import (
     Kind,
-    LabelKind,
+    Task,
     TextStandardize,
     TextTokenize,
     TextTransform,
@@ -18,7 +18,7 @@ DATASET = Path(__file__).parents[3] / "data" / "imdb-small"
 def test_spec_label(spec):
     assert spec.name == "imdb-small"
     assert spec.label.column == "label"
-    assert spec.label.kind is LabelKind.BINARY
+    assert spec.label.kind is Task.BINARY
     assert spec.label.derive is None
     assert spec.label.classes == ()
 

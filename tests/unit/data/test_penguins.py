@@ -3,7 +3,7 @@
 import collections
 from pathlib import Path
 
-from components.spec import Kind, LabelKind
+from components.dataset import Kind, Task
 
 DATASET = Path(__file__).parents[3] / "data" / "penguins"
 MEASUREMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
@@ -12,7 +12,7 @@ MEASUREMENTS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_ma
 def test_spec_label(spec):
     assert spec.name == "penguins"
     assert spec.label.column == "species"
-    assert spec.label.kind is LabelKind.MULTICLASS
+    assert spec.label.kind is Task.MULTICLASS
     assert spec.label.derive is None
     assert spec.label.classes == ("Adelie", "Chinstrap", "Gentoo")
 

@@ -231,7 +231,7 @@ def test_bad_hyperparameters_are_a_usage_error(argv, message, capsys):
 
 
 def test_init_spec_writes_a_draft_that_loads(tmp_path, capsys):
-    from components import spec
+    from components import dataset as spec
 
     csv_path = tmp_path / "shop.csv"
     rows = ["price,color,bought"] + [

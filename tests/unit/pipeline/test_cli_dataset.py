@@ -29,7 +29,7 @@ def test_a_bundled_data_set_by_name_brings_its_data_name_and_no_schema():
     assert (config.data_root, config.data_pattern) == (str(DATA / "penguins"), "data.csv")
     assert config.schema is None  # inferred from the data by SchemaGen
     assert config.pipeline_name == "deepline-penguins"
-    assert config.registry().label.classes == ("Adelie", "Chinstrap", "Gentoo")
+    assert config.dataset_spec().label.classes == ("Adelie", "Chinstrap", "Gentoo")
 
 
 def test_a_spec_of_ones_own_and_options_that_replace_what_it_says(tmp_path):
@@ -64,8 +64,8 @@ def test_dataset_and_spec_exclude_each_other(capsys):
     [
         (
             "source: {format: csv, path: d.csv}\nlabel: {column: y, kind: binary, derive: x < z}\n"
-            "features: {x: numeric, z: ignore}\n",
-            "label.derive: the feature registry supports only 'a > ratio * b'",
+            "features: {x: numeric}\n",
+            "label.derive: 'z' is not declared under features",
         ),
         ("source: {format: csv}\n", "spec.yaml"),
     ],

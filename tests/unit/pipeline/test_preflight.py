@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from components.spec import load_spec
+from components.dataset import load_spec
 from pipeline import preflight
 
-TAXI = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml").to_registry()
+TAXI = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml")
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from components.dataset import to_custom_config
 from components.evaluation import BlessingThresholds
-from components.spec import to_custom_config
 from components.trainer.hparams import HParams
 from pipeline.config import PACKAGE_ROOT, SPAN_PATTERN, CloudTraining, PipelineConfig
 from pipeline.runners import vertex

@@ -35,8 +35,12 @@ import re
 
 import numpy as np
 
-from components.spec import dump_spec, model
-from components.spec import feature_specs as fs
+from components.dataset import features as fs
+from components.dataset.dumping import dump_spec
+from components.dataset.label import LabelSpec, Task
+from components.dataset.model import DatasetSpec
+from components.dataset.options import CategoricalTransform
+from components.dataset.source import SourceFormat, SourceSpec, SplitSpec
 
 DEFAULT_SAMPLE_ROWS = 100_000
 IDENTITY_MAX_VALUES = 32  # e.g. hours (24), days (7), months (12)
@@ -193,18 +197,18 @@ def _vocabulary_top_k(distinct: int) -> int:
     return math.ceil(VOCABULARY_HEADROOM * distinct / 10) * 10
 
 
-def _categorical_by_count(p: ColumnProfile, what: str) -> tuple[fs.FeatureSpec, str]:
+def _categorical_by_count(p: ColumnProfile, what: str) -> tuple[fs.Feature, str]:
     """Rules 7 and 10 (strings and codes): a vocabulary when few, else hashing."""
     if p.distinct <= VOCABULARY_MAX_DISTINCT and p.distinct_ratio <= CATEGORY_MAX_DISTINCT_RATIO:
         top_k = _vocabulary_top_k(p.distinct)
-        spec = fs.CategoricalSpec(p.name, fs.CategoricalTransform.VOCABULARY, top_k=top_k)
+        spec = fs.CategoricalFeature(p.name, CategoricalTransform.VOCABULARY, top_k=top_k)
         return spec, f"{p.distinct:,} distinct {what} → vocabulary, top_k {top_k}"
     bins = _next_power_of_two(p.distinct)
-    spec = fs.CategoricalSpec(p.name, fs.CategoricalTransform.HASH, bins=bins)
+    spec = fs.CategoricalFeature(p.name, CategoricalTransform.HASH, bins=bins)
     return spec, f"{p.distinct:,} distinct {what} → hashed into {bins} bins"
 
 
-def infer_feature(p: ColumnProfile) -> tuple[fs.FeatureSpec, str]:
+def infer_feature(p: ColumnProfile) -> tuple[fs.Feature, str]:
     """Picks a feature spec for one column by the rules in the module docstring.
 
     Args:
@@ -214,16 +218,16 @@ def infer_feature(p: ColumnProfile) -> tuple[fs.FeatureSpec, str]:
       The feature spec and a one-line reason, e.g. "7 distinct strings → vocabulary, top_k 20".
     """
     if p.present == 0:
-        return fs.IgnoredSpec(p.name), "no value in the sample → ignored"
+        return fs.IgnoredColumn(p.name), "no value in the sample → ignored"
     if p.distinct == 1:
-        return fs.IgnoredSpec(p.name), (
+        return fs.IgnoredColumn(p.name), (
             f"a single value, in {p.present:,} of {p.rows:,} rows → ignored"
         )
     if p.numeric and p.integral:
         low, high = int(p.minimum), int(p.maximum)
         if low in (0, 1) and high - low + 1 <= IDENTITY_MAX_VALUES:
-            spec = fs.CategoricalSpec(
-                p.name, fs.CategoricalTransform.IDENTITY, num_values=high - low + 1, offset=low
+            spec = fs.CategoricalFeature(
+                p.name, CategoricalTransform.IDENTITY, num_values=high - low + 1, offset=low
             )
             return spec, f"integers {low}..{high} → identity ids ({high - low + 1} values)"
         if (
@@ -231,33 +235,33 @@ def infer_feature(p: ColumnProfile) -> tuple[fs.FeatureSpec, str]:
             and p.distinct_ratio <= CATEGORY_MAX_DISTINCT_RATIO
         ):
             top_k = _vocabulary_top_k(p.distinct)
-            spec = fs.CategoricalSpec(p.name, fs.CategoricalTransform.VOCABULARY, top_k=top_k)
+            spec = fs.CategoricalFeature(p.name, CategoricalTransform.VOCABULARY, top_k=top_k)
             return spec, f"{p.distinct:,} distinct integers → vocabulary, top_k {top_k}"
         if _is_row_key(p):
-            return fs.IgnoredSpec(p.name), "every value different → ignored (a row key)"
+            return fs.IgnoredColumn(p.name), "every value different → ignored (a row key)"
         if p.minimum > 0 and p.std / p.mean < CODE_MAX_RELATIVE_SPREAD:
             return _categorical_by_count(p, f"codes around {p.mean:.3g}")
     if p.numeric:
         if p.minimum >= 0 and p.skew >= LOG1P_MIN_SKEW:
-            spec = fs.NumericSpec(p.name, log1p=True)
+            spec = fs.NumericFeature(p.name, log1p=True)
             return spec, f"numbers ≥ 0 with skew {p.skew:.1f} → log1p, then z-score"
-        return fs.NumericSpec(p.name), f"numbers, skew {p.skew:.1f} → z-score"
+        return fs.NumericFeature(p.name), f"numbers, skew {p.skew:.1f} → z-score"
     if p.distinct <= VOCABULARY_MAX_DISTINCT and p.distinct_ratio <= CATEGORY_MAX_DISTINCT_RATIO:
         return _categorical_by_count(p, "strings")
     if p.mean_tokens > TEXT_MIN_MEAN_TOKENS:
         max_tokens = _next_power_of_two(p.p95_tokens)
         vocabulary_size = min(TEXT_MAX_VOCABULARY, _next_power_of_two(p.distinct_tokens))
-        spec = fs.TextSpec(p.name, vocabulary_size=vocabulary_size, max_tokens=max_tokens)
+        spec = fs.TextFeature(p.name, vocabulary_size=vocabulary_size, max_tokens=max_tokens)
         return spec, (
             f"{p.mean_tokens:.1f} words per value on average → text: token ids, "
             f"{vocabulary_size} words, {max_tokens} tokens"
         )
     if _is_row_key(p):
-        return fs.IgnoredSpec(p.name), "every value different → ignored (a row key)"
+        return fs.IgnoredColumn(p.name), "every value different → ignored (a row key)"
     return _categorical_by_count(p, "strings")
 
 
-def infer_label(p: ColumnProfile, source: str) -> tuple[model.LabelSpec, str]:
+def infer_label(p: ColumnProfile, source: str) -> tuple[LabelSpec, str]:
     """Picks the label's kind (and classes) from its values.
 
     Args:
@@ -278,16 +282,16 @@ def infer_label(p: ColumnProfile, source: str) -> tuple[model.LabelSpec, str]:
             f"first {p.rows:,} rows; nothing to learn. Choose another label column."
         )
     if p.distinct == 2:
-        spec = model.LabelSpec(p.name, model.LabelKind.BINARY, classes=p.values)
+        spec = LabelSpec(p.name, Task.BINARY, classes=p.values)
         return spec, f"2 values {list(p.values)} → binary{missing}"
     if p.numeric and not p.integral:
-        spec = model.LabelSpec(p.name, model.LabelKind.REGRESSION)
+        spec = LabelSpec(p.name, Task.REGRESSION)
         return spec, f"{p.distinct:,} distinct non-integer numbers → regression{missing}"
     if p.distinct <= MULTICLASS_MAX_CLASSES:
-        spec = model.LabelSpec(p.name, model.LabelKind.MULTICLASS, classes=p.values)
+        spec = LabelSpec(p.name, Task.MULTICLASS, classes=p.values)
         return spec, f"{p.distinct} classes → multiclass{missing}"
     if p.numeric:
-        spec = model.LabelSpec(p.name, model.LabelKind.REGRESSION)
+        spec = LabelSpec(p.name, Task.REGRESSION)
         return spec, f"{p.distinct:,} distinct integers → regression{missing}"
     raise ValueError(
         f"{source}: label column {p.name!r} has {p.distinct:,} distinct strings, more than "
@@ -295,7 +299,7 @@ def infer_label(p: ColumnProfile, source: str) -> tuple[model.LabelSpec, str]:
     )
 
 
-def _draft(csv_path: str, label: str, sample_rows: int) -> tuple[model.DatasetSpec, list[str], int]:
+def _draft(csv_path: str, label: str, sample_rows: int) -> tuple[DatasetSpec, list[str], int]:
     profiles = read_profiles(csv_path, sample_rows)
     by_name = {p.name: p for p in profiles}
     if label not in by_name:
@@ -313,23 +317,23 @@ def _draft(csv_path: str, label: str, sample_rows: int) -> tuple[model.DatasetSp
         feature, reason = infer_feature(profile)
         if (
             not profile.numeric
-            and isinstance(feature, fs.CategoricalSpec)
-            and feature.transform is fs.CategoricalTransform.VOCABULARY
+            and isinstance(feature, fs.CategoricalFeature)
+            and feature.transform is CategoricalTransform.VOCABULARY
             and profile.distinct <= SLICE_MAX_DISTINCT
         ):
             slices.append(profile.name)
             reason += "; slice"
-        if isinstance(feature, fs.IgnoredSpec) and _is_row_key(profile) and not keys:
+        if isinstance(feature, fs.IgnoredColumn) and _is_row_key(profile) and not keys:
             keys.append(profile.name)
             reason += ", used as split.key"
         features.append(feature)
         reasons.append(f"{profile.name}: {reason}")
-    spec = model.DatasetSpec(
-        source=model.SourceSpec(model.SourceFormat.CSV, os.path.basename(csv_path)),
+    spec = DatasetSpec(
+        source=SourceSpec(SourceFormat.CSV, os.path.basename(csv_path)),
         label=label_spec,
         features=tuple(features),
         slices=tuple(slices),
-        split=model.SplitSpec(key=keys[0] if keys else None),
+        split=SplitSpec(key=keys[0] if keys else None),
         # Names the pipeline (deepline-<name>) and its serving folder.
         name=os.path.splitext(os.path.basename(csv_path))[0],
         origin=csv_path,
@@ -337,9 +341,7 @@ def _draft(csv_path: str, label: str, sample_rows: int) -> tuple[model.DatasetSp
     return spec, reasons, profiles[0].rows
 
 
-def infer_spec(
-    csv_path: str, label: str, sample_rows: int = DEFAULT_SAMPLE_ROWS
-) -> model.DatasetSpec:
+def infer_spec(csv_path: str, label: str, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> DatasetSpec:
     """Drafts a spec for a CSV file; see the module docstring for the rules.
 
     Args:

@@ -1,9 +1,16 @@
-"""Per-column specs: the kinds a raw column can be, their transforms and options.
+"""The feature kinds a raw column can be: one class each, with its options and outputs.
 
 Each kind is a frozen dataclass whose fields are the YAML options of
-`features.<column>`; `OPTIONS` lists, per transform, which of them apply. The
-checks here run however a spec is built and raise `SpecError` with the option
-as path; the parser prefixes `features.<column>` and the file's line.
+`features.<column>`, each default written once, here; `OPTIONS` lists, per
+transform, which of them apply. The checks run however a feature is built
+and raise `SpecError` with the option as path; the parser prefixes
+`features.<column>` and the file's line. `outputs()` names the model inputs
+Transform makes of the column (`components.preprocessing` makes them) and
+`raw_type` how ingestion reads it.
+
+To add a transform to a kind: add its value to the kind's enum in `options`,
+its options to `OPTIONS` here (and its outputs if they differ), and its
+computation to `components.preprocessing`.
 
 Numeric and ignored columns may declare inclusive value bounds (`min`, `max`):
 ingestion quarantines a row whose value lies outside them.
@@ -12,115 +19,30 @@ ingestion quarantines a row whose value lies outside them.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import math
 from typing import ClassVar
 
-from components.spec.errors import SpecError, show_number
-
-
-class Kind(str, enum.Enum):
-    NUMERIC = "numeric"
-    CATEGORICAL = "categorical"
-    TEXT = "text"
-    IMAGE = "image"
-    IGNORE = "ignore"  # in the data, not a model input (e.g. only a label source)
-
-
-class NumericTransform(str, enum.Enum):
-    ZSCORE = "zscore"  # (x - mean) / std over the training split
-    MINMAX = "minmax"  # scaled to [0, 1] by the training split's min and max
-    BUCKETIZE = "bucketize"  # quantile bucket id only
-
-
-class CategoricalTransform(str, enum.Enum):
-    VOCABULARY = "vocabulary"  # top-k vocabulary computed by Transform, plus OOV buckets
-    HASH = "hash"  # fingerprint hashing into a fixed number of bins
-    IDENTITY = "identity"  # the value already is a small integer id
-
-
-class CategoricalEncoding(str, enum.Enum):
-    EMBEDDING = "embedding"
-    ONE_HOT = "one_hot"
-
-
-class TextTransform(str, enum.Enum):
-    TOKEN_IDS = "token_ids"  # padded token ids, for an embedding bag
-    TFIDF = "tfidf"  # bag of words weighted by TF-IDF
-
-
-class TextStandardize(str, enum.Enum):
-    LOWER_AND_STRIP_PUNCTUATION = "lower_and_strip_punctuation"
-    LOWER = "lower"
-    NONE = "none"
-
-
-class TextTokenize(str, enum.Enum):
-    WHITESPACE = "whitespace"
-    CHARACTERS = "characters"
-
-
-class ImageEncoding(str, enum.Enum):
-    PNG = "png"
-    JPEG = "jpeg"
-    TENSOR = "tensor"  # raw serialized uint8 tensor of shape (height, width, channels)
-
-
-class ImageTransform(str, enum.Enum):
-    RESCALE = "rescale"  # pixel / 255
-    STANDARDIZE = "standardize"  # per image: zero mean, unit variance
-
-
-def _check_options(spec, allowed: tuple[str, ...]) -> None:
-    """Options that do not apply to the spec's transform must keep their defaults.
-
-    Otherwise a value would be silently ignored, and written back by
-    `dump_spec` where the parser refuses it.
-    """
-    for field in dataclasses.fields(spec):
-        if field.name in ("name", "transform") or field.name in allowed:
-            continue
-        if getattr(spec, field.name) != field.default:
-            transform = getattr(spec, "transform", None)
-            raise SpecError(
-                field.name,
-                f"does not apply to transform {transform.value!r}; "
-                f"its options: {', '.join(allowed) or 'none'}",
-            )
-
-
-# Options of the kinds whose values are numbers that ingestion bounds (numeric, ignore).
-BOUNDS: tuple[str, ...] = ("min", "max")
-
-
-def _check_bounds(spec) -> None:
-    """`min` and `max` must be finite numbers, `min` at most `max`."""
-    for name in BOUNDS:
-        value = getattr(spec, name)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SpecError(name, f"must be a number, got {value!r}")
-        if not math.isfinite(value):
-            raise SpecError(
-                name, f"must be a finite number, got {value}; leave it out for no bound"
-            )
-    if spec.min is not None and spec.max is not None and spec.min > spec.max:
-        raise SpecError(
-            "min",
-            f"{show_number(spec.min)} is above max {show_number(spec.max)}; make min at most max",
-        )
-
-
-def _check_positive(spec, *names: str, minimum: int = 1) -> None:
-    for name in names:
-        value = getattr(spec, name)
-        if value is not None and value < minimum:
-            raise SpecError(name, f"must be at least {minimum}, got {value}")
+from components.dataset.errors import SpecError
+from components.dataset.options import (
+    BOUNDS,
+    CategoricalEncoding,
+    CategoricalTransform,
+    ImageEncoding,
+    ImageTransform,
+    Kind,
+    NumericTransform,
+    TextStandardize,
+    TextTokenize,
+    TextTransform,
+    check_bounds,
+    check_options,
+    check_positive,
+)
+from components.dataset.transformed import TransformedFeature, transformed_name
 
 
 @dataclasses.dataclass(frozen=True)
-class NumericSpec:
+class NumericFeature:
     """A numeric column.
 
     Attributes:
@@ -138,6 +60,7 @@ class NumericSpec:
     """
 
     kind: ClassVar[Kind] = Kind.NUMERIC
+    raw_type: ClassVar[str] = "float"  # how ingestion reads the column: int, float or string
     OPTIONS: ClassVar[dict] = {
         NumericTransform.ZSCORE: ("log1p", "buckets", "fill", *BOUNDS),
         NumericTransform.MINMAX: ("log1p", "buckets", "fill", *BOUNDS),
@@ -154,17 +77,32 @@ class NumericSpec:
     max: float | None = None
 
     def __post_init__(self):
-        _check_options(self, self.OPTIONS[self.transform])
-        _check_positive(self, "buckets", minimum=0)
-        _check_bounds(self)
+        check_options(self, self.OPTIONS[self.transform])
+        check_positive(self, "buckets", minimum=0)
+        check_bounds(self)
         if self.transform is NumericTransform.BUCKETIZE and self.buckets < 2:
             raise SpecError("buckets", "bucketize needs buckets: 2 or more")
         if self.fill is not None and not math.isfinite(self.fill):
             raise SpecError("fill", f"must be 'mean' or a finite number, got {self.fill}")
 
+    def outputs(self) -> tuple[TransformedFeature, ...]:
+        """The scaled value (or bucket id), the missing flag without a fill, the bucket view."""
+        bucketize = self.transform is NumericTransform.BUCKETIZE
+        ids = {"is_categorical": True, "cardinality": self.buckets + 1}  # + the missing id
+        out = [
+            TransformedFeature(transformed_name(self.name), **ids)
+            if bucketize
+            else TransformedFeature(transformed_name(self.name), is_categorical=False)
+        ]
+        if self.fill is None:
+            out.append(TransformedFeature(transformed_name(self.name + "_missing"), False))
+        if self.buckets and not bucketize:
+            out.append(TransformedFeature(transformed_name(self.name + "_bucket"), **ids))
+        return tuple(out)
+
 
 @dataclasses.dataclass(frozen=True)
-class CategoricalSpec:
+class CategoricalFeature:
     """A categorical column, turned into integer ids.
 
     Attributes:
@@ -210,9 +148,9 @@ class CategoricalSpec:
     embedding_size: int | None = None
 
     def __post_init__(self):
-        _check_options(self, self.OPTIONS[self.transform])
-        _check_positive(self, "top_k", "oov_buckets", "embedding_size")
-        _check_positive(self, "frequency_threshold", minimum=0)
+        check_options(self, self.OPTIONS[self.transform])
+        check_positive(self, "top_k", "oov_buckets", "embedding_size")
+        check_positive(self, "frequency_threshold", minimum=0)
         if self.transform is CategoricalTransform.HASH and self.bins < 2:
             raise SpecError("bins", "hash needs bins: 2 or more")
         if self.transform is CategoricalTransform.IDENTITY and self.num_values < 1:
@@ -220,9 +158,39 @@ class CategoricalSpec:
         if self.embedding_size is not None and self.encoding is not CategoricalEncoding.EMBEDDING:
             raise SpecError("embedding_size", "applies only to encoding 'embedding'")
 
+    @property
+    def raw_type(self) -> str:
+        """Identity ids are read as integers, other values as text."""
+        return "int" if self.transform is CategoricalTransform.IDENTITY else "string"
+
+    @property
+    def one_hot(self) -> bool:
+        """The model reads the ids one-hot instead of through an embedding."""
+        return self.encoding is CategoricalEncoding.ONE_HOT
+
+    def outputs(self) -> tuple[TransformedFeature, ...]:
+        """The ids: a vocabulary's (counted after Transform), hash bins, or identity ids."""
+        how = {"one_hot": self.one_hot, "embedding_size": self.embedding_size}
+        name = transformed_name(self.name)
+        if self.transform is CategoricalTransform.VOCABULARY:
+            return (
+                TransformedFeature(
+                    name,
+                    True,
+                    vocabulary_name=self.name,
+                    extra_ids=self.oov_buckets,
+                    max_ids=self.top_k + self.oov_buckets,
+                    **how,
+                ),
+            )
+        if self.transform is CategoricalTransform.HASH:
+            return (TransformedFeature(name, True, cardinality=self.bins, **how),)
+        # One extra id for a missing value.
+        return (TransformedFeature(name, True, cardinality=self.num_values + 1, **how),)
+
 
 @dataclasses.dataclass(frozen=True)
-class TextSpec:
+class TextFeature:
     """A free-text column.
 
     Attributes:
@@ -237,6 +205,8 @@ class TextSpec:
     """
 
     kind: ClassVar[Kind] = Kind.TEXT
+    raw_type: ClassVar[str] = "string"
+    OOV_BUCKETS: ClassVar[int] = 1  # one id for every token outside the vocabulary
     OPTIONS: ClassVar[dict] = {
         TextTransform.TOKEN_IDS: (
             "standardize",
@@ -258,12 +228,31 @@ class TextSpec:
     embedding_size: int | None = None
 
     def __post_init__(self):
-        _check_options(self, self.OPTIONS[self.transform])
-        _check_positive(self, "vocabulary_size", "max_tokens", "embedding_size")
+        check_options(self, self.OPTIONS[self.transform])
+        check_positive(self, "vocabulary_size", "max_tokens", "embedding_size")
+
+    def outputs(self) -> tuple[TransformedFeature, ...]:
+        """TF-IDF weights over the vocabulary, or padded token ids for an embedding bag."""
+        name = transformed_name(self.name)
+        if self.transform is TextTransform.TFIDF:
+            return (TransformedFeature(name, False, width=self.vocabulary_size + self.OOV_BUCKETS),)
+        # Ids: 0 padding, 1.. the vocabulary, then the OOV bucket.
+        extra = self.OOV_BUCKETS + 1
+        return (
+            TransformedFeature(
+                name,
+                True,
+                vocabulary_name=self.name,
+                extra_ids=extra,
+                max_ids=self.vocabulary_size + extra,
+                width=self.max_tokens,
+                embedding_size=self.embedding_size,
+            ),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageSpec:
+class ImageFeature:
     """An image column.
 
     Attributes:
@@ -276,6 +265,7 @@ class ImageSpec:
     """
 
     kind: ClassVar[Kind] = Kind.IMAGE
+    raw_type: ClassVar[str] = "string"  # the encoded bytes
     OPTIONS: ClassVar[dict] = {
         t: ("encoding", "height", "width", "channels") for t in ImageTransform
     }
@@ -289,13 +279,27 @@ class ImageSpec:
     transform: ImageTransform = ImageTransform.RESCALE
 
     def __post_init__(self):
-        _check_positive(self, "height", "width")
+        check_positive(self, "height", "width")
         if self.channels not in (1, 3, 4):
             raise SpecError("channels", f"must be 1, 3 or 4, got {self.channels}")
 
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(height, width, channels) after resizing."""
+        return (self.height, self.width, self.channels)
+
+    def outputs(self) -> tuple[TransformedFeature, ...]:
+        """The pixels, flattened row by row."""
+        pixels = self.height * self.width * self.channels
+        return (
+            TransformedFeature(
+                transformed_name(self.name), False, width=pixels, image_shape=self.shape
+            ),
+        )
+
 
 @dataclasses.dataclass(frozen=True)
-class IgnoredSpec:
+class IgnoredColumn:
     """A column that is in the data but is not a model input (e.g. a label source).
 
     Attributes:
@@ -307,6 +311,7 @@ class IgnoredSpec:
     """
 
     kind: ClassVar[Kind] = Kind.IGNORE
+    raw_type: ClassVar[str] = "string"  # unless a derived label reads it as numbers
     OPTIONS: ClassVar[dict] = {None: BOUNDS}
     REQUIRED: ClassVar[tuple[str, ...]] = ()
 
@@ -315,12 +320,18 @@ class IgnoredSpec:
     max: float | None = None
 
     def __post_init__(self):
-        _check_bounds(self)
+        check_bounds(self)
+
+    def outputs(self) -> tuple[TransformedFeature, ...]:
+        """None: an ignored column is no model input."""
+        return ()
 
 
-FeatureSpec = NumericSpec | CategoricalSpec | TextSpec | ImageSpec | IgnoredSpec
-FEATURE_CLASSES = {cls.kind: cls for cls in (NumericSpec, CategoricalSpec, TextSpec, ImageSpec)}
-FEATURE_CLASSES[Kind.IGNORE] = IgnoredSpec
+Feature = NumericFeature | CategoricalFeature | TextFeature | ImageFeature | IgnoredColumn
+FEATURE_CLASSES = {
+    cls.kind: cls
+    for cls in (NumericFeature, CategoricalFeature, TextFeature, ImageFeature, IgnoredColumn)
+}
 # The transform enum of each kind; None for kinds without a choice of transform.
 TRANSFORM_TYPES = {
     Kind.NUMERIC: NumericTransform,

@@ -13,8 +13,8 @@ import enum
 
 import yaml
 
-from components.spec import feature_specs as fs
-from components.spec import model
+from components.dataset.features import Feature
+from components.dataset.model import DatasetSpec
 
 
 class _Flow(dict):
@@ -41,7 +41,7 @@ def _plain(value):
     return value.value if isinstance(value, enum.Enum) else value
 
 
-def feature_to_dict(feature: fs.FeatureSpec) -> dict | str:
+def feature_to_dict(feature: Feature) -> dict | str:
     """The YAML form of one feature: a mapping, or just its kind when nothing else is set.
 
     Args:
@@ -60,7 +60,7 @@ def feature_to_dict(feature: fs.FeatureSpec) -> dict | str:
     return body["kind"] if len(body) == 1 else _Flow(body)
 
 
-def spec_to_dict(spec: model.DatasetSpec) -> dict:
+def spec_to_dict(spec: DatasetSpec) -> dict:
     """The spec as plain data, in the order a person reads it; `parse_spec` inverts it.
 
     Args:
@@ -94,7 +94,7 @@ def spec_to_dict(spec: model.DatasetSpec) -> dict:
     return data
 
 
-def dump_spec(spec: model.DatasetSpec) -> str:
+def dump_spec(spec: DatasetSpec) -> str:
     """Writes the spec as YAML.
 
     Args:

@@ -8,7 +8,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
-from components import features as features_lib
+from components.dataset import DatasetSpec, TransformedFeature
 from components.trainer import data, model, optimization
 from components.trainer.heads import BINARY_HEAD, Head, adapt_prior_bias, adapt_target_scale
 from components.trainer.hparams import HParams
@@ -31,7 +31,7 @@ def check_keras_mode() -> None:
 
 
 def categorical_cardinalities(
-    features: tuple[features_lib.TransformedFeature, ...],
+    features: tuple[TransformedFeature, ...],
     tf_transform_output: tft.TFTransformOutput,
 ) -> dict[str, int]:
     """Number of ids of each categorical feature; vocabulary sizes come from Transform."""
@@ -51,7 +51,7 @@ def make_datasets(
     train_files,
     eval_files,
     tf_transform_output: tft.TFTransformOutput,
-    registry: features_lib.FeatureRegistry,
+    spec: DatasetSpec,
     hparams: HParams,
     global_batch: int,
 ) -> tuple[tf.data.Dataset, tf.data.Dataset]:
@@ -60,7 +60,7 @@ def make_datasets(
     train_ds = data.make_dataset(
         train_files,
         feature_spec,
-        registry.label_key,
+        spec.label_key,
         global_batch,
         shuffle=True,
         seed=hparams.seed,
@@ -69,7 +69,7 @@ def make_datasets(
     eval_ds = data.make_dataset(
         eval_files,
         feature_spec,
-        registry.label_key,
+        spec.label_key,
         global_batch,
         shuffle=False,
         seed=hparams.seed,

@@ -17,15 +17,18 @@ from typing import Any
 
 import yaml
 
-from components.spec import feature_specs as fs
-from components.spec import model
-from components.spec.errors import SpecError, join_path
-from components.spec.expression import ExpressionError, parse_expression
+from components.dataset import features as fs
+from components.dataset import options
+from components.dataset.errors import SpecError, join_path
+from components.dataset.expression import ExpressionError, parse_expression
+from components.dataset.label import LabelSpec, Task
+from components.dataset.model import DatasetSpec
+from components.dataset.source import SourceFormat, SourceSpec, SplitSpec
 
 TOP_LEVEL_KEYS = ("name", "source", "schema", "label", "features", "slices", "split")
 
 
-def load_spec(path: str | os.PathLike) -> model.DatasetSpec:
+def load_spec(path: str | os.PathLike) -> DatasetSpec:
     """Reads and validates a YAML spec file.
 
     Args:
@@ -46,7 +49,7 @@ def load_spec(path: str | os.PathLike) -> model.DatasetSpec:
     return _Reader(source, lines).dataset(data)
 
 
-def parse_spec(data: Mapping[str, Any], source_name: str = "<spec>") -> model.DatasetSpec:
+def parse_spec(data: Mapping[str, Any], source_name: str = "<spec>") -> DatasetSpec:
     """Validates a spec given as plain data (as `yaml.safe_load` returns it).
 
     Args:
@@ -183,7 +186,7 @@ class _Reader:
 
     # Spec parts.
 
-    def dataset(self, data) -> model.DatasetSpec:
+    def dataset(self, data) -> DatasetSpec:
         if not isinstance(data, Mapping):
             raise self.error("", "a spec must be a mapping with source, label and features")
         data = self.mapping(data, "", TOP_LEVEL_KEYS)
@@ -196,18 +199,18 @@ class _Reader:
                 raise self.error(key, f"missing; a spec needs e.g. `{example}`")
         return self.build(
             "",
-            model.DatasetSpec,
+            DatasetSpec,
             source=self.source_spec(data["source"]),
             label=self.label(data["label"]),
             features=self.features(data["features"]),
             slices=self.names(data["slices"], "slices") if "slices" in data else (),
-            split=self.split(data["split"]) if "split" in data else model.SplitSpec(),
+            split=self.split(data["split"]) if "split" in data else SplitSpec(),
             name=self.text(data["name"], "name") if "name" in data else "",
             schema=self.text(data["schema"], "schema") if "schema" in data else None,
             origin=self.source,
         )
 
-    def source_spec(self, value) -> model.SourceSpec:
+    def source_spec(self, value) -> SourceSpec:
         value = self.mapping(
             value, "source", ("format", "path", "pattern", "spans"), ("format", "path")
         )
@@ -216,19 +219,19 @@ class _Reader:
         }
         return self.build(
             "source",
-            model.SourceSpec,
-            format=self.choice(value["format"], "source.format", model.SourceFormat, "a format"),
+            SourceSpec,
+            format=self.choice(value["format"], "source.format", SourceFormat, "a format"),
             path=self.text(value["path"], "source.path"),
             **optional,
         )
 
-    def label(self, value) -> model.LabelSpec:
+    def label(self, value) -> LabelSpec:
         value = self.mapping(
             value, "label", ("column", "kind", "derive", "classes"), ("column", "kind")
         )
         kwargs = {
             "column": self.text(value["column"], "label.column"),
-            "kind": self.choice(value["kind"], "label.kind", model.LabelKind, "a label kind"),
+            "kind": self.choice(value["kind"], "label.kind", Task, "a label kind"),
         }
         if "derive" in value:
             text = self.text(value["derive"], "label.derive")
@@ -238,7 +241,7 @@ class _Reader:
                 raise self.error("label.derive", str(error)) from None
         if "classes" in value:
             kwargs["classes"] = self.classes(value["classes"])
-        return self.build("label", model.LabelSpec, **kwargs)
+        return self.build("label", LabelSpec, **kwargs)
 
     def classes(self, value) -> tuple[str, ...]:
         if not isinstance(value, list):
@@ -257,30 +260,30 @@ class _Reader:
             classes.append(str(item))
         return tuple(classes)
 
-    def split(self, value) -> model.SplitSpec:
+    def split(self, value) -> SplitSpec:
         value = self.mapping(value, "split", ("train", "eval", "test", "key"))
         kwargs = {
             k: self.number(value[k], f"split.{k}") for k in ("train", "eval", "test") if k in value
         }
         if "key" in value:
             kwargs["key"] = self.text(value["key"], "split.key")
-        return self.build("split", model.SplitSpec, **kwargs)
+        return self.build("split", SplitSpec, **kwargs)
 
-    def features(self, value) -> tuple[fs.FeatureSpec, ...]:
+    def features(self, value) -> tuple[fs.Feature, ...]:
         if not isinstance(value, Mapping) or not value:
             raise self.error(
                 "features", "must map each column name to its kind, e.g. `fare: {kind: numeric}`"
             )
         return tuple(self.feature(name, body) for name, body in value.items())
 
-    def feature(self, name: str, body) -> fs.FeatureSpec:
+    def feature(self, name: str, body) -> fs.Feature:
         path = join_path("features", name)
-        kinds = ", ".join(k.value for k in fs.Kind)
+        kinds = ", ".join(k.value for k in options.Kind)
         if isinstance(body, str):  # shorthand: `column: ignore`, `column: numeric`
             body = {"kind": body}
         if not isinstance(body, Mapping) or "kind" not in body:
             raise self.error(path, f"needs a kind ({kinds}), e.g. `{name}: {{kind: numeric}}`")
-        kind = self.choice(body["kind"], join_path(path, "kind"), fs.Kind, "a feature kind")
+        kind = self.choice(body["kind"], join_path(path, "kind"), options.Kind, "a feature kind")
         cls = fs.FEATURE_CLASSES[kind]
         transform_type = fs.TRANSFORM_TYPES[kind]
         kwargs: dict[str, Any] = {"name": name}
@@ -309,11 +312,11 @@ class _Reader:
         return self.build(path, cls, **kwargs)
 
     @staticmethod
-    def _misplaced(cls, kind: fs.Kind, transform, key) -> str:
+    def _misplaced(cls, kind: options.Kind, transform, key) -> str:
         allowed = cls.OPTIONS[transform]
         described = f"{kind.value} {transform.value}" if transform is not None else kind.value
         article = "an" if described[0] in "aeiou" else "a"
-        if key in fs.BOUNDS:
+        if key in options.BOUNDS:
             return (
                 f"value bounds apply to numeric and ignored columns, not {kind.value} ones; "
                 f"remove {key!r}, or declare the column kind numeric or ignore"
@@ -329,10 +332,10 @@ class _Reader:
             )
         return f"unknown option {key!r}; options of {article} {described} feature: {listed}"
 
-    def option(self, kind: fs.Kind, key: str, raw, path: str):
+    def option(self, kind: options.Kind, key: str, raw, path: str):
         if key == "log1p":
             return self.boolean(raw, path)
-        if key in fs.BOUNDS:
+        if key in options.BOUNDS:
             return self.number(raw, path)
         if key == "fill":
             if raw == "mean":
@@ -341,11 +344,11 @@ class _Reader:
                 raise self.error(path, f"must be 'mean' or a number, got {raw!r}")
             return self.number(raw, path)
         if key == "encoding":
-            if kind is fs.Kind.IMAGE:
-                return self.choice(raw, path, fs.ImageEncoding, "an image encoding")
-            return self.choice(raw, path, fs.CategoricalEncoding, "a categorical encoding")
+            if kind is options.Kind.IMAGE:
+                return self.choice(raw, path, options.ImageEncoding, "an image encoding")
+            return self.choice(raw, path, options.CategoricalEncoding, "a categorical encoding")
         if key == "standardize":
-            return self.choice(raw, path, fs.TextStandardize, "a text standardization")
+            return self.choice(raw, path, options.TextStandardize, "a text standardization")
         if key == "tokenize":
-            return self.choice(raw, path, fs.TextTokenize, "a tokenizer")
+            return self.choice(raw, path, options.TextTokenize, "a tokenizer")
         return self.integer(raw, path)
