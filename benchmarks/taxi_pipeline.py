@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline.contracts import METADATA_FILE, SUMMARY_FILE
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "taxi" / "data.csv"
 
@@ -121,7 +123,7 @@ def run_deepline(work: Path) -> dict:
     seconds = time.monotonic() - start
     if proc.returncode not in (0, 4):
         raise RuntimeError(f"Deepline failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    summary = json.loads((work / "summary.json").read_text())
+    summary = json.loads((work / SUMMARY_FILE).read_text())
     overall = summary["metrics"].get("overall", {})
     return {
         "pipeline": "deepline",
@@ -129,7 +131,7 @@ def run_deepline(work: Path) -> dict:
         "accuracy": overall.get("binary_accuracy"),
         "auc": overall.get("auc"),
         "eval_examples": overall.get("example_count"),
-        "components": _component_seconds(work / "metadata.sqlite"),
+        "components": _component_seconds(work / METADATA_FILE),
         "blessed": summary["blessed"],
     }
 

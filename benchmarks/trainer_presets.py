@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline import runtime  # noqa: E402
+from pipeline.contracts import HISTORY_FILE, HPARAMS_KEY  # noqa: E402
 
 runtime.configure_environment()
 
@@ -160,14 +161,14 @@ def _train(
         model_run_dir=str(folder / "run"),
         base_model=None,
         custom_config={
-            "hparams": HParams.from_dict(overrides).to_dict(),
+            HPARAMS_KEY: HParams.from_dict(overrides).to_dict(),
             **dataset.to_custom_config(_taxi_spec()),
         },
     )
     started = time.perf_counter()
     run.run_fn(fn_args)
     seconds = time.perf_counter() - started
-    history = json.loads((folder / "run" / run.HISTORY_FILE).read_text())
+    history = json.loads((folder / "run" / HISTORY_FILE).read_text())
     return {"name": name, "seconds": seconds, "trace": list(probe.trace), **history}
 
 

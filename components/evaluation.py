@@ -8,42 +8,17 @@ What blesses a candidate depends on the label:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import tensorflow_model_analysis as tfma
 
+from components.blessing import BlessingThresholds
 from components.dataset import DatasetSpec, Task
 from components.trainer.export import TRANSFORM_SIGNATURE
 from components.trainer.heads import Head
 
 # Slack so that "not worse than the baseline" accepts an exact tie.
 _TIE_TOLERANCE = 1e-10
-
-
-@dataclasses.dataclass(frozen=True)
-class BlessingThresholds:
-    """When the Evaluator blesses a candidate model.
-
-    Attributes:
-      min_auc: The candidate's AUC on the evaluation split must reach this.
-        Defaults to 0.90.
-      min_accuracy: Its binary accuracy must reach this. Defaults to 0.85.
-      min_auc_gain: Its AUC minus the live (latest blessed) model's AUC must be
-        at least this; 0 means "no worse than the live model". Ignored on the
-        first run, when there is no live model. Defaults to 0.0.
-      max_rmse: Regression only: its root mean squared error must not exceed
-        this, in the label's units. Defaults to None: no bar other than the
-        live model's RMSE.
-
-    A multiclass model must reach `min_accuracy`; binary thresholds on AUC
-    do not apply to it, nor to a regression model.
-    """
-
-    min_auc: float = 0.90
-    min_accuracy: float = 0.85
-    min_auc_gain: float = 0.0
-    max_rmse: float | None = None
 
 
 def _threshold(

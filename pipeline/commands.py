@@ -1,4 +1,6 @@
-"""The `deepline` subcommands: run, report, tensorboard. Each returns an exit code."""
+"""The `deepline` subcommands: run, schedule, compile, deploy, ingest, init-spec, report,
+tensorboard. Each returns an exit code; each that runs or compiles the pipeline builds its
+configuration with `pipeline.config_builder.config_from_args`, and nothing else."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import shutil
 import subprocess
 import sys
 
+from pipeline import config_builder, contracts
+from pipeline.config import PipelineConfig
 from pipeline.exit_codes import (
     EXIT_FAILED,
     EXIT_INVALID_DATA,
@@ -18,8 +22,8 @@ from pipeline.exit_codes import (
     EXIT_PUSHED,
     EXIT_USAGE,
 )
+from pipeline.logging_setup import configure_logging
 
-REPORT_FILE = "report.html"
 logger = logging.getLogger(__name__)
 
 
@@ -27,18 +31,27 @@ class UsageError(ValueError):
     """The command cannot run as asked; the message says what to pass instead."""
 
 
+def _config(args: argparse.Namespace) -> PipelineConfig:
+    """The run configuration of `args` (`config_builder.config_from_args`).
+
+    Raises:
+      UsageError: the options name an unusable data set or contradict each other.
+    """
+    try:
+        return config_builder.config_from_args(args)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """`deepline run`: the whole pipeline, then the summary and the report."""
     from components.ingestion import IngestionError
     from components.validation_gate import DataValidationError
-    from pipeline import cli, preflight, summary
+    from pipeline import preflight, summary
     from pipeline.runners import local
 
-    try:
-        config = cli.config_from_args(args)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    progress = cli.configure_logging(args)
+    config = _config(args)
+    progress = configure_logging(args)
     try:
         pattern = config.data_pattern
         if config.uses_spans:
@@ -49,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
         rows = preflight.check_inputs(
             config.data_root,
             pattern,
-            config.dataset_spec(),
-            config.dataset_spec().source.format.value,
+            config.dataset,
+            config.dataset.source.format.value,
         )
     except preflight.InputDataError as error:
         print(f"deepline: input error: {error}", file=sys.stderr)
@@ -113,7 +126,7 @@ def _write_report(output_dir: str) -> str | None:
     """Writes `<output_dir>/report.html`; a report failure never fails a finished run."""
     from pipeline.report import collect, render
 
-    path = os.path.join(output_dir, REPORT_FILE)
+    path = os.path.join(output_dir, contracts.REPORT_FILE)
     try:
         render.write_report(collect.collect(output_dir), path)
     except Exception:  # noqa: BLE001 - the run itself succeeded; say why the page is missing
@@ -123,7 +136,6 @@ def _write_report(output_dir: str) -> str | None:
 
 
 SCHEDULE_ONLY_OPTIONS = ("--every", "--cron", "--max-runs")
-RUN_LOG = "runs.jsonl"
 LOCK_FILE = ".deepline-schedule.lock"
 
 
@@ -152,9 +164,12 @@ def schedule(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from None
-    os.makedirs(args.output, exist_ok=True)
+    # What each run will write where; the runs themselves read their options again.
+    config = _config(args)
+    os.makedirs(config.output_dir, exist_ok=True)
     child = [sys.executable, "-m", "pipeline.cli", *run_arguments(args.argv)]
-    summary_path = os.path.join(args.output, "summary.json")
+    summary_path = config.summary_path
+    run_log = os.path.join(config.output_dir, contracts.SCHEDULE_LOG_FILE)
 
     def run_once() -> schedule_lib.RunResult:
         # Each run is its own process: memory and TensorFlow state start fresh,
@@ -169,65 +184,33 @@ def schedule(args: argparse.Namespace) -> int:
     runs = schedule_lib.run_schedule(
         run_once,
         when,
-        os.path.join(args.output, LOCK_FILE),
-        os.path.join(args.output, RUN_LOG),
+        os.path.join(config.output_dir, LOCK_FILE),
+        run_log,
         max_runs=args.max_runs,
     )
     if not args.quiet:
-        print(
-            f"deepline schedule: stopped after {runs} run(s); log: "
-            f"{os.path.join(args.output, RUN_LOG)}"
-        )
+        print(f"deepline schedule: stopped after {runs} run(s); log: {run_log}")
     return EXIT_PUSHED
 
 
-def _vertex_config(args: argparse.Namespace):
-    from pipeline import cli
-    from pipeline import config as config_lib
+def _vertex_target(args: argparse.Namespace):
+    """Where `compile` / `deploy` put the pipeline: project, region, image, service account."""
     from pipeline.runners import vertex
 
-    cloud_training = None
-    if args.trainer_machine_type or args.trainer_accelerator:
-        if not args.project:
-            raise UsageError(
-                "A Trainer custom job runs in a Google Cloud project: pass --project PROJECT_ID "
-                "with --trainer-machine-type / --trainer-accelerator."
-            )
-        cloud_training = config_lib.CloudTraining(
-            project=args.project,
-            image=args.image,
-            region=args.region,
-            machine_type=args.trainer_machine_type or config_lib.CloudTraining.machine_type,
-            accelerator_type=args.trainer_accelerator,
-            accelerator_count=args.trainer_accelerator_count,
-        )
-    try:
-        dataset = cli.dataset_from_args(args)
-        tunables = cli.tunables_from_args(args)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
-    config = config_lib.PipelineConfig(
-        **dataset,
-        output_dir=args.pipeline_root,
-        code_fingerprint=config_lib.module_code_fingerprint(),
-        cloud_training=cloud_training,
-        **tunables,
-    ).absolute()
-    target = vertex.VertexTarget(
+    return vertex.VertexTarget(
         project=args.project,
         region=args.region,
         image=args.image,
         pipeline_root=None,
         service_account=args.service_account,
     )
-    return config, target
 
 
 def compile_spec(args: argparse.Namespace) -> int:
     """`deepline compile`: the pipeline as a KFP v2 pipeline spec (JSON)."""
     from pipeline.runners import vertex
 
-    config, target = _vertex_config(args)
+    config, target = _config(args), _vertex_target(args)
     try:
         path = vertex.compile_pipeline(config, target, args.output)
     except vertex.DeploymentError as error:
@@ -244,7 +227,7 @@ def deploy(args: argparse.Namespace) -> int:
     from pipeline.pipeline import runtime_parameter_values
     from pipeline.runners import vertex
 
-    config, target = _vertex_config(args)
+    config, target = _config(args), _vertex_target(args)
     try:
         spec = args.pipeline_spec
         if spec is None:
@@ -269,16 +252,15 @@ def deploy(args: argparse.Namespace) -> int:
 
 def ingest(args: argparse.Namespace) -> int:
     """`deepline ingest [DATA] --output DIR`: checked rows to TFRecords, bad rows to quarantine."""
-    import data
-    from components import dataset, ingestion
+    from components import ingestion
     from pipeline import config as config_lib
 
     try:
-        spec_file = str(args.spec or data.spec_path(args.dataset or data.DEFAULT_DATASET))
+        dataset = config_builder.load_dataset(args)
         config = ingestion.spec_config(
-            dataset.load_spec(spec_file), max_quarantined_fraction=args.max_quarantined_fraction
+            dataset, max_quarantined_fraction=args.max_quarantined_fraction
         )
-        source = config_lib.dataset_settings(spec_file)
+        source = config_builder.dataset_settings(dataset)
     except (OSError, ValueError) as error:  # SpecError is a ValueError
         raise UsageError(str(error)) from None
     # Without DATA: the spec's source, every span of it.
@@ -331,16 +313,15 @@ def init_spec(args: argparse.Namespace) -> int:
 
 def report(args: argparse.Namespace) -> int:
     """`deepline report [RUN]`: rebuild the HTML report of a finished run."""
-    from pipeline import cli
     from pipeline.report import collect, render
 
-    if not os.path.exists(os.path.join(args.run_dir, "summary.json")):
+    if not os.path.exists(os.path.join(args.run_dir, contracts.SUMMARY_FILE)):
         raise UsageError(
-            f"{args.run_dir} holds no finished run (no summary.json); pass the --output "
-            "folder of a `deepline run`."
+            f"{args.run_dir} holds no finished run (no {contracts.SUMMARY_FILE}); pass the "
+            "--output folder of a `deepline run`."
         )
-    cli.configure_logging(args)  # TensorFlow's deprecation chatter stays out of the way
-    path = os.path.join(args.run_dir, REPORT_FILE)
+    configure_logging(args)  # TensorFlow's deprecation chatter stays out of the way
+    path = os.path.join(args.run_dir, contracts.REPORT_FILE)
     render.write_report(collect.collect(os.path.abspath(args.run_dir)), path)
     if not args.quiet:
         print(path)
@@ -349,7 +330,9 @@ def report(args: argparse.Namespace) -> int:
 
 def tensorboard(args: argparse.Namespace) -> int:
     """`deepline tensorboard [RUN]`: print (or start) TensorBoard on the Trainer's logs."""
-    log_dir = os.path.abspath(os.path.join(args.run_dir, "pipeline", "Trainer", "model_run"))
+    log_dir = os.path.abspath(
+        os.path.join(args.run_dir, contracts.PIPELINE_FOLDER, "Trainer", "model_run")
+    )
     if not os.path.isdir(log_dir):
         raise UsageError(
             f"No training logs under {log_dir}; pass the --output folder of a run that trained."

@@ -1,21 +1,27 @@
 """Typed run configuration: read once at the edge (CLI), immutable afterwards.
 
-`PipelineConfig` holds everything a run depends on, paths included; every
-default is written here, once. The pipeline factory turns it into TFX protos
-and component parameters; nothing below the CLI reads flags or the environment.
+`PipelineConfig` holds everything a run depends on, paths included, and the
+parsed data set spec; every default is written here, once. It is built from the
+command line in one place, `pipeline.config_builder`, which does the reading
+(spec, input sizes, code fingerprint). The pipeline factory turns it into TFX
+protos and component parameters without touching the disk; nothing below the
+CLI reads flags or the environment.
+
+Importing this module imports no TensorFlow, TFMA, TFX or tf_keras.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import os
 import re
 from pathlib import Path
 
-from components.evaluation import BlessingThresholds
+from components.blessing import BlessingThresholds
+from components.dataset import DatasetSpec, load_spec
 from components.trainer.hparams import HParams
+from pipeline import contracts
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DATA = PACKAGE_ROOT / "data"
@@ -46,6 +52,16 @@ DEFAULT_BEAM_ARGS = (
     "--direct_num_workers=0",
     f"--setup_file={SETUP_FILE}",
 )
+
+
+@functools.lru_cache(maxsize=1)
+def default_dataset() -> DatasetSpec:
+    """The bundled taxi spec (`DEFAULT_SPEC`), read once: `PipelineConfig`'s default data set.
+
+    Raises:
+      SpecError: the bundled spec is not valid (a bug); OSError: it cannot be read.
+    """
+    return load_spec(DEFAULT_SPEC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,13 +146,13 @@ class PipelineConfig:
     """Everything one pipeline run depends on.
 
     Attributes:
-      spec: The data set spec (YAML): columns, their transforms, the label,
-        slices, split. Defaults to the bundled taxi spec. `data_root`,
-        `data_pattern`, `schema` and `split` are read from it by the CLI
-        (`dataset_settings`), unless options replace them.
+      dataset: The parsed data set spec: columns, their transforms, the label,
+        slices, split. Defaults to the bundled taxi spec (`default_dataset()`).
+        `data_root`, `data_pattern`, `schema` and `split` are read from it by
+        `pipeline.config_builder` (`dataset_settings`), unless options replace them.
       data_root: Folder ExampleGen reads from. Defaults to the bundled taxi folder.
       data_pattern: Pattern of the input files, relative to `data_root`.
-        Defaults to the bundled "data.csv". `split_data_path` makes both from
+        Defaults to the bundled "data.csv". `config_builder.split_data_path` makes both from
         a file or folder path.
       schema: Curated schema (`schema.pbtxt`) the data is validated against,
         or None to infer one from the ingested data (TFX's SchemaGen).
@@ -158,8 +174,8 @@ class PipelineConfig:
       enable_cache: Reuse a component's earlier output when its inputs,
         parameters and code are unchanged. Defaults to True.
       code_fingerprint: Hash of the module code TFX runs, so that changing
-        the code invalidates cached Transform/Trainer results. Defaults to
-        `module_code_fingerprint()` when built by `from_args`.
+        the code invalidates cached Transform/Trainer results. Defaults to "";
+        `pipeline.config_builder` sets `module_code_fingerprint()`.
       cloud_training: Run the Trainer (and the Tuner) as Vertex AI custom
         jobs (Vertex only); None trains inside the pipeline step. Defaults to None.
       tuner_trials: Run the Tuner before the Trainer with this many trials of
@@ -172,7 +188,7 @@ class PipelineConfig:
         rows than this is set aside. Defaults to 0.0: any bad row fails the run.
     """
 
-    spec: str = DEFAULT_SPEC
+    dataset: DatasetSpec = dataclasses.field(default_factory=default_dataset)
     data_root: str = os.path.dirname(DEFAULT_DATA)
     data_pattern: str = os.path.basename(DEFAULT_DATA)
     schema: str | None = DEFAULT_SCHEMA
@@ -198,80 +214,29 @@ class PipelineConfig:
 
     @property
     def pipeline_root(self) -> str:
-        return os.path.join(self.output_dir, "pipeline")
+        return os.path.join(self.output_dir, contracts.PIPELINE_FOLDER)
 
     @property
     def metadata_path(self) -> str:
-        return os.path.join(self.output_dir, "metadata.sqlite")
+        return os.path.join(self.output_dir, contracts.METADATA_FILE)
 
     @property
     def serving_dir(self) -> str:
         """Pushed models go to `<serving_dir>/<version>/`."""
-        return os.path.join(self.output_dir, "serving_model", self.pipeline_name)
+        return os.path.join(self.output_dir, contracts.SERVING_FOLDER, self.pipeline_name)
 
     @property
     def summary_path(self) -> str:
-        return os.path.join(self.output_dir, "summary.json")
-
-    def dataset_spec(self):
-        """The data set spec (`components.dataset.DatasetSpec`), read from `spec`.
-
-        Raises:
-          SpecError: the file is not a valid spec; OSError: it cannot be read.
-        """
-        return _load_spec(self.spec)
+        return os.path.join(self.output_dir, contracts.SUMMARY_FILE)
 
     def absolute(self) -> PipelineConfig:
         """Returns a copy with absolute paths (TFX stores paths in ML Metadata)."""
         return dataclasses.replace(
             self,
-            spec=absolute_path(self.spec),
             data_root=absolute_path(self.data_root),
             schema=absolute_path(self.schema) if self.schema else None,
             output_dir=absolute_path(self.output_dir),
         )
-
-
-@functools.lru_cache(maxsize=8)
-def _load_spec(path: str):
-    from components.dataset import load_spec
-
-    return load_spec(path)
-
-
-def dataset_settings(spec_file: str) -> dict:
-    """What a data set spec says of the run: data location, schema, split and pipeline name.
-
-    Returns:
-      PipelineConfig fields: `data_root` and `data_pattern` (from the spec's
-      source, relative to the spec file), `schema` (None without one: it
-      is inferred), `split` and `pipeline_name` ("deepline-<spec name>").
-
-    Raises:
-      SpecError: not a valid spec. ValueError: a source format ingestion cannot read yet.
-    """
-    spec = _load_spec(absolute_path(spec_file))
-    source = spec.source
-    if source.format.value not in INPUT_FORMATS:
-        raise ValueError(
-            f"{spec_file}: source.format {source.format.value!r}: ingestion reads "
-            f"{', '.join(INPUT_FORMATS)} so far; convert the data to one of them."
-        )
-    location = spec.resolve(source.path)
-    if source.file_pattern is None:
-        data_root, data_pattern = split_data_path(location, source.format.value)
-    else:
-        data_root = location.rstrip("/")
-        data_pattern = source.file_pattern.replace("{SPAN}", SPAN_PLACEHOLDER)
-    train, eval_, test = spec.split.hash_buckets()
-    name = spec.name or Path(spec_file).parent.name
-    return {
-        "data_root": data_root,
-        "data_pattern": data_pattern,
-        "schema": spec.resolve(spec.schema) if spec.schema else None,
-        "split": SplitRatio(train=train, eval=eval_, test=test),
-        "pipeline_name": PIPELINE_NAME_PREFIX + re.sub(r"[^a-z0-9-]+", "-", name.lower()),
-    }
 
 
 def is_uri(path: str) -> bool:
@@ -282,31 +247,3 @@ def is_uri(path: str) -> bool:
 def absolute_path(path: str) -> str:
     """An absolute local path; a URI (gs://...) is returned as it is."""
     return path if is_uri(path) else os.path.abspath(path)
-
-
-def split_data_path(path: str, extension: str = "csv") -> tuple[str, str]:
-    """Returns (folder, file pattern) for a data file, or for a folder of `*.<extension>` files.
-
-    A folder holding `span-<N>` subfolders gets the span pattern
-    `span-{SPAN}/*.<extension>`. A URI ending in ".<extension>" names one file;
-    any other URI names a folder.
-    """
-    files = f"*.{extension}"
-    if is_uri(path):
-        if path.endswith(f".{extension}"):
-            return path.rsplit("/", 1)[0], path.rsplit("/", 1)[1]
-        return path.rstrip("/"), files
-    if os.path.isdir(path):
-        if any(SPAN_FOLDER.fullmatch(name) for name in os.listdir(path)):
-            return path, SPAN_PATTERN.replace("*.csv", files)
-        return path, files
-    return os.path.dirname(os.path.abspath(path)), os.path.basename(path)
-
-
-def module_code_fingerprint(root: Path = PACKAGE_ROOT / "components") -> str:
-    """SHA-256 over the Python sources under `root` (paths and contents, sorted)."""
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]

@@ -25,6 +25,7 @@ from components.atomic_pusher import AtomicPusher
 from components.evaluation import make_eval_config
 from components.ingestion import example_gen as ingestion_example_gen
 from components.validation_gate import DataValidationGate
+from pipeline import contracts
 from pipeline.config import PipelineConfig
 
 PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
@@ -51,9 +52,9 @@ def _span_range(config: PipelineConfig) -> range_config_pb2.RangeConfig | None:
 
 def _trainer_config(config: PipelineConfig) -> dict:
     trainer_config = {
-        "hparams": config.hparams.to_dict(),
-        "code_fingerprint": config.code_fingerprint,
-        **dataset.to_custom_config(config.dataset_spec()),
+        contracts.HPARAMS_KEY: config.hparams.to_dict(),
+        contracts.CODE_FINGERPRINT_KEY: config.code_fingerprint,
+        **dataset.to_custom_config(config.dataset),
     }
     if config.cloud_training:
         trainer_config.update(
@@ -75,7 +76,9 @@ def runtime_parameter_values(config: PipelineConfig) -> dict[str, str]:
     values = {
         TRAINER_CONFIG_PARAMETER: json.dumps(_trainer_config(config), sort_keys=True),
         EVAL_CONFIG_PARAMETER: json_format.MessageToJson(
-            make_eval_config(config.dataset_spec(), config.thresholds), sort_keys=True, indent=None
+            make_eval_config(config.dataset, config.thresholds),
+            sort_keys=True,
+            indent=None,
         ),
     }
     if config.uses_spans:
@@ -94,6 +97,8 @@ def create_pipeline(
 ) -> tfx.dsl.Pipeline:
     """Returns the Deepline pipeline for `config`.
 
+    Reads no file: the data set spec, the code fingerprint and every path come in `config`.
+
     Args:
       config: The run configuration, with absolute paths.
       metadata_connection_config: ML Metadata connection; None lets the
@@ -102,7 +107,7 @@ def create_pipeline(
         Evaluator's thresholds runtime parameters (defaulting to `config`'s
         values), for a pipeline compiled once and run many times. Defaults to False.
     """
-    spec = config.dataset_spec()
+    spec = config.dataset
     split = config.split
     parameters = {}
     if runtime_parameters:
@@ -194,7 +199,7 @@ def create_pipeline(
         # The spec says what to do with each column; the code fingerprint is part
         # of the cache key, so changed module code re-runs Transform.
         custom_config={
-            "code_fingerprint": config.code_fingerprint,
+            contracts.CODE_FINGERPRINT_KEY: config.code_fingerprint,
             **dataset.to_custom_config(spec),
         },
     )
@@ -209,10 +214,10 @@ def create_pipeline(
     tuner = None
     if config.tuner_trials > 0:
         tuner_config = {
-            "hparams": config.hparams.to_dict(),
-            "max_trials": config.tuner_trials,
-            "epochs_per_trial": config.tuner_epochs,
-            "code_fingerprint": config.code_fingerprint,
+            contracts.HPARAMS_KEY: config.hparams.to_dict(),
+            contracts.MAX_TRIALS_KEY: config.tuner_trials,
+            contracts.EPOCHS_PER_TRIAL_KEY: config.tuner_epochs,
+            contracts.CODE_FINGERPRINT_KEY: config.code_fingerprint,
             **dataset.to_custom_config(spec),
         }
         tuner_class = tfx.components.Tuner

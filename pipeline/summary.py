@@ -11,13 +11,11 @@ import json
 import os
 from typing import Any
 
+from pipeline import contracts
 from pipeline.config import PipelineConfig
 from pipeline.progress import ComponentTiming
 from pipeline.run_artifacts import RunArtifacts, custom_value
 
-# Metrics shown in the console table, in this order (all of them go to JSON).
-# What the ingestion ExampleGen writes next to the splits.
-INGESTION_SUMMARY = "ingestion_summary.json"
 # The name TFX's Evaluator gives the baseline model when it compares two.
 BASELINE_MODEL_NAME = "baseline"
 # The metrics the one-line summary shows, when the evaluation has them (binary,
@@ -118,7 +116,7 @@ def collect(
         "ingestion": None,
     }
     examples = run.output("CsvExampleGen", "Examples")
-    counts = os.path.join(examples.uri, INGESTION_SUMMARY) if examples else ""
+    counts = os.path.join(examples.uri, contracts.INGESTION_SUMMARY_FILE) if examples else ""
     if counts and os.path.exists(counts):
         with open(counts) as f:
             ingested = json.load(f)
@@ -146,7 +144,7 @@ def collect(
         summary["pushed"] = custom_value(pushed, "pushed") == 1
         summary["model_dir"] = custom_value(pushed, "pushed_destination")
     model_run = run.output("Trainer", "ModelRun")
-    history = os.path.join(model_run.uri, "history.json") if model_run else ""
+    history = os.path.join(model_run.uri, contracts.HISTORY_FILE) if model_run else ""
     if history and os.path.exists(history):
         with open(history) as f:
             record = json.load(f)

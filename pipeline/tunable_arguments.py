@@ -1,7 +1,7 @@
 """The options of what a run trains and blesses with: which spans, the training recipe and
 hyperparameters, and the blessing thresholds. `deepline run`, `schedule`, `compile` and `deploy`
 share them; on Vertex they are runtime parameters. `pipeline.arguments` builds the command line
-with them, and `pipeline.cli.tunables_from_args` reads them back."""
+with them, and `pipeline.config_builder.tunable_fields` reads them back."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def tunables_parser() -> argparse.ArgumentParser:
       An `argparse.ArgumentParser` to pass in `parents=` of the commands that take them.
     """
     # Defaults come from the config dataclasses, so they are written once.
-    from components.evaluation import BlessingThresholds
+    from components.blessing import BlessingThresholds
     from components.trainer import hparams as hparams_lib
     from components.trainer.hparams import HParams
     from pipeline import config as config_lib

@@ -12,9 +12,7 @@ from collections.abc import Mapping
 from components.dataset.dumping import spec_to_dict
 from components.dataset.model import DatasetSpec
 from components.dataset.parsing import parse_spec
-
-SPEC_KEY = "spec"  # in a TFX component's custom_config: the spec as plain data
-SPEC_ORIGIN_KEY = "spec_origin"  # and where it was read from, for messages
+from pipeline.contracts import SPEC_KEY, SPEC_ORIGIN_KEY
 
 
 def to_custom_config(spec: DatasetSpec) -> dict:

@@ -368,7 +368,7 @@ def init_spec_text(csv_path: str, label: str, sample_rows: int = DEFAULT_SAMPLE_
       sample_rows: Rows read at most (the first ones). Defaults to 100,000.
 
     Returns:
-      YAML text that `components.spec.load_spec` reads.
+      YAML text that `components.dataset.load_spec` reads.
 
     Raises:
       ValueError: As `infer_spec`.

@@ -18,13 +18,17 @@ close to that of its inputs when the initial weights have variance
   LeCun     1 / fan_in             SELU (needed for self-normalization)
   ========  =====================  ============================================
 
-`initializer_for(activation)` returns the matching Keras initializer name.
+`initializer_for(activation)` (`layer_choices`) returns the matching Keras initializer name.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 import tf_keras as keras
+
+# The names live in a TF-free module, so that `HParams` (and the pipeline config) can check
+# them without TensorFlow; re-exported here beside the layers they name.
+from components.trainer.layer_choices import ACTIVATIONS, initializer_for  # noqa: F401
 
 PACKAGE = "deepline"
 
@@ -36,26 +40,6 @@ RRELU_UPPER = 1.0 / 3.0
 # The coefficient Hendrycks and Gimpel (2016, "Gaussian Error Linear Units")
 # give for their sigmoid approximation of GELU.
 SIGMOID_GELU_COEFFICIENT = 1.702
-
-ACTIVATIONS = (
-    "relu",
-    "leaky_relu",
-    "prelu",
-    "rrelu",
-    "elu",
-    "selu",
-    "gelu",
-    "gelu_approx",
-    "swish",
-    "parametric_swish",
-    "mish",
-)
-
-# Activations whose output variance is not halved by a dead side, so the
-# weights need no factor 2 (Glorot); "none" and "linear" mean no activation.
-_GLOROT_ACTIVATIONS = ("none", "linear", "tanh", "sigmoid", "softmax")
-_LECUN_ACTIVATIONS = ("selu",)
-_HE_ACTIVATIONS = tuple(a for a in ACTIVATIONS if a not in _LECUN_ACTIVATIONS)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -221,28 +205,3 @@ def make_activation(
     if name == "parametric_swish":
         return ParametricSwish(name=layer_name)
     raise ValueError(f"Unknown activation {name!r}; known: {', '.join(ACTIVATIONS)}.")
-
-
-def initializer_for(activation: str) -> str:
-    """Returns the Keras kernel initializer name that suits `activation`.
-
-    Args:
-      activation: One of `ACTIVATIONS`, or "none", "linear", "tanh",
-        "sigmoid", "softmax".
-
-    Returns:
-      "glorot_uniform", "he_normal" or "lecun_normal" (see the module table).
-
-    Raises:
-      ValueError: `activation` is none of those.
-    """
-    if activation in _GLOROT_ACTIVATIONS:
-        return "glorot_uniform"
-    if activation in _LECUN_ACTIVATIONS:
-        return "lecun_normal"
-    if activation in _HE_ACTIVATIONS:
-        return "he_normal"
-    known = _GLOROT_ACTIVATIONS + ACTIVATIONS
-    raise ValueError(
-        f"No initializer known for activation {activation!r}; known: {', '.join(known)}."
-    )

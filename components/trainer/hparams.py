@@ -27,8 +27,7 @@ import dataclasses
 import math
 from typing import Any
 
-from components.trainer.activations import ACTIVATIONS, initializer_for
-from components.trainer.initializers import INITIALIZERS
+from components.trainer.layer_choices import ACTIVATIONS, INITIALIZERS, initializer_for
 
 # A net with this many hidden layers or more is "deep": the "auto" preset
 # picks `deep` for it and `shallow` below.

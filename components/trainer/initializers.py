@@ -10,36 +10,15 @@ still `scale / fan`). Glorot is (1, fan_avg), He (2, fan_in), LeCun (1, fan_in);
 
 from __future__ import annotations
 
-import dataclasses
-
 import tf_keras as keras
+
+# The names and their scalings are TF-free, for `HParams`; re-exported here.
+from components.trainer.layer_choices import INITIALIZERS, SCALINGS, Scaling
 
 MODES = ("fan_in", "fan_out", "fan_avg")
 # Keras's "normal" is an alias of "truncated_normal"; one spelling is enough.
 DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
-
-@dataclasses.dataclass(frozen=True)
-class _Scaling:
-    scale: float
-    mode: str
-    distribution: str
-
-
-_INITIALIZERS = {
-    "glorot_normal": _Scaling(1.0, "fan_avg", "truncated_normal"),
-    "glorot_uniform": _Scaling(1.0, "fan_avg", "uniform"),
-    "he_normal": _Scaling(2.0, "fan_in", "truncated_normal"),
-    "he_uniform": _Scaling(2.0, "fan_in", "uniform"),
-    "lecun_normal": _Scaling(1.0, "fan_in", "truncated_normal"),
-    "lecun_uniform": _Scaling(1.0, "fan_in", "uniform"),
-    # He's factor 2 with another fan: fan_avg is Hands-On ML's He variant that
-    # also keeps the backward-pass variance in check.
-    "variance_scaling_fan_in": _Scaling(2.0, "fan_in", "truncated_normal"),
-    "variance_scaling_fan_avg": _Scaling(2.0, "fan_avg", "truncated_normal"),
-    "variance_scaling_fan_out": _Scaling(2.0, "fan_out", "truncated_normal"),
-}
-INITIALIZERS = tuple(_INITIALIZERS)
 
 # The named Keras classes, so a saved config reads "HeNormal", not a bare
 # VarianceScaling with the same numbers.
@@ -53,10 +32,10 @@ _KERAS_CLASSES = {
 }
 
 
-def _scaling(name: str) -> _Scaling:
-    if name not in _INITIALIZERS:
+def _scaling(name: str) -> Scaling:
+    if name not in SCALINGS:
         raise ValueError(f"Unknown initializer {name!r}; known: {', '.join(INITIALIZERS)}.")
-    return _INITIALIZERS[name]
+    return SCALINGS[name]
 
 
 def variance_scaling(

@@ -29,10 +29,10 @@ from components.trainer import (
 )
 from components.trainer.heads import Head
 from components.trainer.hparams import HParams
+from pipeline.contracts import HISTORY_FILE, HPARAMS_KEY
 
 logger = logging.getLogger(__name__)
 
-HISTORY_FILE = "history.json"
 TFLITE_FOLDER = "tflite"
 FIRST_HIDDEN = "hidden_0"
 # Callbacks that only observe; the frozen warm-start phase keeps these and
@@ -106,7 +106,7 @@ def run_fn(fn_args) -> None:
         and the data set spec is in it too (`components.dataset.to_custom_config`).
     """
     prepare.check_keras_mode()
-    base = HParams.from_dict((fn_args.custom_config or {}).get("hparams", {}))
+    base = HParams.from_dict((fn_args.custom_config or {}).get(HPARAMS_KEY, {}))
     # With a Tuner upstream, its best trial's values override the searched fields.
     tuned = getattr(fn_args, "hyperparameters", None)
     if tuned:

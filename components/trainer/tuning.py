@@ -31,6 +31,7 @@ from components.trainer import distribution, model, optimization, prepare
 from components.trainer.heads import BINARY_HEAD, Head
 from components.trainer.hparams import HParams
 from components.trainer.keras_tuner_compat import TfKerasRandomSearch
+from pipeline.contracts import EPOCHS_PER_TRIAL_KEY, HPARAMS_KEY, MAX_TRIALS_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,6 @@ WEIGHT_DECAY_RANGE = (1e-6, 1e-3)
 # `HParams` refuses that combination, so the search starts above it.
 MC_DROPOUT_MIN_DROPOUT = 0.05
 
-# Keys of the Tuner's `custom_config` (next to "hparams", the base HParams.to_dict()).
-HPARAMS_KEY = "hparams"
-MAX_TRIALS_KEY = "max_trials"
-EPOCHS_PER_TRIAL_KEY = "epochs_per_trial"
 DEFAULT_MAX_TRIALS = 6
 DEFAULT_EPOCHS_PER_TRIAL = 5
 # A trial stops after this many epochs without a better objective.

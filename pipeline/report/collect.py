@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import os
 
+from pipeline.contracts import HISTORY_FILE, METADATA_FILE, SUMMARY_FILE
 from pipeline.report import model as report_model
 from pipeline.run_artifacts import RunArtifacts
-
-SUMMARY_FILE = "summary.json"
-HISTORY_FILE = "history.json"
 
 
 def _present_and_missing(common) -> tuple[int, int]:
@@ -212,7 +210,7 @@ def collect(output_dir: str) -> report_model.ReportData:
         )
     with open(summary_path) as f:
         summary = json.load(f)
-    run = RunArtifacts(os.path.join(output_dir, "metadata.sqlite"))
+    run = RunArtifacts(os.path.join(output_dir, METADATA_FILE))
     info = report_model.RunInfo(
         pipeline_name=summary["pipeline_name"],
         data=summary["data"],

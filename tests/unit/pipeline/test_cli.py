@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from components.evaluation import BlessingThresholds
+from components.blessing import BlessingThresholds
 from components.trainer.hparams import HParams
-from pipeline import cli
+from pipeline import cli, config_builder, contracts
 from pipeline import config as config_lib
 from pipeline.runners import beam_options
 
@@ -20,7 +20,7 @@ IN_MEMORY = (
 
 def test_defaults_are_the_config_defaults():
     args = cli.build_parser().parse_args(["run"])
-    config = cli.config_from_args(args)
+    config = config_builder.config_from_args(args)
     assert config.hparams == HParams()
     assert config.thresholds == BlessingThresholds()
     # The bundled taxi CSV is small: Beam runs in this process.
@@ -49,7 +49,7 @@ def test_options_reach_the_config(tmp_path):
             "--beam-arg=--direct_num_workers=1",
         ]
     )
-    config = cli.config_from_args(args)
+    config = config_builder.config_from_args(args)
     assert config.hparams.hidden_units == (32, 16)
     assert config.hparams.optimizer == "nesterov"
     assert config.thresholds.min_auc == 0.5
@@ -84,9 +84,9 @@ def test_bad_option_value_is_a_usage_error(capsys):
 
 def test_code_fingerprint_changes_with_module_code(tmp_path):
     (tmp_path / "a.py").write_text("x = 1\n")
-    before = config_lib.module_code_fingerprint(tmp_path)
+    before = config_builder.module_code_fingerprint(tmp_path)
     (tmp_path / "a.py").write_text("x = 2\n")
-    assert config_lib.module_code_fingerprint(tmp_path) != before
+    assert config_builder.module_code_fingerprint(tmp_path) != before
 
 
 def test_version(capsys):
@@ -116,8 +116,8 @@ def test_every_subcommand_documents_its_options_and_defaults(capsys, monkeypatch
 
 
 def test_cloud_storage_paths_stay_as_they_are():
-    assert config_lib.split_data_path("gs://b/trips/") == ("gs://b/trips", "*.csv")
-    assert config_lib.split_data_path("gs://b/trips/day.csv") == ("gs://b/trips", "day.csv")
+    assert config_builder.split_data_path("gs://b/trips/") == ("gs://b/trips", "*.csv")
+    assert config_builder.split_data_path("gs://b/trips/day.csv") == ("gs://b/trips", "day.csv")
     config = config_lib.PipelineConfig(output_dir="gs://b/out", schema="gs://b/schema.pbtxt")
     assert config.absolute().output_dir == "gs://b/out"
     assert config.absolute().schema == "gs://b/schema.pbtxt"
@@ -146,7 +146,7 @@ def test_compile_options_become_the_runtime_parameter_defaults(tmp_path, capsys)
     assert cli.main(argv) == 0, capsys.readouterr().err
     parameters = json.loads(spec.read_text())["runtimeConfig"]["parameters"]
     trainer_config = json.loads(parameters["trainer_config"]["stringValue"])
-    assert trainer_config["hparams"]["max_epochs"] == 5
+    assert trainer_config[contracts.HPARAMS_KEY]["max_epochs"] == 5
     machine = trainer_config["ai_platform_training_args"]["worker_pool_specs"][0]["machine_spec"]
     assert machine["accelerator_type"] == "NVIDIA_TESLA_T4"
     assert '"lowerBound": 0.95' in parameters["eval_config"]["stringValue"]
@@ -190,7 +190,7 @@ def test_dataflow_options_become_beam_args_with_our_setup_file():
             "8",
         ]
     )
-    beam_args = cli.config_from_args(args).beam_args
+    beam_args = config_builder.config_from_args(args).beam_args
     assert "--runner=DataflowRunner" in beam_args
     assert "--project=p" in beam_args and "--max_num_workers=8" in beam_args
     assert any(a.startswith("--setup_file=") and a.endswith("setup.py") for a in beam_args)
@@ -208,7 +208,7 @@ def test_preset_and_any_hyperparameter_come_from_flags():
         + ["--hparam", "l2=1e-4", "--hparam", "training_loop=custom", "--hparam", "max_norm=2"]
         + ["--tune", "3", "--tune-epochs", "2"]
     )
-    config = cli.config_from_args(args)
+    config = config_builder.config_from_args(args)
     assert (config.tuner_trials, config.tuner_epochs) == (3, 2)
     hparams = config.hparams
     assert (hparams.preset, hparams.lr_schedule) == ("deep", "one_cycle")
@@ -281,15 +281,15 @@ def test_beam_runs_in_process_for_small_input_and_on_every_core_for_large(tmp_pa
     data = tmp_path / "trips.csv"
     data.write_text("x" * 100)
     args = ["run", "--data", str(data), "--output", str(tmp_path / "o")]
-    config = cli.config_from_args(cli.build_parser().parse_args(args))
+    config = config_builder.config_from_args(cli.build_parser().parse_args(args))
     assert config.beam_args == IN_MEMORY
     monkeypatch.setattr(beam_options, "SMALL_INPUT_BYTES", 99)
-    config = cli.config_from_args(cli.build_parser().parse_args(args))
+    config = config_builder.config_from_args(cli.build_parser().parse_args(args))
     assert config.beam_args == config_lib.DEFAULT_BEAM_ARGS
     # A running mode of one's own is kept, whatever the size.
     monkeypatch.setattr(beam_options, "SMALL_INPUT_BYTES", 1 << 30)
     mine = "--beam-arg=--direct_running_mode=multi_threading"
-    config = cli.config_from_args(cli.build_parser().parse_args([*args, mine]))
+    config = config_builder.config_from_args(cli.build_parser().parse_args([*args, mine]))
     assert config.beam_args == (
         *config_lib.DEFAULT_BEAM_ARGS,
         "--direct_running_mode=multi_threading",

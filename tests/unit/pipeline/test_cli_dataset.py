@@ -4,19 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import cli
+from pipeline import cli, config_builder
 from pipeline import config as config_lib
 
 DATA = Path(__file__).parents[3] / "data"
 
 
 def _config(*argv):
-    return cli.config_from_args(cli.build_parser().parse_args(["run", *argv]))
+    return config_builder.config_from_args(cli.build_parser().parse_args(["run", *argv]))
 
 
 def test_the_default_data_set_is_the_bundled_taxi_with_its_curated_schema():
     config = _config()
-    assert config.spec == str(DATA / "taxi" / "spec.yaml")
+    assert config.dataset.origin == str(DATA / "taxi" / "spec.yaml")
     assert (config.data_root, config.data_pattern) == (str(DATA / "taxi"), "data.csv")
     assert config.schema == str(DATA / "taxi" / "schema.pbtxt")
     assert config.pipeline_name == "deepline-taxi"
@@ -25,11 +25,11 @@ def test_the_default_data_set_is_the_bundled_taxi_with_its_curated_schema():
 
 def test_a_bundled_data_set_by_name_brings_its_data_name_and_no_schema():
     config = _config("--dataset", "penguins")
-    assert config.spec == str(DATA / "penguins" / "spec.yaml")
+    assert config.dataset.origin == str(DATA / "penguins" / "spec.yaml")
     assert (config.data_root, config.data_pattern) == (str(DATA / "penguins"), "data.csv")
     assert config.schema is None  # inferred from the data by SchemaGen
     assert config.pipeline_name == "deepline-penguins"
-    assert config.dataset_spec().label.classes == ("Adelie", "Chinstrap", "Gentoo")
+    assert config.dataset.label.classes == ("Adelie", "Chinstrap", "Gentoo")
 
 
 def test_a_spec_of_ones_own_and_options_that_replace_what_it_says(tmp_path):

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from pipeline import commands
+from pipeline.contracts import SCHEDULE_LOG_FILE
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -52,7 +53,7 @@ def test_schedule_runs_and_logs_each_run(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = [json.loads(line) for line in (output / "runs.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in (output / SCHEDULE_LOG_FILE).read_text().splitlines()]
     assert [line["exit_code"] for line in lines] == [2, 2]
     assert all(line["summary"] is None for line in lines)
     assert "the file is empty" in proc.stderr

@@ -1,8 +1,17 @@
 """create_pipeline: the component graph, built from the config alone."""
 
+import builtins
+import io
 import json
+import os
 
 from pipeline.config import PipelineConfig, SplitRatio
+from pipeline.contracts import (
+    CODE_FINGERPRINT_KEY,
+    EPOCHS_PER_TRIAL_KEY,
+    HPARAMS_KEY,
+    MAX_TRIALS_KEY,
+)
 from pipeline.pipeline import create_pipeline
 
 
@@ -66,8 +75,8 @@ def test_split_and_paths_come_from_the_config(tmp_path):
 def test_hyperparameters_and_code_fingerprint_reach_the_trainer(tmp_path):
     trainer = _by_id(_pipeline(tmp_path)[0])["Trainer"]
     custom = json.loads(trainer.exec_properties["custom_config"])
-    assert custom["code_fingerprint"] == "abc"
-    assert custom["hparams"]["hidden_units"] == [256, 128, 64]
+    assert custom[CODE_FINGERPRINT_KEY] == "abc"
+    assert custom[HPARAMS_KEY]["hidden_units"] == [256, 128, 64]
 
 
 def test_pusher_publishes_atomically(tmp_path):
@@ -108,8 +117,8 @@ def test_tuner_runs_before_the_trainer_and_hands_it_the_best_hyperparameters(tmp
     components = _by_id(pipeline)
     tuner, trainer = components["Tuner"], components["Trainer"]
     custom_config = json.loads(tuner.exec_properties["custom_config"])
-    assert custom_config["max_trials"] == 4 and custom_config["epochs_per_trial"] == 2
-    assert custom_config["hparams"] == config.hparams.to_dict()
+    assert custom_config[MAX_TRIALS_KEY] == 4 and custom_config[EPOCHS_PER_TRIAL_KEY] == 2
+    assert custom_config[HPARAMS_KEY] == config.hparams.to_dict()
     assert tuner.exec_properties["tuner_fn"] == "components.trainer.tuning.tuner_fn"
     assert trainer.inputs["hyperparameters"].producer_component_id == "Tuner"
     order = [c.id for c in pipeline.components]
@@ -120,3 +129,18 @@ def test_no_tuner_by_default(tmp_path):
     pipeline, _ = _pipeline(tmp_path)
     assert "Tuner" not in _by_id(pipeline)
     assert "hyperparameters" not in _by_id(pipeline)["Trainer"].inputs
+
+
+def test_create_pipeline_reads_no_file(tmp_path, monkeypatch):
+    # Everything read from disk (the spec, the code fingerprint) is read by the
+    # config builder, at the edge; the factory only assembles components.
+    config = PipelineConfig(output_dir=str(tmp_path), code_fingerprint="abc", tuner_trials=2)
+    config = config.absolute()
+
+    def no_file(*args, **kwargs):
+        raise AssertionError(f"create_pipeline touched the disk: {args}")
+
+    for module, name in ((builtins, "open"), (io, "open"), (os, "listdir"), (os, "scandir")):
+        monkeypatch.setattr(module, name, no_file)
+    pipeline = create_pipeline(config, runtime_parameters=True)
+    assert "Tuner" in _by_id(pipeline)

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from components.blessing import BlessingThresholds
 from components.dataset import to_custom_config
-from components.evaluation import BlessingThresholds
 from components.trainer.hparams import HParams
+from pipeline import contracts
 from pipeline.config import PACKAGE_ROOT, SPAN_PATTERN, CloudTraining, PipelineConfig
 from pipeline.runners import vertex
 from pipeline.runners.beam_options import BeamOptions
@@ -197,11 +198,11 @@ def test_runtime_parameters_default_to_the_config(tmp_path):
     spec = _compile(tmp_path, config)
     trainer_config = json.loads(_runtime_parameter(spec, "trainer_config"))
     assert trainer_config == {
-        "hparams": config.hparams.to_dict(),
-        "code_fingerprint": "test",
-        **to_custom_config(config.dataset_spec()),
+        contracts.HPARAMS_KEY: config.hparams.to_dict(),
+        contracts.CODE_FINGERPRINT_KEY: "test",
+        **to_custom_config(config.dataset),
     }
-    assert trainer_config["spec_origin"] == "taxi/spec.yaml"
+    assert trainer_config[contracts.SPEC_ORIGIN_KEY] == "taxi/spec.yaml"
     eval_config = json.loads(_runtime_parameter(spec, "eval_config"))
     auc = next(m for m in eval_config["metricsSpecs"][0]["metrics"] if m["className"] == "AUC")
     assert auc["perSliceThresholds"][0]["threshold"]["valueThreshold"]["lowerBound"] == 0.93
@@ -247,7 +248,7 @@ def test_the_trainer_can_run_as_a_custom_job_on_gpus(tmp_path):
         "accelerator_count": 2,
     }
     assert pool["container_spec"] == {"image_uri": IMAGE}
-    assert trainer_config["hparams"] == HParams().to_dict()
+    assert trainer_config[contracts.HPARAMS_KEY] == HParams().to_dict()
 
 
 def test_an_accelerator_type_alone_means_one(tmp_path):
@@ -299,5 +300,5 @@ def test_with_a_custom_job_the_tuner_runs_as_one_too(tmp_path):
     tuner_config = json.loads(_parameter(spec, "Tuner", "custom_config"))
     pool = tuner_config["ai_platform_tuning_args"]["worker_pool_specs"][0]
     assert pool["machine_spec"]["accelerator_type"] == "NVIDIA_L4"
-    assert tuner_config["max_trials"] == 3
+    assert tuner_config[contracts.MAX_TRIALS_KEY] == 3
     assert "Tuner" in _tasks(spec)["Trainer"]["dependentTasks"]

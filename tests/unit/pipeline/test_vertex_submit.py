@@ -13,9 +13,10 @@ import pytest
 from google.api_core import exceptions as api_exceptions
 from google.auth.credentials import AnonymousCredentials
 
-from components.evaluation import BlessingThresholds
+from components.blessing import BlessingThresholds
 from components.trainer.hparams import HParams
 from pipeline.config import PipelineConfig
+from pipeline.contracts import HPARAMS_KEY
 from pipeline.pipeline import runtime_parameter_values
 from pipeline.runners import vertex
 from pipeline.runners.vertex import DeploymentError, VertexTarget
@@ -108,7 +109,7 @@ def test_submit_sets_the_runtime_parameters(fake_vertex, compiled_file):
     values = runtime_parameter_values(_config(hparams=HParams(max_epochs=3)))
     vertex.submit(compiled_file, TARGET, parameter_values=values)
     sent = fake_vertex["submit"]["job"]._gca_resource.runtime_config.parameters
-    assert json.loads(sent["trainer_config"].string_value)["hparams"]["max_epochs"] == 3
+    assert json.loads(sent["trainer_config"].string_value)[HPARAMS_KEY]["max_epochs"] == 3
 
 
 def test_schedule_sets_the_runtime_parameters(fake_vertex, compiled_file):
