@@ -29,8 +29,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from components.ingestion.header import FileLayout
-from components.ingestion.parse import Failures, ParsedChunk, preview
+from components.ingestion.chunks import Failures, ParsedChunk, preview
+from components.ingestion.layout import FileLayout
 from components.ingestion.spec import ColumnSpec, IngestionConfig
 from components.spec.errors import show_number
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from components.features import Encoding, FeatureRegistry, Task
+from components.ingestion.formats import FORMATS
 from components.ingestion.spec import (
-    FORMATS,
     ColumnSpec,
     IngestionConfig,
     IngestionError,

@@ -17,7 +17,7 @@ import time
 
 from components.ingestion import files
 from components.ingestion.files import join
-from components.ingestion.header import FileLayout
+from components.ingestion.layout import FileLayout
 from components.ingestion.reader import QUARANTINE_FOLDER, RangeResult
 from components.ingestion.spec import IngestionConfig, IngestionError, split_names
 

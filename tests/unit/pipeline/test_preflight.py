@@ -33,7 +33,7 @@ def test_missing_column_is_named(write_csv, taxi_rows):
     with pytest.raises(
         preflight.InputDataError, match=r"trips\.csv, line 1: missing column\(s\) trip_miles"
     ):
-        preflight.check_csv_file(str(path), TAXI)
+        preflight.check_file(str(path), TAXI)
 
 
 def test_a_non_numeric_value_is_left_to_the_ingestion_to_quarantine(write_csv, taxi_rows):
@@ -41,27 +41,27 @@ def test_a_non_numeric_value_is_left_to_the_ingestion_to_quarantine(write_csv, t
     fields = taxi_rows[5].split(",")
     fields[header.index("fare")] = "twelve"
     path = write_csv(taxi_rows[:5] + [",".join(fields)] + taxi_rows[6:])
-    assert preflight.check_csv_file(str(path), TAXI) == 40
+    assert preflight.check_file(str(path), TAXI) == 40
 
 
 def test_empty_file(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
     with pytest.raises(preflight.InputDataError, match=r"empty\.csv: the file is empty"):
-        preflight.check_csv_file(str(path), TAXI)
+        preflight.check_file(str(path), TAXI)
 
 
 def test_header_only_file(write_csv, taxi_rows):
     path = write_csv(taxi_rows[:1])
     with pytest.raises(preflight.InputDataError, match="header but no rows"):
-        preflight.check_csv_file(str(path), TAXI)
+        preflight.check_file(str(path), TAXI)
 
 
 def test_a_truncated_last_line_is_left_to_the_ingestion_to_quarantine(tmp_path, taxi_rows):
     text = "\n".join(taxi_rows)
     path = tmp_path / "cut.csv"
     path.write_text(text[: len(text) - len(taxi_rows[-1]) // 2])  # half the last line
-    assert preflight.check_csv_file(str(path), TAXI) == 40
+    assert preflight.check_file(str(path), TAXI) == 40
 
 
 def test_unknown_category_passes_preflight_for_the_validator(write_csv, taxi_rows):
@@ -70,7 +70,7 @@ def test_unknown_category_passes_preflight_for_the_validator(write_csv, taxi_row
     fields = taxi_rows[1].split(",")
     fields[header.index("payment_type")] = "Bitcoin"
     path = write_csv([taxi_rows[0], ",".join(fields)])
-    assert preflight.check_csv_file(str(path), TAXI) == 1
+    assert preflight.check_file(str(path), TAXI) == 1
 
 
 def test_no_matching_file(tmp_path):
