@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from components.spec import load_spec
@@ -86,3 +88,21 @@ def test_span_pattern_picks_the_newest_or_the_asked_span(tmp_path):
     assert preflight.span_pattern(str(tmp_path), "span-{SPAN}/*.csv", 2) == ("span-2/*.csv", 2)
     with pytest.raises(preflight.InputDataError, match="span 3 not found .* are 1, 2, 10"):
         preflight.span_pattern(str(tmp_path), "span-{SPAN}/*.csv", 3)
+
+
+def test_other_formats_are_counted_through_the_format_table(tmp_path):
+    (tmp_path / "rows.jsonl").write_text('{"fare": 1}\n\n{"fare": 2}\n')
+    pq.write_table(pa.table({"fare": [1.0, 2.0, 3.0]}), tmp_path / "rows.parquet")
+    assert preflight.check_inputs(str(tmp_path), "*.jsonl", TAXI, "jsonl") == {
+        str(tmp_path / "rows.jsonl"): 2
+    }
+    assert preflight.check_inputs(str(tmp_path), "*.parquet", TAXI, "parquet") == {
+        str(tmp_path / "rows.parquet"): 3
+    }
+
+
+def test_a_file_that_is_not_parquet_is_named(tmp_path):
+    path = tmp_path / "rows.parquet"
+    path.write_text("fare\n1\n")
+    with pytest.raises(preflight.InputDataError, match=r"rows\.parquet: not a readable Parquet"):
+        preflight.check_file(str(path), TAXI, "parquet")

@@ -16,7 +16,7 @@ from components.ingestion import (
 )
 from components.spec import load_spec, parse_spec
 
-DATA = Path(__file__).parents[3] / "data"
+DATA = Path(__file__).parents[4] / "data"
 
 
 def _spec(label: dict, **features) -> dict:
