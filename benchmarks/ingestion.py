@@ -6,8 +6,8 @@ the file with each contender in its own child process, measuring wall time
 of the resident set sizes of the child and all its descendants (Beam
 workers included), polled with psutil every 50 ms. Contenders:
 
-- deepline local: `python -m components.ingestion --runner local` (one
-  process per core);
+- deepline local: `components.ingestion.ingest(..., runner="local")`, what
+  `deepline ingest --runner local` runs (one process per core);
 - deepline beam: the same ingestion as a Beam pipeline on the DirectRunner,
   `multi_processing` on every core;
 - tfx CsvExampleGen: TFX 1.16's executor with the Beam options the pipeline
@@ -33,7 +33,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from measure import measure, taxi_csv
+from measure import ingest_command, measure, taxi_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,9 +82,7 @@ def _folder_bytes(folder: Path) -> int:
 
 
 def run_ours(csv: Path, output: Path, runner: str, workers: int) -> dict:
-    command = [sys.executable, "-m", "components.ingestion", str(csv), "--output", str(output)]
-    command += ["--runner", runner, "--workers", str(workers)]
-    result = measure(command)
+    result = measure(ingest_command(csv, output, runner, workers))
     if result["returncode"] != 0:
         raise RuntimeError(f"ingestion ({runner}) failed:\n{result['stderr'][-3000:]}")
     summary = json.loads(result["stdout"])

@@ -1,5 +1,5 @@
 """Runs a benchmark's contender in a child process (wall time and peak memory); the taxi-like
-CSV the benchmarks read.
+CSV the benchmarks read; Deepline's ingestion of it as such a child.
 
 Wall time runs from process start to exit, imports included. Peak memory is
 the largest sum of the resident set sizes of the child and all its
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +19,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 POLL_SECONDS = 0.05
+
+# Deepline's ingestion of one CSV with the taxi spec, through its Python API (what
+# `deepline ingest` runs, without the CLI's own start-up); prints the summary as JSON.
+_DEEPLINE_INGEST = """
+import sys
+from components.dataset import load_spec
+from components.ingestion import ingest, spec_config
+csv, output, spec_file, runner, workers = sys.argv[1:6]
+config = spec_config(load_spec(spec_file))
+result = ingest(csv, output, config, runner=runner, workers=int(workers))
+print(result.to_json(), end="")
+"""
+
+
+def ingest_command(csv: Path, output: Path, runner: str = "local", workers: int = 0) -> list[str]:
+    """The command ingesting `csv` into `output` with the taxi spec; prints the summary JSON.
+
+    Args:
+      csv: The CSV file.
+      output: The output folder.
+      runner: "local" or "beam". Defaults to "local".
+      workers: Local processes; 0: one per core. Defaults to 0.
+    """
+    spec_file = ROOT / "data" / "taxi" / "spec.yaml"
+    script = [sys.executable, "-c", _DEEPLINE_INGEST]
+    return [*script, str(csv), str(output), str(spec_file), runner, str(workers)]
 
 
 def environment() -> dict[str, str]:

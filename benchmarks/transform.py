@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from measure import ROOT, environment, measure, taxi_csv
+from measure import ROOT, environment, ingest_command, measure, taxi_csv
 
 MODES = {
     "multi_processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=0"],
@@ -99,9 +99,13 @@ def count_transformed(output: Path) -> int:
 
 def ingest(csv: Path, output: Path) -> dict[str, int]:
     """Deepline's ingestion of `csv` into `output`; returns rows per split."""
-    command = [sys.executable, "-m", "components.ingestion", str(csv), "--output", str(output)]
     done = subprocess.run(
-        command, env=environment(), cwd=ROOT, capture_output=True, text=True, check=False
+        ingest_command(csv, output),
+        env=environment(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"ingestion failed:\n{done.stderr[-3000:]}")

@@ -183,18 +183,20 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser(
         "ingest",
         parents=[common, dataset_options],
-        help="check and convert CSV rows to TFRecord splits, bad rows to quarantine",
-        description="Read DATA (CSV files, patterns or folders with the data set's columns), check "
-        "every row, write good rows as GZIP TFRecord shards of tf.Example per split "
-        "(CsvExampleGen's layout) and bad rows with file, line and reason to "
-        "<output>/quarantine/. Rows in = rows written + rows quarantined, always.",
+        help="check and convert rows to TFRecord splits, bad rows to quarantine",
+        description="Read DATA (files of the spec's source.format: CSV, JSON lines, Parquet or "
+        "TFRecord; patterns or folders), check every row against the data set's columns, write "
+        "good rows as GZIP TFRecord shards of tf.Example per split (CsvExampleGen's layout) and "
+        "bad rows with file, line and reason to <output>/quarantine/. Rows in = rows written + "
+        "rows quarantined, always. The counts are in <output>/ingestion_summary.json (printed "
+        "with --log-format json).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     ingest.add_argument(
         "data",
         nargs="*",
         metavar="DATA",
-        help="CSV files, patterns or folders; default: the spec's source",
+        help="files, patterns or folders (one or more); default: the spec's source",
     )
     ingest.add_argument("--output", required=True, help="folder to write the splits to")
     ingest.add_argument(
@@ -207,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--runner", choices=("local", "beam"), default="local", help="local processes, or Beam"
     )
     ingest.add_argument("--workers", type=int, default=0, help="local processes; 0: one per core")
+    ingest.add_argument(
+        "--beam-arg",
+        action="append",
+        dest="beam_args",
+        metavar="ARG",
+        help="with --runner beam: a Beam pipeline option, repeatable, written "
+        "--beam-arg=--flag=value; none: the DirectRunner on every core",
+    )
     ingest.add_argument("--overwrite", action="store_true", help="replace an earlier output")
 
     init_spec = commands.add_parser(

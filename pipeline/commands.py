@@ -273,12 +273,17 @@ def ingest(args: argparse.Namespace) -> int:
             config,
             runner=args.runner,
             workers=args.workers,
+            beam_args=args.beam_args,
             overwrite=args.overwrite,
         )
     except ingestion.IngestionError as error:
         print(f"deepline: {error}", file=sys.stderr)
         return EXIT_FAILED
-    if not args.quiet:
+    if args.log_format == "json":  # the summary as one line, for scripts and benchmarks
+        from pipeline.progress import json_line
+
+        print(json_line("ingestion_summary", **json.loads(result.to_json())), flush=True)
+    elif not args.quiet:
         splits = ", ".join(f"{name} {rows:,}" for name, rows in result.rows_per_split.items())
         print(
             f"{result.rows_in:,} rows in: {result.rows_written:,} written ({splits}), "

@@ -37,8 +37,6 @@ DEFAULT_SCHEMA = str(BUNDLED_DATA / "taxi" / "schema.pbtxt")
 SPAN_PLACEHOLDER = "{SPAN}"
 SPAN_FOLDER = re.compile(r"span-(\d+)")
 SPAN_PATTERN = "span-" + SPAN_PLACEHOLDER + "/*.csv"
-# What ingestion reads (`components.ingestion.spec.FORMATS`); a spec's source.format.
-INPUT_FORMATS = ("csv", "jsonl", "parquet", "tfrecord")
 
 # What Beam workers install: this package, with its data specs and schemas.
 SETUP_FILE = str(PACKAGE_ROOT / "setup.py")

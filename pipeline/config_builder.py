@@ -115,16 +115,8 @@ def dataset_settings(spec: DatasetSpec) -> dict:
       PipelineConfig fields: `data_root` and `data_pattern` (from the spec's
       source, relative to the spec file), `schema` (None without one: it
       is inferred), `split` and `pipeline_name` ("deepline-<spec name>").
-
-    Raises:
-      ValueError: a source format ingestion cannot read yet.
     """
     source = spec.source
-    if source.format.value not in config_lib.INPUT_FORMATS:
-        raise ValueError(
-            f"{spec.origin}: source.format {source.format.value!r}: ingestion reads "
-            f"{', '.join(config_lib.INPUT_FORMATS)} so far; convert the data to one of them."
-        )
     location = spec.resolve(source.path)
     if source.file_pattern is None:
         data_root, data_pattern = split_data_path(location, source.format.value)

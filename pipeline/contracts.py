@@ -28,6 +28,8 @@ EPOCHS_PER_TRIAL_KEY = "epochs_per_trial"
 # components read both with `components.dataset.spec_from_custom_config`.
 SPEC_KEY = "spec"
 SPEC_ORIGIN_KEY = "spec_origin"
+# The ingestion ExampleGen's custom_config holds strings only: both of the above, as JSON.
+EXAMPLE_GEN_SPEC_KEY = "spec_json"
 
 # --- run files ------------------------------------------------------------------------------
 SUMMARY_FILE = "summary.json"

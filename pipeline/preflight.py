@@ -1,66 +1,91 @@
-"""Checks raw CSV input before the pipeline starts, so bad files fail fast and by name.
+"""Checks the input files before the pipeline starts, so bad files fail fast and by name.
 
 TFX's CsvExampleGen fails deep inside Beam on an empty file or a short row,
 and turns a stray word in a numeric column into a type change of the whole
-column. This pass reads every input file once (streaming; memory does not grow
-with file size) and reports the first problem it finds with file, line and
-column, and what to do about it. Schema-level problems (an unexpected category,
-an out-of-range value) are left to the data validator.
+column. This pass opens every input file once, with ingestion's own reading
+of its format (`components.ingestion.formats.FORMATS`): the file's layout
+(CSV: its header line; Parquet: its schema) with ingestion's header checks,
+then its rows, counted (streaming; memory does not grow with file size). It
+reports the first problem it finds with file, line and column, and what to
+do about it. Row by row checks (field counts, numbers that parse) are the
+ingestion's: a bad row is quarantined there with its reason, not fatal here.
+Schema-level problems (an unexpected category, an out-of-range value) are
+left to the data validator.
 """
 
 from __future__ import annotations
 
-import csv
-import glob
 import os
 
 from components.dataset import DatasetSpec
+from components.ingestion import ColumnSpec, IngestionConfig, IngestionError, get_format
+from components.ingestion import input_files as ingestion_input_files
 from pipeline.config import SPAN_FOLDER, SPAN_PLACEHOLDER
 
 
-class InputDataError(ValueError):
+class InputDataError(IngestionError):
     """The raw input cannot be ingested; the message names file, line and column."""
 
 
-def input_files(data_root: str, pattern: str) -> list[str]:
+def input_files(data_root: str, pattern: str, file_format: str = "csv") -> list[str]:
     """Returns the files matching `pattern` under `data_root`, sorted.
+
+    Args:
+      data_root: The data folder.
+      pattern: A glob pattern under it (a folder means its *.<file_format> files).
+      file_format: The files' format, a key of `FORMATS`. Defaults to "csv".
 
     Raises:
       InputDataError: nothing matches.
     """
-    files = sorted(glob.glob(os.path.join(data_root, pattern)))
-    if not files:
-        raise InputDataError(
-            f"No input file matches {os.path.join(data_root, pattern)}: pass --data with a CSV "
-            "file or a folder of *.csv files."
-        )
-    return files
+    try:
+        return ingestion_input_files(os.path.join(data_root, pattern), file_format)
+    except IngestionError as error:
+        raise InputDataError(f"{error} Pass them with --data, or in the spec's source.") from None
 
 
-def check_csv_file(path: str, spec: DatasetSpec) -> int:
-    """Checks one CSV file's header against the data set spec's columns.
+def _header_config(spec: DatasetSpec, file_format: str) -> IngestionConfig:
+    """The data set's raw columns, none of them required: a missing one is reported below,
+    all of them at once, rather than by ingestion's check of required columns."""
+    columns = tuple(ColumnSpec(name, "string") for name in spec.raw_columns)
+    return IngestionConfig(columns=columns, format=file_format)
 
-    Row by row checks (field counts, numbers that parse) are the ingestion's:
-    a bad row is quarantined there with its reason, not fatal here.
+
+def check_file(path: str, spec: DatasetSpec, file_format: str = "csv") -> int:
+    """Checks one file's layout (its header) against the data set spec's columns; counts its rows.
+
+    Every format gets ingestion's own checks of a whole file (CSV: an empty
+    file, a header that is not UTF-8 or repeats a name; Parquet: not
+    Parquet, a column of lists). A file with a header line (CSV) must also
+    name every raw column of the data set and hold at least one row; other
+    formats are only counted (ingestion checks their rows' columns).
+
+    Args:
+      path: The file.
+      spec: The data set spec (its raw columns).
+      file_format: The file's format, a key of `FORMATS`. Defaults to "csv".
 
     Returns:
-      The number of non-blank data lines.
+      The number of rows (CSV, JSON lines: non-blank data lines).
 
     Raises:
-      InputDataError: the file is empty, lacks a column, or has no rows.
+      InputDataError: the file is empty or unreadable, or (CSV) lacks a
+        column or has no rows.
     """
-    with open(path, newline="", encoding="utf-8", errors="replace") as f:
-        header = next(csv.reader([f.readline()]), None)
-        if not header:
-            raise InputDataError(f"{path}: the file is empty; expected a header line and rows.")
-        missing = [c for c in spec.raw_columns if c not in header]
-        if missing:
-            raise InputDataError(
-                f"{path}, line 1: missing column(s) {', '.join(missing)}. The header has "
-                f"{', '.join(header)}. Add the columns, or describe this data in a spec of its "
-                "own (deepline init-spec, then --spec)."
-            )
-        rows = sum(1 for line in f if line.strip())
+    input_format = get_format(file_format)
+    try:
+        layout = input_format.layout(path, _header_config(spec, file_format))
+        rows = input_format.count_rows(layout)
+    except IngestionError as error:
+        raise InputDataError(str(error)) from None
+    if not layout.header_line:  # JSON lines, Parquet, TFRecord: counted only, as before
+        return rows
+    if layout.absent:
+        raise InputDataError(
+            f"{path}, line 1: missing column(s) {', '.join(layout.absent)}. The header has "
+            f"{', '.join(layout.header)}. Add the columns, or describe this data in a spec of "
+            "its own (deepline init-spec, then --spec)."
+        )
     if rows == 0:
         raise InputDataError(f"{path}: the file has a header but no rows.")
     return rows
@@ -95,33 +120,15 @@ def span_pattern(data_root: str, pattern: str, span: int | None) -> tuple[str, i
     return pattern.replace(SPAN_PLACEHOLDER, str(chosen)), chosen
 
 
-def count_lines(path: str) -> int:
-    """Rows of a JSON lines file: its non-blank lines (ingestion checks each one)."""
-    with open(path, "rb") as f:
-        return sum(1 for line in f if line.strip())
-
-
 def check_inputs(
     data_root: str, pattern: str, spec: DatasetSpec, file_format: str = "csv"
 ) -> dict[str, int]:
-    """Checks every input file; returns rows per file.
-
-    A CSV file's header must name the spec's columns; JSON lines, Parquet
-    and TFRecord files are counted only (ingestion checks their columns).
+    """Checks every input file (`check_file`); returns rows per file.
 
     Raises:
       InputDataError: the first problem found, by file, line and column.
     """
-    if file_format == "jsonl":
-        return {path: count_lines(path) for path in input_files(data_root, pattern)}
-    if file_format == "parquet":
-        import pyarrow.parquet as pq
-
-        return {path: pq.read_metadata(path).num_rows for path in input_files(data_root, pattern)}
-    if file_format == "tfrecord":
-        from components.ingestion.tfrecord import read_records
-
-        return {
-            path: sum(1 for _ in read_records(path)) for path in input_files(data_root, pattern)
-        }
-    return {path: check_csv_file(path, spec) for path in input_files(data_root, pattern)}
+    return {
+        path: check_file(path, spec, file_format)
+        for path in input_files(data_root, pattern, file_format)
+    }

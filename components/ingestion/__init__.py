@@ -1,6 +1,7 @@
-"""Fast, loss-free CSV ingestion: checked rows to GZIP TFRecord splits, bad rows to quarantine.
+"""Fast, loss-free ingestion: checked rows to GZIP TFRecord splits, bad rows to quarantine.
 
-A replacement for CsvExampleGen that keeps going past a malformed row: every
+A replacement for CsvExampleGen that reads CSV, JSON lines, Parquet and
+TFRecord files (`formats`) and keeps going past a malformed row: every
 data row ends either as a tf.Example in one split or as a JSON line in
 `<output>/quarantine/rows.jsonl` with its file, line and reason, so
 rows_in == rows_written + rows_quarantined. The output folder has
@@ -17,11 +18,14 @@ ingestion raises after writing the (empty) outputs and summary.
 
 Modules, in the order a row meets them: `spec` (columns, label rule,
 settings), `dataset` (the settings from a data set's spec and schema),
-`header` (each file's header), `lines` (byte ranges, streamed as whole-line
-chunks), `parse` (line checks, parsing), `checks` (value checks, value
-bounds), `encode` (Examples, splits), `writer` (shards, quarantine), `reader`
-(one range end to end), `result` (summary, limits), `ingest` (planning and
-the local runner), `beam` (the Beam pipeline).
+`formats` (the table of input formats, one module each: a file's `layout`,
+its units of work, reading them as parsed chunks), `layout` (how a file's
+columns map to the spec), `lines` (byte ranges, streamed as whole-line
+chunks), `chunks` (parsed chunks, line checks), `records` (rows of formats
+without lines as chunks), `checks` (value checks, value bounds), `encode`
+(Examples, splits), `writer` (shards, quarantine), `reader` (one unit end to
+end), `result` (summary, limits), `ingest` (planning and the local runner),
+`beam` (the Beam pipeline).
 """
 
 from components.ingestion.dataset import (
@@ -30,6 +34,7 @@ from components.ingestion.dataset import (
     spec_columns,
     spec_config,
 )
+from components.ingestion.formats import FORMATS, Format, get_format
 from components.ingestion.ingest import RUNNERS, ingest, input_files
 from components.ingestion.result import IngestionResult, read_result
 from components.ingestion.spec import (
@@ -41,14 +46,17 @@ from components.ingestion.spec import (
 )
 
 __all__ = [
+    "FORMATS",
     "RUNNERS",
     "ColumnSpec",
+    "Format",
     "IngestionConfig",
     "IngestionError",
     "IngestionResult",
     "LabelRule",
     "ingest",
     "input_files",
+    "get_format",
     "label_rule",
     "non_negative",
     "read_result",

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from components.ingestion.header import FileLayout
+from components.ingestion.layout import FileLayout
 from components.ingestion.reader import RangeTask, ingest_range
 from components.ingestion.result import finalize
 from components.ingestion.spec import IngestionConfig

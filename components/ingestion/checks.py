@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from components.dataset.errors import show_number
-from components.ingestion.header import FileLayout
-from components.ingestion.parse import Failures, ParsedChunk, preview
+from components.ingestion.chunks import Failures, ParsedChunk, preview
+from components.ingestion.layout import FileLayout
 from components.ingestion.spec import ColumnSpec, IngestionConfig
 
 INT_SYNTAX = r"^[+-]?[0-9]+$"

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from components.dataset import DatasetSpec, Task
+from components.ingestion.formats import FORMATS
 from components.ingestion.spec import (
-    FORMATS,
     ColumnSpec,
     IngestionConfig,
     IngestionError,

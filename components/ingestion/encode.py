@@ -21,8 +21,8 @@ import pyarrow as pa
 from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 
 from components.ingestion.checks import CheckedChunk
+from components.ingestion.chunks import ParsedChunk
 from components.ingestion.lines import LineChunk
-from components.ingestion.parse import ParsedChunk
 from components.ingestion.spec import IngestionConfig
 
 

@@ -32,10 +32,11 @@ from components import dataset
 from components.ingestion.dataset import spec_config
 from components.ingestion.ingest import ingest
 from components.ingestion.spec import IngestionError
+from pipeline import contracts
 
 logger = logging.getLogger(__name__)
 
-SPEC_KEY = "spec_json"
+SPEC_KEY = contracts.EXAMPLE_GEN_SPEC_KEY
 SCHEMA_KEY = "schema"
 MAX_QUARANTINED_FRACTION_KEY = "max_quarantined_fraction"
 _LOCAL_RUNNERS = ("DirectRunner", "direct", "")

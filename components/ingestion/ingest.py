@@ -1,6 +1,9 @@
-"""The ingestion entry point: check headers, plan byte ranges, run them, finalize.
+"""The ingestion entry point: check headers, plan units of work, run them, finalize.
 
-Two runners process the same `RangeTask`s with the same `ingest_range`:
+The input format (`components.ingestion.formats.FORMATS[config.format]`)
+reads each file's layout (its header) and cuts the file into units of work
+(byte ranges, row groups, files). Two runners process the same `RangeTask`s
+with the same `ingest_range`:
 
 - "local" (the default): a pool of spawned processes, one range at a time
   each. It is the faster choice on one machine. benchmarks/ingestion.py,
@@ -33,8 +36,8 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 from components.ingestion import files
-from components.ingestion.header import FileLayout, read_layout
-from components.ingestion.lines import plan_ranges
+from components.ingestion.formats import get_format
+from components.ingestion.layout import FileLayout
 from components.ingestion.reader import QUARANTINE_FOLDER, RangeResult, RangeTask, ingest_range
 from components.ingestion.result import (
     SUMMARY_NAME,
@@ -85,21 +88,12 @@ def _prepare_output(output_dir: str, config: IngestionConfig, overwrite: bool) -
 def plan_tasks(
     layouts: list[FileLayout], output_dir: str, config: IngestionConfig
 ) -> list[RangeTask]:
-    """Cuts every file into byte ranges (Parquet: row groups; TFRecord: whole files)."""
+    """Cuts every file into its format's units of work (CSV, JSON lines: byte ranges;
+    Parquet: row groups; TFRecord: whole files)."""
+    input_format = get_format(config.format)
     ranges = []
     for layout in layouts:
-        if config.format == "parquet":
-            from components.ingestion.parquet import plan_row_groups
-
-            ranges += plan_row_groups(layout.path, len(ranges))
-            continue
-        if config.format == "tfrecord":
-            from components.ingestion.tfrecord import plan_file
-
-            ranges += plan_file(layout.path, len(ranges))
-            continue
-        size = files.size(layout.path)
-        ranges += plan_ranges(layout.path, layout.body_start, size, config.range_bytes, len(ranges))
+        ranges += input_format.plan(layout, config, len(ranges))
     token = uuid.uuid4().hex[:12]
     by_path = {layout.path: layout for layout in layouts}
     return [RangeTask(r, by_path[r.path], len(ranges), output_dir, token) for r in ranges]
@@ -125,11 +119,11 @@ def ingest(
     beam_args: Sequence[str] | None = None,
     overwrite: bool = False,
 ) -> IngestionResult:
-    """Ingests CSV or JSON lines files into GZIP TFRecord splits, quarantining rows that fail.
+    """Ingests files of `config.format` into GZIP TFRecord splits, quarantining rows that fail.
 
     Args:
-      inputs: Files, glob patterns or local folders (their *.csv or *.jsonl
-        files, by `config.format`).
+      inputs: Files, glob patterns or local folders (their *.<format> files,
+        e.g. *.csv for `config.format` "csv").
       output_dir: Folder for `Split-<name>/`, `quarantine/rows.jsonl` and
         `ingestion_summary.json`.
       config: Columns, label rule and limits.
@@ -146,6 +140,7 @@ def ingest(
       The run's counts, also written to `<output>/ingestion_summary.json`.
 
     Raises:
+      ValueError: `runner` or `config.format` is not one ingestion knows.
       IngestionError: no input matches; a file is empty or its header lacks
         a required column (before anything is written); the output folder
         holds earlier output; or, after everything is written, there were no
@@ -153,14 +148,16 @@ def ingest(
     """
     if runner not in RUNNERS:
         raise ValueError(f"runner must be one of {RUNNERS}, got {runner!r}.")
+    input_format = get_format(config.format)
     started = time.time()
-    layouts = [read_layout(path, config) for path in input_files(inputs, config.format)]
+    layouts = [input_format.layout(p, config) for p in input_files(inputs, input_format.name)]
     _prepare_output(output_dir, config, overwrite)
     tasks = plan_tasks(layouts, output_dir, config)
     if runner == "local":
         results = _run_local(tasks, config, workers)
         result = finalize(results, layouts, output_dir, config, started, runner)
     else:
+        # Deferred: importing Beam costs a couple of seconds the local runner need not pay.
         from components.ingestion.beam import run_pipeline
 
         run_pipeline(tasks, layouts, output_dir, config, started, beam_args)

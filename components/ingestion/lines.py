@@ -1,4 +1,4 @@
-"""Line-aligned byte ranges of CSV files, read as a stream of whole-line chunks.
+"""Line-aligned byte ranges of text files (CSV, JSON lines), read as a stream of whole-line chunks.
 
 A file is cut at fixed byte offsets; a range owns every line that *starts*
 inside it, so ranges can be read independently (on different workers) and
@@ -33,8 +33,11 @@ RAW_PREVIEW_BYTES = 10_000  # bytes of an oversized line kept for the quarantine
 class ByteRange:
     """Lines of `path` starting at a byte offset in [start, end); one unit of work.
 
+    Formats without lines use the same unit with their own meaning of the
+    offsets (a Parquet row group, a whole TFRecord file).
+
     Attributes:
-      path: The CSV file.
+      path: The file.
       start: First byte offset owned (after the header line for the first range).
       end: One past the last byte offset owned.
       shard: Index of this range among all ranges of the run; names its shards.
@@ -136,6 +139,13 @@ def count_newlines(path: str, end: int) -> int:
             count += block.count(b"\n")
             remaining -= len(block)
     return count
+
+
+def count_rows_from(path: str, start: int) -> int:
+    """Returns the number of non-blank lines of `path` from byte offset `start` on."""
+    with files.open_read(path) as f:
+        f.seek(start)
+        return sum(1 for line in f if line.strip())
 
 
 def _skip_to_line_start(f, position: int) -> int:

@@ -1,9 +1,9 @@
-"""One unit of ingestion work: a byte range of a CSV or JSON lines file in, shards and
-quarantine out.
+"""One unit of ingestion work: a byte range, row group or file in, shards and quarantine out.
 
-`ingest_range` streams the range in chunks of whole lines; each chunk is
-checked (`parse`, `checks`), its good rows encoded and written to this
-range's shard of every split, and its failed rows appended to this range's
+`ingest_range` reads the unit with its format's `read`
+(`components.ingestion.formats.FORMATS`) as parsed chunks; each chunk's
+values are checked (`checks`), its good rows encoded and written to this
+unit's shard of every split, and its failed rows appended to this unit's
 quarantine part. Both the local process pool and the Beam pipeline run this
 same function, so their outputs are identical.
 """
@@ -19,17 +19,9 @@ from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 from components.ingestion.checks import check_chunk
 from components.ingestion.encode import encode_examples, split_of_rows
 from components.ingestion.files import join
-from components.ingestion.header import FileLayout
-from components.ingestion.jsonl import parse_jsonl_chunk
-from components.ingestion.lines import (
-    RAW_PREVIEW_BYTES,
-    ByteRange,
-    OversizedLine,
-    count_newlines,
-    read_chunks,
-)
-from components.ingestion.parse import parse_chunk
-from components.ingestion.records import ROW_FORMATS
+from components.ingestion.formats import get_format
+from components.ingestion.layout import FileLayout
+from components.ingestion.lines import RAW_PREVIEW_BYTES, ByteRange, OversizedLine, count_newlines
 from components.ingestion.spec import IngestionConfig, split_names
 from components.ingestion.writer import QuarantineWriter, TFRecordShardWriter, shard_name
 
@@ -96,23 +88,6 @@ class _LineNumbers:
         return self._base + line_in_range + 1
 
 
-def _parsed_chunks(task: RangeTask, config: IngestionConfig):
-    """Yields the range's rows: (chunk of lines, its parsed columns), or an `OversizedLine`."""
-    if config.format == "parquet":
-        from components.ingestion.parquet import read_row_chunks
-
-        yield from read_row_chunks(task.byte_range, task.layout, config)
-        return
-    if config.format == "tfrecord":
-        from components.ingestion.tfrecord import read_record_chunks
-
-        yield from read_record_chunks(task.byte_range, task.layout, config)
-        return
-    parse = parse_jsonl_chunk if config.format == "jsonl" else parse_chunk
-    for item in read_chunks(task.byte_range, config.chunk_bytes, config.max_line_bytes):
-        yield item if isinstance(item, OversizedLine) else (item, parse(item, task.layout, config))
-
-
 def ingest_range(task: RangeTask, config: IngestionConfig) -> RangeResult:
     """Checks, encodes and writes the rows of one byte range.
 
@@ -124,6 +99,7 @@ def ingest_range(task: RangeTask, config: IngestionConfig) -> RangeResult:
       The range's counts.
     """
     byte_range, layout = task.byte_range, task.layout
+    input_format = get_format(config.format)
     names = split_names(config)
     shard_paths = [
         join(task.output_dir, shard_name(n, byte_range.shard, task.shards)) for n in names
@@ -142,7 +118,7 @@ def ingest_range(task: RangeTask, config: IngestionConfig) -> RangeResult:
         quarantine.write({**record, "reason": reason, "raw": raw})
 
     try:
-        for item in _parsed_chunks(task, config):
+        for item in input_format.read(byte_range, layout, config):
             if isinstance(item, OversizedLine):
                 rows_in += 1
                 number = numbers.number(item.line_in_range, item.offset, item.line_in_range)
@@ -160,10 +136,10 @@ def ingest_range(task: RangeTask, config: IngestionConfig) -> RangeResult:
             for k, writer in enumerate(writers):
                 writer.write([examples[i] for i in np.flatnonzero(split == k).tolist()])
             for line, (check, reason) in sorted(checked.failures.reasons.items()):
-                if config.format in ROW_FORMATS:  # the row's number in the file
-                    number = chunk.first_line + line + 1
-                else:
+                if input_format.has_lines:
                     number = numbers.number(chunk.first_line + line, chunk.offset, chunk.first_line)
+                else:  # the row's position in the file
+                    number = chunk.first_line + line + 1
                 reject(number, check, reason, raw_text(chunk.line(line)))
             blank += parsed.blank
     except BaseException:

@@ -4,7 +4,8 @@ Such a reader hands over each column as binary cell texts (what a CSV cell
 would hold; empty for a missing value). `rows_as_chunk` pairs them with a
 `LineChunk` whose lines are the rows as JSON objects of those texts: what the
 quarantine shows and, without a split key, what the split hashes. A row's
-"line" is its 1-based position in the file.
+"line" is its 1-based position in the file (such a format's `has_lines` is
+False in `components.ingestion.formats.FORMATS`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ import json
 import numpy as np
 import pyarrow as pa
 
+from components.ingestion.chunks import Failures, ParsedChunk
 from components.ingestion.lines import LineChunk
-from components.ingestion.parse import Failures, ParsedChunk
-
-# Formats read as rows, not lines: a quarantined row is numbered by its position.
-ROW_FORMATS = ("parquet", "tfrecord")
 
 
 def _row_text(names: list[str], cells: tuple[bytes, ...]) -> bytes:

@@ -17,11 +17,12 @@ import time
 
 from components.ingestion import files
 from components.ingestion.files import join
-from components.ingestion.header import FileLayout
+from components.ingestion.layout import FileLayout
 from components.ingestion.reader import QUARANTINE_FOLDER, RangeResult
 from components.ingestion.spec import IngestionConfig, IngestionError, split_names
+from pipeline import contracts
 
-SUMMARY_NAME = "ingestion_summary.json"
+SUMMARY_NAME = contracts.INGESTION_SUMMARY_FILE
 QUARANTINE_NAME = f"{QUARANTINE_FOLDER}/rows.jsonl"
 
 

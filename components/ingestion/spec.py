@@ -21,9 +21,6 @@ import pyarrow.compute as pc
 
 Kind = Literal["int", "float", "string"]
 KINDS: tuple[str, ...] = ("int", "float", "string")
-# Input formats: CSV with a header line, JSON lines (one object per line), Parquet, and
-# TFRecord files of tf.train.Example.
-FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet", "tfrecord")
 
 DEFAULT_SPLITS: tuple[tuple[str, int], ...] = (("train", 14), ("eval", 3), ("test", 3))
 DEFAULT_MAX_FIELD_BYTES = 1 << 20
@@ -137,13 +134,14 @@ class IngestionConfig:
         (reported in the summary). Header columns not listed here are
         ignored (kept out of the Examples, reported in the summary).
       label: The label check, or None for no label check. Defaults to None.
-      format: "csv" (a header line, then rows) or "jsonl" (one JSON object
-        per line, keys naming the columns; numbers keep their exact text,
-        null or an absent key is an empty value, keys not among `columns`
-        are ignored) or "parquet" (typed columns turned into the text a CSV
-        cell would hold; see `components.ingestion.parquet`) or "tfrecord"
-        (`tf.train.Example`s; see `components.ingestion.tfrecord`). Defaults
-        to "csv".
+      format: The input format, a key of
+        `components.ingestion.formats.FORMATS` (checked when ingestion
+        starts): "csv" (a header line, then rows) or "jsonl" (one JSON
+        object per line, keys naming the columns; numbers keep their exact
+        text, null or an absent key is an empty value, keys not among
+        `columns` are ignored) or "parquet" (typed columns turned into the
+        text a CSV cell would hold) or "tfrecord" (`tf.train.Example`s); see
+        the modules of `components.ingestion.formats`. Defaults to "csv".
       delimiter: CSV field separator, one character. Defaults to ",".
       splits: (name, hash buckets) pairs; a row goes to the split owning
         `hash % total buckets`. Defaults to train 14, eval 3, test 3 of 20,
@@ -191,8 +189,6 @@ class IngestionConfig:
             c.name == self.split_key and c.required for c in self.columns
         ):
             raise ValueError(f"Split key {self.split_key!r} must be a required column.")
-        if self.format not in FORMATS:
-            raise ValueError(f"format must be one of {FORMATS}, got {self.format!r}.")
         if len(self.delimiter) != 1 or self.delimiter in '"\r\n':
             raise ValueError(
                 "The delimiter must be one character other than a quote or newline, "

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from components.dataset import load_spec
@@ -33,7 +35,7 @@ def test_missing_column_is_named(write_csv, taxi_rows):
     with pytest.raises(
         preflight.InputDataError, match=r"trips\.csv, line 1: missing column\(s\) trip_miles"
     ):
-        preflight.check_csv_file(str(path), TAXI)
+        preflight.check_file(str(path), TAXI)
 
 
 def test_a_non_numeric_value_is_left_to_the_ingestion_to_quarantine(write_csv, taxi_rows):
@@ -41,27 +43,27 @@ def test_a_non_numeric_value_is_left_to_the_ingestion_to_quarantine(write_csv, t
     fields = taxi_rows[5].split(",")
     fields[header.index("fare")] = "twelve"
     path = write_csv(taxi_rows[:5] + [",".join(fields)] + taxi_rows[6:])
-    assert preflight.check_csv_file(str(path), TAXI) == 40
+    assert preflight.check_file(str(path), TAXI) == 40
 
 
 def test_empty_file(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_text("")
     with pytest.raises(preflight.InputDataError, match=r"empty\.csv: the file is empty"):
-        preflight.check_csv_file(str(path), TAXI)
+        preflight.check_file(str(path), TAXI)
 
 
 def test_header_only_file(write_csv, taxi_rows):
     path = write_csv(taxi_rows[:1])
     with pytest.raises(preflight.InputDataError, match="header but no rows"):
-        preflight.check_csv_file(str(path), TAXI)
+        preflight.check_file(str(path), TAXI)
 
 
 def test_a_truncated_last_line_is_left_to_the_ingestion_to_quarantine(tmp_path, taxi_rows):
     text = "\n".join(taxi_rows)
     path = tmp_path / "cut.csv"
     path.write_text(text[: len(text) - len(taxi_rows[-1]) // 2])  # half the last line
-    assert preflight.check_csv_file(str(path), TAXI) == 40
+    assert preflight.check_file(str(path), TAXI) == 40
 
 
 def test_unknown_category_passes_preflight_for_the_validator(write_csv, taxi_rows):
@@ -70,7 +72,7 @@ def test_unknown_category_passes_preflight_for_the_validator(write_csv, taxi_row
     fields = taxi_rows[1].split(",")
     fields[header.index("payment_type")] = "Bitcoin"
     path = write_csv([taxi_rows[0], ",".join(fields)])
-    assert preflight.check_csv_file(str(path), TAXI) == 1
+    assert preflight.check_file(str(path), TAXI) == 1
 
 
 def test_no_matching_file(tmp_path):
@@ -86,3 +88,21 @@ def test_span_pattern_picks_the_newest_or_the_asked_span(tmp_path):
     assert preflight.span_pattern(str(tmp_path), "span-{SPAN}/*.csv", 2) == ("span-2/*.csv", 2)
     with pytest.raises(preflight.InputDataError, match="span 3 not found .* are 1, 2, 10"):
         preflight.span_pattern(str(tmp_path), "span-{SPAN}/*.csv", 3)
+
+
+def test_other_formats_are_counted_through_the_format_table(tmp_path):
+    (tmp_path / "rows.jsonl").write_text('{"fare": 1}\n\n{"fare": 2}\n')
+    pq.write_table(pa.table({"fare": [1.0, 2.0, 3.0]}), tmp_path / "rows.parquet")
+    assert preflight.check_inputs(str(tmp_path), "*.jsonl", TAXI, "jsonl") == {
+        str(tmp_path / "rows.jsonl"): 2
+    }
+    assert preflight.check_inputs(str(tmp_path), "*.parquet", TAXI, "parquet") == {
+        str(tmp_path / "rows.parquet"): 3
+    }
+
+
+def test_a_file_that_is_not_parquet_is_named(tmp_path):
+    path = tmp_path / "rows.parquet"
+    path.write_text("fare\n1\n")
+    with pytest.raises(preflight.InputDataError, match=r"rows\.parquet: not a readable Parquet"):
+        preflight.check_file(str(path), TAXI, "parquet")

@@ -256,7 +256,7 @@ def test_allowed_label_values(tmp_path, trips):
 
 
 def test_bundled_taxi_rows_all_pass(tmp_path, trips, taxi_rows):
-    taxi = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml")
+    taxi = load_spec(Path(__file__).parents[5] / "data" / "taxi" / "spec.yaml")
     result, records = trips.run(tmp_path, trips.lines(*taxi_rows), spec_config(taxi))
     assert (result.rows_in, result.rows_written, records) == (40, 40, [])
     # Line 2: ,12.45,5,19,6,1400269500,,,,,0.0,,,Credit Card,Chicago Elite Cab Corp. (Chicago

@@ -25,9 +25,9 @@ import numpy as np
 import pyarrow as pa
 
 from components.ingestion import files
-from components.ingestion.header import FileLayout
+from components.ingestion.chunks import Failures, ParsedChunk
+from components.ingestion.layout import FileLayout, keyed_layout
 from components.ingestion.lines import ByteRange, LineChunk
-from components.ingestion.parse import Failures, ParsedChunk
 from components.ingestion.records import rows_as_chunk
 from components.ingestion.spec import IngestionConfig, IngestionError
 
@@ -72,9 +72,23 @@ def read_records(path: str) -> Iterator[bytes]:
             yield data[:length]
 
 
-def plan_file(path: str, shard: int) -> list[ByteRange]:
+def layout(path: str, config: IngestionConfig) -> FileLayout:
+    """Every spec column, looked up by feature name in each Example (nothing is read)."""
+    return keyed_layout(path, config)
+
+
+def plan(file_layout: FileLayout, config: IngestionConfig, first_shard: int) -> list[ByteRange]:
     """A TFRecord file is one unit of work."""
-    return [ByteRange(path, 0, 1, shard)]
+    return [ByteRange(file_layout.path, 0, 1, first_shard)]
+
+
+def count_rows(file_layout: FileLayout) -> int:
+    """The file's records.
+
+    Raises:
+      IngestionError: the file ends inside a record.
+    """
+    return sum(1 for _ in read_records(file_layout.path))
 
 
 def _float_text(value: float) -> bytes:
@@ -96,13 +110,13 @@ def _cell(feature) -> tuple[bytes, int]:
     return _float_text(value), 1
 
 
-def read_record_chunks(
-    byte_range: ByteRange, layout: FileLayout, config: IngestionConfig
+def read(
+    byte_range: ByteRange, file_layout: FileLayout, config: IngestionConfig
 ) -> Iterator[tuple[LineChunk, ParsedChunk]]:
     """Yields the file's Examples as chunks of rows (see `rows_as_chunk`)."""
-    from tensorflow.core.example import example_pb2
+    from tensorflow.core.example import example_pb2  # heavy: only a worker reading TFRecords
 
-    names = [spec.name for _, spec in layout.present]
+    names = [spec.name for _, spec in file_layout.present]
     first = 0
     records = read_records(byte_range.path)
     while True:

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from components.ingestion import ColumnSpec, IngestionConfig, IngestionError, LabelRule, ingest
-from components.ingestion.tfrecord import read_records
+from components.ingestion.formats.tfrecord import read_records
 
 COLUMNS = (
     ColumnSpec("id", "int", required=True),

@@ -16,7 +16,7 @@ from components.ingestion import (
     spec_config,
 )
 
-DATA = Path(__file__).parents[3] / "data"
+DATA = Path(__file__).parents[4] / "data"
 
 
 def _spec(label: dict, **features) -> dict:
@@ -88,9 +88,7 @@ def test_label_column_kind_and_allowed_values(label, kind, allowed):
 
 
 def test_classes_take_the_schema_type_of_the_label_column():
-    spec = parse_spec(
-        _spec({"column": "y", "kind": "multiclass", "classes": ["3", "5", "7"]})
-    )
+    spec = parse_spec(_spec({"column": "y", "kind": "multiclass", "classes": ["3", "5", "7"]}))
     rule = label_rule(spec, (ColumnSpec("x", "float"), ColumnSpec("y", "int", True)))
     assert rule.allowed == (3, 5, 7)
     np_mask = rule.rejected(pa.array([3, 4, None, 7], pa.int64()))
@@ -98,9 +96,7 @@ def test_classes_take_the_schema_type_of_the_label_column():
 
 
 def test_class_names_that_are_not_numbers_cannot_be_read_as_int():
-    spec = parse_spec(
-        _spec({"column": "y", "kind": "multiclass", "classes": ["low", "high"]})
-    )
+    spec = parse_spec(_spec({"column": "y", "kind": "multiclass", "classes": ["low", "high"]}))
     with pytest.raises(IngestionError, match="read as int, but its classes"):
         label_rule(spec, (ColumnSpec("x", "float"), ColumnSpec("y", "int", True)))
 

@@ -1,92 +1,140 @@
-"""Line-level checks and parsing of a chunk of CSV lines into columns of raw bytes.
+"""CSV input: a header line naming the columns, then one row per line.
 
-Checks that concern a whole line run first, mostly vectorized with numpy
-over the chunk's bytes: blank lines (skipped: they hold no row), lines over
-`max_line_bytes`, bytes that are not UTF-8, the header line repeated
-mid-file, and the number of fields.
+`layout` reads and checks the header (an empty file, a header that is not
+UTF-8, a repeated column name, a missing required column stop ingestion
+before any row is read). `plan` cuts the body into line-aligned byte ranges
+(`components.ingestion.lines`); `read` streams a range as chunks of whole
+lines and parses each.
 
-Lines without quotes or stray carriage returns (nearly all of them) are
-counted by their delimiters and, once they have the right number of fields,
-parsed by pyarrow with quoting off: each such line is exactly one record, so
-pyarrow's rows line up with the lines. The few lines with a quote (or a
-carriage return inside) are parsed one by one with Python's csv module, the
-parser CsvExampleGen uses, so quoting rules match it and a malformed quote
-fails only its own line.
+Parsing: checks that concern a whole line run first, mostly vectorized with
+numpy over the chunk's bytes: blank lines (skipped: they hold no row), lines
+over `max_line_bytes`, bytes that are not UTF-8, the header line repeated
+mid-file, and the number of fields. Lines without quotes or stray carriage
+returns (nearly all of them) are counted by their delimiters and, once they
+have the right number of fields, parsed by pyarrow with quoting off: each
+such line is exactly one record, so pyarrow's rows line up with the lines.
+The few lines with a quote (or a carriage return inside) are parsed one by
+one with Python's csv module, the parser CsvExampleGen uses, so quoting rules
+match it and a malformed quote fails only its own line.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
-from collections.abc import Callable
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from components.ingestion.header import FileLayout
-from components.ingestion.lines import LineChunk
-from components.ingestion.spec import IngestionConfig
+from components.ingestion import files
+from components.ingestion.chunks import ParsedChunk, check_lines
+from components.ingestion.layout import FileLayout, header_layout
+from components.ingestion.lines import (
+    ByteRange,
+    LineChunk,
+    OversizedLine,
+    count_rows_from,
+    plan_ranges,
+    read_chunks,
+    read_first_line,
+)
+from components.ingestion.spec import IngestionConfig, IngestionError
 
 _QUOTE = ord('"')
 _CARRIAGE_RETURN = ord("\r")
-_PREVIEW_CHARS = 40
+_OTHER_DELIMITERS = (",", ";", "\t", "|")
+_BOM = b"\xef\xbb\xbf"
 
 
-def preview(value: bytes | str) -> str:
-    """Returns a short printable form of a value, for a quarantine reason."""
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", errors="backslashreplace")
-    if len(value) > _PREVIEW_CHARS:
-        value = value[:_PREVIEW_CHARS] + "..."
-    return repr(value)
+def _delimiter_hint(header: str, delimiter: str) -> str:
+    others = [d for d in _OTHER_DELIMITERS if d != delimiter and d in header]
+    if not others:
+        return ""
+    return (
+        f" The header contains {others[0]!r}: if that is the file's delimiter, pass "
+        f"delimiter={others[0]!r} (the configured delimiter is {delimiter!r})."
+    )
 
 
-class Failures:
-    """The first failed check of each line of a chunk: a code and a human reason."""
+def layout(path: str, config: IngestionConfig) -> FileLayout:
+    """Reads the header of `path` and maps its columns to `config.columns`.
 
-    def __init__(self, size: int):
-        self.failed = np.zeros(size, dtype=bool)
-        self.reasons: dict[int, tuple[str, str]] = {}
+    Args:
+      path: The CSV file.
+      config: The ingestion settings (columns and delimiter).
 
-    def add(self, mask: np.ndarray, check: str, reason: Callable[[int], str], lines=None) -> None:
-        """Records `check` for lines where `mask` is set and nothing failed before.
+    Returns:
+      The file's layout.
 
-        Args:
-          mask: One flag per line, or per entry of `lines`.
-          check: Short code of the check, e.g. "not_a_number".
-          reason: Builds the reason for an index into `mask`.
-          lines: Line index of each entry of `mask`; None when `mask` is per line.
-        """
-        lines = np.arange(len(mask)) if lines is None else lines
-        new = np.flatnonzero(mask & ~self.failed[lines])
-        for i in new:
-            self.reasons[int(lines[i])] = (check, reason(int(i)))
-        self.failed[lines[new]] = True
-
-    def reject(self, line: int, check: str, reason: str) -> None:
-        """Records `check` for one line, unless it failed before."""
-        if not self.failed[line]:
-            self.reasons[line] = (check, reason)
-            self.failed[line] = True
-
-
-@dataclasses.dataclass
-class ParsedChunk:
-    """The lines of a chunk that passed the line checks, as columns of raw bytes.
-
-    Attributes:
-      rows: Line index (in the chunk) of each parsed row, increasing.
-      columns: Column name -> binary array with one value per row, for the
-        spec columns present in the file.
-      failures: The lines that failed, with reasons.
-      blank: Number of blank lines (not rows).
+    Raises:
+      IngestionError: the file is empty, the header is not UTF-8 or has a
+        repeated name, or a required column is missing (naming it).
     """
+    try:
+        header_line, body_start = read_first_line(path, config.max_line_bytes)
+    except ValueError as error:
+        raise IngestionError(f"{error} Is this a CSV file with a header line?") from None
+    if not header_line:
+        raise IngestionError(
+            f"{path}: the file is empty (or starts with a blank line); expected a header "
+            "line naming the columns. Remove the file from the input or regenerate it."
+        )
+    if header_line.startswith(_BOM):  # spreadsheet exports often start with one
+        header_line = header_line[len(_BOM) :]
+    try:
+        text = header_line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise IngestionError(
+            f"{path}, line 1: the header is not UTF-8 (byte {error.start + 1}); "
+            "save the file as UTF-8."
+        ) from None
+    names = next(csv.reader([text], delimiter=config.delimiter))
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise IngestionError(
+            f"{path}, line 1: column name(s) {', '.join(map(repr, repeated))} appear more than "
+            "once in the header; rename or remove the copies."
+        )
+    missing = [c.name for c in config.columns if c.required and c.name not in names]
+    if missing:
+        raise IngestionError(
+            f"{path}, line 1: missing required column(s) {', '.join(map(repr, missing))}. "
+            f"The header has {', '.join(map(repr, names))}. Add the column(s) to the file, or "
+            "mark them not required in the column spec." + _delimiter_hint(text, config.delimiter)
+        )
+    position = {name: i for i, name in enumerate(names)}
+    if not any(c.name in position for c in config.columns):
+        raise IngestionError(
+            f"{path}, line 1: none of the expected columns is in the header "
+            f"({', '.join(map(repr, names))}); is this the right file?"
+            + _delimiter_hint(text, config.delimiter)
+        )
+    return header_layout(path, names, config, header_line, body_start)
 
-    rows: np.ndarray
-    columns: dict[str, pa.Array]
-    failures: Failures
-    blank: int
+
+def plan(file_layout: FileLayout, config: IngestionConfig, first_shard: int) -> list[ByteRange]:
+    """Line-aligned byte ranges of about `config.range_bytes` covering the file's body."""
+    size = files.size(file_layout.path)
+    return plan_ranges(
+        file_layout.path, file_layout.body_start, size, config.range_bytes, first_shard
+    )
+
+
+def read(
+    byte_range: ByteRange, file_layout: FileLayout, config: IngestionConfig
+) -> Iterator[OversizedLine | tuple[LineChunk, ParsedChunk]]:
+    """Yields the range's lines as (chunk of lines, its parsed columns), and oversized lines."""
+    for item in read_chunks(byte_range, config.chunk_bytes, config.max_line_bytes):
+        if isinstance(item, OversizedLine):
+            yield item
+        else:
+            yield item, parse_chunk(item, file_layout, config)
+
+
+def count_rows(file_layout: FileLayout) -> int:
+    """The file's rows: its non-blank lines after the header."""
+    return count_rows_from(file_layout.path, file_layout.body_start)
 
 
 def _lines_of(positions: np.ndarray, chunk: LineChunk) -> np.ndarray:
@@ -103,28 +151,6 @@ def _header_repeats(chunk: LineChunk, header: bytes) -> list[int]:
             found.append(line)
         position = chunk.data.find(header, position + 1)
     return found
-
-
-def check_utf8(chunk: LineChunk, failures: Failures) -> None:
-    """Rejects each line holding bytes that are not UTF-8, naming the first one."""
-    if chunk.data.isascii():
-        return
-    try:
-        chunk.data.decode("utf-8")
-        return
-    except UnicodeDecodeError:
-        pass
-    for i in range(len(chunk)):
-        line = chunk.line(i)
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as error:
-            failures.reject(
-                i,
-                "not_utf8",
-                f"byte 0x{line[error.start]:02x} at position {error.start + 1} of the line is "
-                "not UTF-8; save the file as UTF-8",
-            )
 
 
 def _parse_plain(chunk: LineChunk, lines: np.ndarray, layout: FileLayout, config: IngestionConfig):
@@ -183,28 +209,6 @@ def _parse_special(chunk, lines, layout, config, failures) -> tuple[list[int], l
         for column, (position, _) in zip(values, layout.present, strict=True):
             column.append(fields[position].encode("utf-8"))
     return parsed_lines, values
-
-
-def check_lines(chunk: LineChunk, config: IngestionConfig) -> tuple[Failures, np.ndarray]:
-    """The checks every line-based format runs first: blank, too long, not UTF-8.
-
-    Returns:
-      The failures so far (a blank line counts as failed: it is skipped, not
-      quarantined) and the mask of blank lines.
-    """
-    lengths = chunk.ends - chunk.starts
-    blank = lengths == 0
-    failures = Failures(len(chunk))
-    failures.failed |= blank
-    failures.add(
-        lengths > config.max_line_bytes,
-        "line_too_long",
-        lambda i: (
-            f"the line has {lengths[i]} bytes, more than max_line_bytes={config.max_line_bytes}"
-        ),
-    )
-    check_utf8(chunk, failures)
-    return failures, blank
 
 
 def parse_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionConfig) -> ParsedChunk:

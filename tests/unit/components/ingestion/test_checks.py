@@ -12,7 +12,7 @@ import pytest
 from components.dataset import load_spec, parse_spec
 from components.ingestion import ColumnSpec, IngestionError, spec_config
 
-DATA = Path(__file__).parents[3] / "data"
+DATA = Path(__file__).parents[4] / "data"
 # The trips columns (id int, fare float, tips float, company string) with bounds on id and tips.
 BOUNDED = (
     ColumnSpec("id", "int", required=True, minimum=1, maximum=100),

@@ -1,4 +1,7 @@
-"""Parsing a chunk of JSON lines (one object per line) into the same raw columns as CSV.
+"""JSON lines input: one JSON object per line, its keys naming the columns.
+
+There is no header (`components.ingestion.layout.keyed_layout`); the file is
+cut into line-aligned byte ranges and read in chunks of whole lines, as CSV.
 
 Each value becomes the text a CSV cell would hold, so the value checks, the
 encoding and the quarantine are the ones CSV rows get: numbers keep their exact
@@ -11,16 +14,54 @@ value, fails alone, with its reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
 
-from components.ingestion.header import FileLayout
-from components.ingestion.lines import LineChunk
-from components.ingestion.parse import ParsedChunk, check_lines, preview
+from components.ingestion import files
+from components.ingestion.chunks import ParsedChunk, check_lines, preview
+from components.ingestion.layout import FileLayout, keyed_layout
+from components.ingestion.lines import (
+    ByteRange,
+    LineChunk,
+    OversizedLine,
+    count_rows_from,
+    plan_ranges,
+    read_chunks,
+)
 from components.ingestion.spec import IngestionConfig
 
 _LITERALS = {True: b"true", False: b"false"}
+
+
+def layout(path: str, config: IngestionConfig) -> FileLayout:
+    """Every spec column, looked up by key in each line's object (nothing is read)."""
+    return keyed_layout(path, config)
+
+
+def plan(file_layout: FileLayout, config: IngestionConfig, first_shard: int) -> list[ByteRange]:
+    """Line-aligned byte ranges of about `config.range_bytes` covering the file."""
+    size = files.size(file_layout.path)
+    return plan_ranges(
+        file_layout.path, file_layout.body_start, size, config.range_bytes, first_shard
+    )
+
+
+def read(
+    byte_range: ByteRange, file_layout: FileLayout, config: IngestionConfig
+) -> Iterator[OversizedLine | tuple[LineChunk, ParsedChunk]]:
+    """Yields the range's lines as (chunk of lines, its parsed columns), and oversized lines."""
+    for item in read_chunks(byte_range, config.chunk_bytes, config.max_line_bytes):
+        if isinstance(item, OversizedLine):
+            yield item
+        else:
+            yield item, parse_jsonl_chunk(item, file_layout, config)
+
+
+def count_rows(file_layout: FileLayout) -> int:
+    """The file's rows: its non-blank lines."""
+    return count_rows_from(file_layout.path, file_layout.body_start)
 
 
 def _decoder() -> json.JSONDecoder:

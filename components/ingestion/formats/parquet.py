@@ -19,9 +19,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from components.ingestion import files
-from components.ingestion.header import FileLayout
+from components.ingestion.chunks import ParsedChunk
+from components.ingestion.layout import FileLayout, header_layout
 from components.ingestion.lines import ByteRange, LineChunk
-from components.ingestion.parse import ParsedChunk
 from components.ingestion.records import rows_as_chunk
 from components.ingestion.spec import IngestionConfig, IngestionError
 
@@ -34,8 +34,8 @@ def _open(path: str) -> Iterator[pq.ParquetFile]:
         yield pq.ParquetFile(f)
 
 
-def read_parquet_layout(path: str, config: IngestionConfig) -> FileLayout:
-    """Maps the columns of a Parquet file's schema to `config.columns`.
+def layout(path: str, config: IngestionConfig) -> FileLayout:
+    """Maps the columns of a Parquet file's schema (its header) to `config.columns`.
 
     Raises:
       IngestionError: the file is not Parquet, a required column is missing,
@@ -53,31 +53,31 @@ def read_parquet_layout(path: str, config: IngestionConfig) -> FileLayout:
             f"{path}: missing required column(s) {', '.join(map(repr, missing))}. The file has "
             f"{', '.join(map(repr, names))}. Add the column(s), or fix the spec."
         )
-    position = {name: i for i, name in enumerate(names)}
-    present = [(position[c.name], c) for c in config.columns if c.name in position]
-    nested = [c.name for _, c in present if pa.types.is_nested(schema.field(c.name).type)]
+    nested = [
+        c.name
+        for c in config.columns
+        if c.name in names and pa.types.is_nested(schema.field(c.name).type)
+    ]
     if nested:
         raise IngestionError(
             f"{path}: column(s) {', '.join(map(repr, nested))} hold lists or structs, not one "
             "value per row; flatten them, or declare them `ignore` in the spec."
         )
-    known = {c.name for c in config.columns}
-    return FileLayout(
-        path=path,
-        header_line=b"",
-        num_fields=len(names),
-        present=tuple(sorted(present, key=lambda p: p[0])),
-        ignored=tuple(n for n in names if n not in known),
-        absent=tuple(c.name for c in config.columns if c.name not in position),
-        body_start=0,
-    )
+    return header_layout(path, names, config)
 
 
-def plan_row_groups(path: str, first_shard: int) -> list[ByteRange]:
+def plan(file_layout: FileLayout, config: IngestionConfig, first_shard: int) -> list[ByteRange]:
     """One unit of work per row group of the file."""
+    path = file_layout.path
     with _open(path) as parquet:
         groups = parquet.metadata.num_row_groups
     return [ByteRange(path, g, g + 1, first_shard + g) for g in range(groups)]
+
+
+def count_rows(file_layout: FileLayout) -> int:
+    """The file's rows, from its metadata."""
+    with _open(file_layout.path) as parquet:
+        return parquet.metadata.num_rows
 
 
 def _as_text(column: pa.Array) -> pa.Array:
@@ -94,8 +94,8 @@ def _as_text(column: pa.Array) -> pa.Array:
     return pc.fill_null(pc.cast(column, pa.binary()), b"")
 
 
-def read_row_chunks(
-    byte_range: ByteRange, layout: FileLayout, config: IngestionConfig
+def read(
+    byte_range: ByteRange, file_layout: FileLayout, config: IngestionConfig
 ) -> Iterator[tuple[LineChunk, ParsedChunk]]:
     """Yields the rows of one row group as (rows as text lines, parsed columns) chunks.
 
@@ -104,7 +104,7 @@ def read_row_chunks(
     with _open(byte_range.path) as parquet:
         metadata = parquet.metadata
         first = sum(metadata.row_group(g).num_rows for g in range(byte_range.start))
-        names = [spec.name for _, spec in layout.present]
+        names = [spec.name for _, spec in file_layout.present]
         for batch in parquet.iter_batches(
             batch_size=ROWS_PER_CHUNK, row_groups=[byte_range.start], columns=names
         ):

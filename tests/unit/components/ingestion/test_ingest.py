@@ -136,3 +136,10 @@ def test_beam_runner_matches_local(tmp_path, trips):
     assert memberships(trips, tmp_path / "beam") == memberships(trips, tmp_path / "local" / "out")
     with open(beam.quarantine_file) as f:
         assert [json.loads(x)["line"] for x in f] == [r["line"] for r in records_local]
+
+
+def test_an_unknown_format_fails_before_anything_is_written(tmp_path, trips):
+    path = trips.write(tmp_path, trips.lines(trips.header, *trips.good))
+    with pytest.raises(ValueError, match=r"format must be one of .*, got 'xlsx'"):
+        ingest(str(path), str(tmp_path / "out"), trips.config(format="xlsx"), workers=1)
+    assert not (tmp_path / "out").exists()
