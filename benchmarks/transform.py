@@ -3,7 +3,7 @@
 Generates N taxi-like rows with `data.synth` (or reuses `--csv`), ingests them
 with Deepline's ingestion (outside the timing), then runs TFX 1.16's Transform
 executor in a child process exactly as the pipeline configures it: the
-`preprocessing_fn` of `components/preprocessing.py`, the taxi spec in its
+`preprocessing_fn` of `components/transform/`, the taxi spec in its
 custom config, the curated taxi schema, analysis on the train split, train and
 eval transformed, statistics off. Each Beam mode given is one timed run:
 

@@ -121,7 +121,7 @@ class CloudTraining:
                 "the accelerator type too, e.g. NVIDIA_TESLA_T4."
             )
 
-    def job_spec(self) -> dict:
+    def job_config(self) -> dict:
         """The Vertex `CustomJobSpec` (as a dict) the Trainer step submits."""
         machine = {"machine_type": self.machine_type}
         if self.accelerator_type:

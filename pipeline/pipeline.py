@@ -28,7 +28,7 @@ from components.validation_gate import DataValidationGate
 from pipeline import contracts
 from pipeline.config import PipelineConfig
 
-PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
+PREPROCESSING_FN = "components.transform.preprocessing_fn"
 RUN_FN = "components.trainer.run.run_fn"
 TUNER_FN = "components.trainer.tuning.tuner_fn"
 
@@ -61,7 +61,7 @@ def _trainer_config(config: PipelineConfig) -> dict:
             {
                 vertex_constants.ENABLE_VERTEX_KEY: True,
                 vertex_constants.VERTEX_REGION_KEY: config.cloud_training.region,
-                vertex_trainer.TRAINING_ARGS_KEY: config.cloud_training.job_spec(),
+                vertex_trainer.TRAINING_ARGS_KEY: config.cloud_training.job_config(),
             }
         )
     return trainer_config
@@ -227,7 +227,7 @@ def create_pipeline(
                 {
                     vertex_constants.ENABLE_VERTEX_KEY: True,
                     vertex_constants.VERTEX_REGION_KEY: config.cloud_training.region,
-                    vertex_tuner.TUNING_ARGS_KEY: config.cloud_training.job_spec(),
+                    vertex_tuner.TUNING_ARGS_KEY: config.cloud_training.job_config(),
                 }
             )
         tuner = tuner_class(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 
 from components.dataset import DatasetSpec
-from components.ingestion import ColumnSpec, IngestionConfig, IngestionError, get_format
+from components.ingestion import IngestionConfig, IngestionError, RawColumn, get_format
 from components.ingestion import input_files as ingestion_input_files
 from pipeline.config import SPAN_FOLDER, SPAN_PLACEHOLDER
 
@@ -47,7 +47,7 @@ def input_files(data_root: str, pattern: str, file_format: str = "csv") -> list[
 def _header_config(spec: DatasetSpec, file_format: str) -> IngestionConfig:
     """The data set's raw columns, none of them required: a missing one is reported below,
     all of them at once, rather than by ingestion's check of required columns."""
-    columns = tuple(ColumnSpec(name, "string") for name in spec.raw_columns)
+    columns = tuple(RawColumn(name, "string") for name in spec.raw_columns)
     return IngestionConfig(columns=columns, format=file_format)
 
 

@@ -5,12 +5,12 @@ Each kind is a frozen dataclass whose fields are the YAML options of
 transform, which of them apply. The checks run however a feature is built
 and raise `SpecError` with the option as path; the parser prefixes
 `features.<column>` and the file's line. `outputs()` names the model inputs
-Transform makes of the column (`components.preprocessing` makes them) and
+Transform makes of the column (`components.transform` makes them) and
 `raw_type` how ingestion reads it.
 
 To add a transform to a kind: add its value to the kind's enum in `options`,
 its options to `OPTIONS` here (and its outputs if they differ), and its
-computation to `components.preprocessing`.
+computation to that kind's module in `components.transform`.
 
 Numeric and ignored columns may declare inclusive value bounds (`min`, `max`):
 ingestion quarantines a row whose value lies outside them.

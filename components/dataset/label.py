@@ -1,7 +1,7 @@
 """What a model predicts: the label, read from a column or derived from others, and its task.
 
 The task decides the Trainer's head (output layer, loss, metrics) and the
-Evaluator's metrics; Transform makes the label (`components.preprocessing`).
+Evaluator's metrics; Transform makes the label (`components.transform.label`).
 """
 
 from __future__ import annotations

@@ -10,8 +10,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+from typing import Literal
 
 from components.dataset.errors import SpecError, show_number
+
+# How ingestion writes a raw column into a tf.Example: int64, float or bytes values. Each
+# feature kind says which its column is (`raw_type`); a curated schema may say otherwise.
+RawType = Literal["int", "float", "string"]
+RAW_TYPES: tuple[str, ...] = ("int", "float", "string")
 
 
 class Kind(str, enum.Enum):

@@ -2,7 +2,7 @@
 
 Each feature kind (`components.dataset.features`) lists its transformed
 outputs as `TransformedFeature`s; the Trainer sizes its input layers from
-them and Transform (`components.preprocessing`) produces exactly these names.
+them and Transform (`components.transform`) produces exactly these names.
 A numeric feature with a bucketized view also makes `<name>_bucket_xf`, one
 that can be missing `<name>_missing_xf` (1.0 when the value was absent).
 """

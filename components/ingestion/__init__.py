@@ -16,7 +16,7 @@ An empty input file (no header) is an error before anything is written; a
 file with a header and no rows contributes zero rows; if no file has a row,
 ingestion raises after writing the (empty) outputs and summary.
 
-Modules, in the order a row meets them: `spec` (columns, label rule,
+Modules, in the order a row meets them: `settings` (raw columns, label rule,
 settings), `dataset` (the settings from a data set's spec and schema),
 `formats` (the table of input formats, one module each: a file's `layout`,
 its units of work, reading them as parsed chunks), `layout` (how a file's
@@ -37,18 +37,18 @@ from components.ingestion.dataset import (
 from components.ingestion.formats import FORMATS, Format, get_format
 from components.ingestion.ingest import RUNNERS, ingest, input_files
 from components.ingestion.result import IngestionResult, read_result
-from components.ingestion.spec import (
-    ColumnSpec,
+from components.ingestion.settings import (
     IngestionConfig,
     IngestionError,
     LabelRule,
+    RawColumn,
     non_negative,
 )
 
 __all__ = [
     "FORMATS",
     "RUNNERS",
-    "ColumnSpec",
+    "RawColumn",
     "Format",
     "IngestionConfig",
     "IngestionError",

@@ -21,7 +21,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from components.ingestion.layout import FileLayout
 from components.ingestion.reader import RangeTask, ingest_range
 from components.ingestion.result import finalize
-from components.ingestion.spec import IngestionConfig
+from components.ingestion.settings import IngestionConfig
 
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
 

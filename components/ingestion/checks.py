@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from components.dataset.errors import show_number
 from components.ingestion.chunks import Failures, ParsedChunk, preview
 from components.ingestion.layout import FileLayout
-from components.ingestion.spec import ColumnSpec, IngestionConfig
+from components.ingestion.settings import IngestionConfig, RawColumn
 
 INT_SYNTAX = r"^[+-]?[0-9]+$"
 FLOAT_SYNTAX = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -155,7 +155,7 @@ def _floats(text: pa.Array, empty: np.ndarray, name: str, add) -> tuple[pa.Array
     return floats, doubles
 
 
-def _bounds(spec: ColumnSpec, text: pa.Array, values: pa.Array, add) -> None:
+def _bounds(spec: RawColumn, text: pa.Array, values: pa.Array, add) -> None:
     """Fails the rows whose value is below `spec.minimum` or above `spec.maximum`."""
     for bound, compare, side, option in (
         (spec.minimum, pc.less, "below its minimum", "min"),
@@ -173,7 +173,7 @@ def _bounds(spec: ColumnSpec, text: pa.Array, values: pa.Array, add) -> None:
         )
 
 
-def _typed(spec: ColumnSpec, raw: pa.Array, empty: np.ndarray, add) -> pa.Array:
+def _typed(spec: RawColumn, raw: pa.Array, empty: np.ndarray, add) -> pa.Array:
     """Checks one column's values; returns them typed, null where empty."""
     if spec.kind == "string":
         return _with_nulls(raw, empty)

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from components.ingestion.lines import LineChunk
-from components.ingestion.spec import IngestionConfig
+from components.ingestion.settings import IngestionConfig
 
 _PREVIEW_CHARS = 40
 

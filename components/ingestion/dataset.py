@@ -14,17 +14,17 @@ from pathlib import Path
 
 from components.dataset import DatasetSpec, Task
 from components.ingestion.formats import FORMATS
-from components.ingestion.spec import (
-    ColumnSpec,
+from components.ingestion.settings import (
     IngestionConfig,
     IngestionError,
     LabelRule,
+    RawColumn,
 )
 
 _SCHEMA_KINDS = {"INT": "int", "FLOAT": "float", "BYTES": "string"}
 
 
-def schema_columns(schema_path: str | Path) -> tuple[ColumnSpec, ...]:
+def schema_columns(schema_path: str | Path) -> tuple[RawColumn, ...]:
     """Returns a column spec per schema feature: type from `type`, required from presence.
 
     A feature is required when the schema says every example has it
@@ -52,11 +52,11 @@ def schema_columns(schema_path: str | Path) -> tuple[ColumnSpec, ...]:
                 "use INT, FLOAT or BYTES."
             )
         required = feature.HasField("presence") and feature.presence.min_fraction >= 1.0
-        specs.append(ColumnSpec(feature.name, _SCHEMA_KINDS[type_name], required))
+        specs.append(RawColumn(feature.name, _SCHEMA_KINDS[type_name], required))
     return tuple(specs)
 
 
-def spec_columns(spec: DatasetSpec) -> tuple[ColumnSpec, ...]:
+def spec_columns(spec: DatasetSpec) -> tuple[RawColumn, ...]:
     """Returns the column specs a data set without a curated schema is read with.
 
     Each model input is read as its feature kind's `raw_type` (numbers for
@@ -73,20 +73,20 @@ def spec_columns(spec: DatasetSpec) -> tuple[ColumnSpec, ...]:
       text, images) in the spec's order, then the label's, then ignored ones.
     """
     inputs = (*spec.numeric, *spec.categorical, *spec.text, *spec.images)
-    columns = [ColumnSpec(f.name, f.raw_type) for f in inputs]
+    columns = [RawColumn(f.name, f.raw_type) for f in inputs]
     declared = {c.name for c in columns}
     label = spec.label
     if label.derived:
-        columns += [ColumnSpec(c, "float") for c in label.source_columns if c not in declared]
+        columns += [RawColumn(c, "float") for c in label.source_columns if c not in declared]
     elif label.kind is Task.REGRESSION:
-        columns.append(ColumnSpec(label.column, "float", required=True))
+        columns.append(RawColumn(label.column, "float", required=True))
     else:
-        columns.append(ColumnSpec(label.column, "string" if label.classes else "int", True))
-    columns += [ColumnSpec(name, "string") for name in spec.ignored]
+        columns.append(RawColumn(label.column, "string" if label.classes else "int", True))
+    columns += [RawColumn(name, "string") for name in spec.ignored]
     return tuple(columns)
 
 
-def label_rule(spec: DatasetSpec, columns: Sequence[ColumnSpec]) -> LabelRule | None:
+def label_rule(spec: DatasetSpec, columns: Sequence[RawColumn]) -> LabelRule | None:
     """Returns the check of a label read from a column: its value must be one of the classes.
 
     A binary label without classes must be 0 or 1. Regression and derived
@@ -171,8 +171,8 @@ def spec_config(
 
 
 def _bounded(
-    spec: DatasetSpec, columns: Sequence[ColumnSpec], schema: str | Path | None
-) -> list[ColumnSpec]:
+    spec: DatasetSpec, columns: Sequence[RawColumn], schema: str | Path | None
+) -> list[RawColumn]:
     """`columns` with the value bounds (`min`, `max`) the spec declares for them."""
     bounds = {
         f.name: (f.min, f.max)

@@ -23,7 +23,7 @@ from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 from components.ingestion.checks import CheckedChunk
 from components.ingestion.chunks import ParsedChunk
 from components.ingestion.lines import LineChunk
-from components.ingestion.spec import IngestionConfig
+from components.ingestion.settings import IngestionConfig
 
 
 def _feature_list(values: pa.Array) -> pa.Array:

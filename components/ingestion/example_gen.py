@@ -31,7 +31,7 @@ from tfx.utils import proto_utils
 from components import dataset
 from components.ingestion.dataset import spec_config
 from components.ingestion.ingest import ingest
-from components.ingestion.spec import IngestionError
+from components.ingestion.settings import IngestionError
 from pipeline import contracts
 
 logger = logging.getLogger(__name__)

@@ -46,7 +46,7 @@ from components.ingestion.result import (
     finalize,
     read_result,
 )
-from components.ingestion.spec import IngestionConfig, IngestionError, split_names
+from components.ingestion.settings import IngestionConfig, IngestionError, split_names
 
 RUNNERS = ("local", "beam")
 

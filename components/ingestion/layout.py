@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from components.ingestion.spec import ColumnSpec, IngestionConfig
+from components.ingestion.settings import IngestionConfig, RawColumn
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +34,7 @@ class FileLayout:
     path: str
     header_line: bytes
     num_fields: int
-    present: tuple[tuple[int, ColumnSpec], ...]
+    present: tuple[tuple[int, RawColumn], ...]
     ignored: tuple[str, ...]
     absent: tuple[str, ...]
     body_start: int

@@ -22,7 +22,7 @@ from components.ingestion.files import join
 from components.ingestion.formats import get_format
 from components.ingestion.layout import FileLayout
 from components.ingestion.lines import RAW_PREVIEW_BYTES, ByteRange, OversizedLine, count_newlines
-from components.ingestion.spec import IngestionConfig, split_names
+from components.ingestion.settings import IngestionConfig, split_names
 from components.ingestion.writer import QuarantineWriter, TFRecordShardWriter, shard_name
 
 QUARANTINE_FOLDER = "quarantine"

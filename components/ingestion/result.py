@@ -19,7 +19,7 @@ from components.ingestion import files
 from components.ingestion.files import join
 from components.ingestion.layout import FileLayout
 from components.ingestion.reader import QUARANTINE_FOLDER, RangeResult
-from components.ingestion.spec import IngestionConfig, IngestionError, split_names
+from components.ingestion.settings import IngestionConfig, IngestionError, split_names
 from pipeline import contracts
 
 SUMMARY_NAME = contracts.INGESTION_SUMMARY_FILE

@@ -31,7 +31,7 @@ from components.ingestion.chunks import ParsedChunk
 from components.ingestion.formats import csv, jsonl, parquet, tfrecord
 from components.ingestion.layout import FileLayout
 from components.ingestion.lines import ByteRange, LineChunk, OversizedLine
-from components.ingestion.spec import IngestionConfig
+from components.ingestion.settings import IngestionConfig
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,7 +39,7 @@ from components.ingestion.lines import (
     read_chunks,
     read_first_line,
 )
-from components.ingestion.spec import IngestionConfig, IngestionError
+from components.ingestion.settings import IngestionConfig, IngestionError
 
 _QUOTE = ord('"')
 _CARRIAGE_RETURN = ord("\r")

@@ -30,7 +30,7 @@ from components.ingestion.lines import (
     plan_ranges,
     read_chunks,
 )
-from components.ingestion.spec import IngestionConfig
+from components.ingestion.settings import IngestionConfig
 
 _LITERALS = {True: b"true", False: b"false"}
 

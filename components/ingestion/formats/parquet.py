@@ -23,7 +23,7 @@ from components.ingestion.chunks import ParsedChunk
 from components.ingestion.layout import FileLayout, header_layout
 from components.ingestion.lines import ByteRange, LineChunk
 from components.ingestion.records import rows_as_chunk
-from components.ingestion.spec import IngestionConfig, IngestionError
+from components.ingestion.settings import IngestionConfig, IngestionError
 
 ROWS_PER_CHUNK = 65_536
 

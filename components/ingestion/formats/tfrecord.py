@@ -29,7 +29,7 @@ from components.ingestion.chunks import Failures, ParsedChunk
 from components.ingestion.layout import FileLayout, keyed_layout
 from components.ingestion.lines import ByteRange, LineChunk
 from components.ingestion.records import rows_as_chunk
-from components.ingestion.spec import IngestionConfig, IngestionError
+from components.ingestion.settings import IngestionConfig, IngestionError
 
 RECORDS_PER_CHUNK = 4_096
 _HEADER = struct.Struct("<QI")  # record length, its masked CRC

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from components.ingestion import ColumnSpec, IngestionConfig, LabelRule, ingest, non_negative
+from components.ingestion import IngestionConfig, LabelRule, RawColumn, ingest, non_negative
 
 
 class TripsCsv:
@@ -20,10 +20,10 @@ class TripsCsv:
     header = "id,fare,tips,company"
     good = ("1,10.5,2,Acme", "2,7.25,0,Bolt")
     columns = (
-        ColumnSpec("id", "int", required=True),
-        ColumnSpec("fare", "float", required=True),
-        ColumnSpec("tips", "float"),
-        ColumnSpec("company", "string"),
+        RawColumn("id", "int", required=True),
+        RawColumn("fare", "float", required=True),
+        RawColumn("tips", "float"),
+        RawColumn("company", "string"),
     )
 
     def config(self, **overrides) -> IngestionConfig:

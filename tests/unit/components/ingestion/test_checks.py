@@ -2,7 +2,7 @@
 row (check `out_of_bounds`); bounds come from the data set spec.
 
 The trips CSV these tests write (`trips`) and the smallest spec (`minimal_spec`) are fixtures of
-conftest.py; the taxi spec's bounds through the ExampleGen executor: test_ingestion_example_gen.py.
+conftest.py; the taxi spec's bounds through the ExampleGen executor: test_example_gen.py.
 """
 
 from pathlib import Path
@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from components.dataset import load_spec, parse_spec
-from components.ingestion import ColumnSpec, IngestionError, spec_config
+from components.ingestion import IngestionError, RawColumn, spec_config
 
 DATA = Path(__file__).parents[4] / "data"
 # The trips columns (id int, fare float, tips float, company string) with bounds on id and tips.
 BOUNDED = (
-    ColumnSpec("id", "int", required=True, minimum=1, maximum=100),
-    ColumnSpec("fare", "float", required=True),
-    ColumnSpec("tips", "float", minimum=0, maximum=0.1),
-    ColumnSpec("company", "string"),
+    RawColumn("id", "int", required=True, minimum=1, maximum=100),
+    RawColumn("fare", "float", required=True),
+    RawColumn("tips", "float", minimum=0, maximum=0.1),
+    RawColumn("company", "string"),
 )
 
 
@@ -68,7 +68,7 @@ def test_values_outside_the_bounds_are_quarantined_and_the_bounds_themselves_pas
 def test_bounds_come_after_the_type_checks_and_before_the_label_rule(tmp_path, trips):
     rows = [trips.header, "1,10,nan,A", "2,10,-inf,A", "3,10,-2,A", "4,10,0.05,A"]
     # The fixture's label rule (tips >= 0) would also reject -2: the bound is checked first.
-    columns = (*BOUNDED[:2], ColumnSpec("tips", "float", minimum=-1), BOUNDED[3])
+    columns = (*BOUNDED[:2], RawColumn("tips", "float", minimum=-1), BOUNDED[3])
     result, records = trips.run(tmp_path, trips.lines(*rows), trips.config(columns=columns))
     assert [(r["line"], r["check"]) for r in records] == [
         (2, "nan"),
@@ -101,10 +101,10 @@ def test_the_spec_gives_the_bounds_of_numeric_and_label_source_columns(minimal_s
         )
     )
     assert spec_config(spec).columns == (
-        ColumnSpec("x", "float", minimum=-5.0, maximum=5.0),
-        ColumnSpec("n", "float", maximum=9.5),
-        ColumnSpec("tips", "float", minimum=0.0),
-        ColumnSpec("note", "string"),
+        RawColumn("x", "float", minimum=-5.0, maximum=5.0),
+        RawColumn("n", "float", maximum=9.5),
+        RawColumn("tips", "float", minimum=0.0),
+        RawColumn("note", "string"),
     )
 
 
@@ -141,9 +141,9 @@ def test_bounds_on_a_column_read_as_text_are_refused(tmp_path, minimal_spec):
 @pytest.mark.parametrize(
     "column, message",
     [
-        (lambda: ColumnSpec("c", "string", minimum=0), "a string column cannot have value bounds"),
-        (lambda: ColumnSpec("x", "float", maximum=float("inf")), "bounds must be finite"),
-        (lambda: ColumnSpec("x", "int", minimum=2, maximum=1), "minimum 2 is above maximum 1"),
+        (lambda: RawColumn("c", "string", minimum=0), "a string column cannot have value bounds"),
+        (lambda: RawColumn("x", "float", maximum=float("inf")), "bounds must be finite"),
+        (lambda: RawColumn("x", "int", minimum=2, maximum=1), "minimum 2 is above maximum 1"),
     ],
     ids=["string", "infinite", "min-above-max"],
 )

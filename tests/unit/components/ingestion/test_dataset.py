@@ -7,8 +7,8 @@ import pytest
 
 from components.dataset import load_spec, parse_spec
 from components.ingestion import (
-    ColumnSpec,
     IngestionError,
+    RawColumn,
     ingest,
     label_rule,
     read_result,
@@ -53,12 +53,12 @@ def test_without_a_schema_the_spec_implies_the_column_types():
         )
     )
     assert spec_columns(spec) == (
-        ColumnSpec("x", "float"),
-        ColumnSpec("island", "string"),
-        ColumnSpec("area", "string"),
-        ColumnSpec("hour", "int"),
-        ColumnSpec("species", "string", required=True),
-        ColumnSpec("note", "string"),
+        RawColumn("x", "float"),
+        RawColumn("island", "string"),
+        RawColumn("area", "string"),
+        RawColumn("hour", "int"),
+        RawColumn("species", "string", required=True),
+        RawColumn("note", "string"),
     )
 
 
@@ -81,15 +81,15 @@ def test_label_column_kind_and_allowed_values(label, kind, allowed):
     columns = {c.name: c for c in config.columns}
     if kind is None:
         assert "y" not in columns  # derived: not a column of the data
-        assert columns["z"] == ColumnSpec("z", "float")  # a label source is a number
+        assert columns["z"] == RawColumn("z", "float")  # a label source is a number
     else:
-        assert columns["y"] == ColumnSpec("y", kind, required=True)
+        assert columns["y"] == RawColumn("y", kind, required=True)
     assert (config.label.allowed if config.label else None) == allowed
 
 
 def test_classes_take_the_schema_type_of_the_label_column():
     spec = parse_spec(_spec({"column": "y", "kind": "multiclass", "classes": ["3", "5", "7"]}))
-    rule = label_rule(spec, (ColumnSpec("x", "float"), ColumnSpec("y", "int", True)))
+    rule = label_rule(spec, (RawColumn("x", "float"), RawColumn("y", "int", True)))
     assert rule.allowed == (3, 5, 7)
     np_mask = rule.rejected(pa.array([3, 4, None, 7], pa.int64()))
     assert np_mask.tolist() == [False, True, False, False]
@@ -98,7 +98,7 @@ def test_classes_take_the_schema_type_of_the_label_column():
 def test_class_names_that_are_not_numbers_cannot_be_read_as_int():
     spec = parse_spec(_spec({"column": "y", "kind": "multiclass", "classes": ["low", "high"]}))
     with pytest.raises(IngestionError, match="read as int, but its classes"):
-        label_rule(spec, (ColumnSpec("x", "float"), ColumnSpec("y", "int", True)))
+        label_rule(spec, (RawColumn("x", "float"), RawColumn("y", "int", True)))
 
 
 def test_a_split_key_column_becomes_required():
@@ -106,7 +106,7 @@ def test_a_split_key_column_becomes_required():
     data["split"] = {"train": 0.8, "eval": 0.1, "test": 0.1, "key": "user"}
     config = spec_config(parse_spec(data))
     assert config.split_key == "user"
-    assert config.column("user") == ColumnSpec("user", "string", required=True)
+    assert config.column("user") == RawColumn("user", "string", required=True)
     assert config.splits == (("train", 8), ("eval", 1), ("test", 1))
 
 

@@ -2,7 +2,7 @@
 into ranges, chunks or workers and whichever runner reads it; the split of every row; the
 quarantine limit; the summary file; an earlier output.
 
-The checks of single rows: test_ingestion.py. The trips CSV these tests write (`trips`) is a
+The checks of single rows: formats/test_csv.py. The trips CSV these tests write (`trips`) is a
 fixture of conftest.py.
 """
 
@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from components.ingestion import ColumnSpec, IngestionError, ingest, read_result
+from components.ingestion import IngestionError, RawColumn, ingest, read_result
 
 
 def assert_balanced(result):
@@ -55,7 +55,7 @@ def test_split_is_by_hash_of_row_text_and_close_to_ratios(tmp_path, trips):
 
 
 def test_split_key_keeps_rows_with_one_key_together(tmp_path, trips):
-    columns = trips.columns[:3] + (ColumnSpec("company", "string", required=True),)
+    columns = trips.columns[:3] + (RawColumn("company", "string", required=True),)
     result, _ = trips.run(
         tmp_path, trips.many_rows(600), trips.config(columns=columns, split_key="company")
     )

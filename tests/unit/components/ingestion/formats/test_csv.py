@@ -1,7 +1,7 @@
 """CSV ingestion's row checks: every row is written or quarantined with its reason, values
 round-trip exactly.
 
-Row counts, splits, the quarantine limit and the summary: test_ingestion_output.py. The trips CSV
+Row counts, splits, the quarantine limit and the summary: ../test_ingest.py. The trips CSV
 these tests write (`trips`) is a fixture of conftest.py.
 """
 

@@ -8,14 +8,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from components.dataset import SourceFormat
-from components.ingestion import ColumnSpec, IngestionConfig
+from components.ingestion import IngestionConfig, RawColumn
 from components.ingestion.formats import FORMATS, get_format
 from components.ingestion.lines import ByteRange, OversizedLine
 
 COLUMNS = (
-    ColumnSpec("id", "int", required=True),
-    ColumnSpec("name", "string"),
-    ColumnSpec("score", "float"),
+    RawColumn("id", "int", required=True),
+    RawColumn("name", "string"),
+    RawColumn("score", "float"),
 )
 ID, NAME, SCORE = COLUMNS
 

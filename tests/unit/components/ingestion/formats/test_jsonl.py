@@ -7,19 +7,19 @@ import pytest
 
 from components.dataset import parse_spec
 from components.ingestion import (
-    ColumnSpec,
     IngestionConfig,
     IngestionError,
     LabelRule,
+    RawColumn,
     ingest,
     spec_config,
 )
 
 COLUMNS = (
-    ColumnSpec("id", "int", required=True),
-    ColumnSpec("fare", "float"),
-    ColumnSpec("company", "string"),
-    ColumnSpec("paid", "int", required=True),
+    RawColumn("id", "int", required=True),
+    RawColumn("fare", "float"),
+    RawColumn("company", "string"),
+    RawColumn("paid", "int", required=True),
 )
 CONFIG = IngestionConfig(
     columns=COLUMNS,

@@ -7,13 +7,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from components.ingestion import ColumnSpec, IngestionConfig, IngestionError, LabelRule, ingest
+from components.ingestion import IngestionConfig, IngestionError, LabelRule, RawColumn, ingest
 
 COLUMNS = (
-    ColumnSpec("id", "int", required=True),
-    ColumnSpec("fare", "float"),
-    ColumnSpec("company", "string"),
-    ColumnSpec("paid", "string", required=True),
+    RawColumn("id", "int", required=True),
+    RawColumn("fare", "float"),
+    RawColumn("company", "string"),
+    RawColumn("paid", "string", required=True),
 )
 CONFIG = IngestionConfig(
     columns=COLUMNS,

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.ingestion import ColumnSpec, IngestionConfig, IngestionError, LabelRule, ingest
+from components.ingestion import IngestionConfig, IngestionError, LabelRule, RawColumn, ingest
 from components.ingestion.formats.tfrecord import read_records
 
 COLUMNS = (
-    ColumnSpec("id", "int", required=True),
-    ColumnSpec("fare", "float"),
-    ColumnSpec("image", "string"),
-    ColumnSpec("digit", "string", required=True),
+    RawColumn("id", "int", required=True),
+    RawColumn("fare", "float"),
+    RawColumn("image", "string"),
+    RawColumn("digit", "string", required=True),
 )
 CONFIG = IngestionConfig(
     columns=COLUMNS,

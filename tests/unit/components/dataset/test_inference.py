@@ -9,7 +9,7 @@ import pytest
 from components import dataset as S
 from components.dataset import inference as I
 
-TAXI_CSV = Path(__file__).parents[3] / "data" / "taxi" / "data.csv"
+TAXI_CSV = Path(__file__).parents[4] / "data" / "taxi" / "data.csv"
 WORDS = [f"word{i}" for i in range(40)]
 
 

@@ -13,13 +13,14 @@ import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from components import dataset as S
-from components import preprocessing
+from components import transform
 from components.dataset import load_spec, to_custom_config
+from components.transform.tensors import MISSING_TOKEN
 
-TAXI_SPEC = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml")
+TAXI_SPEC = load_spec(Path(__file__).parents[4] / "data" / "taxi" / "spec.yaml")
 TAXI = TAXI_SPEC
 
-TAXI_SCHEMA = Path(__file__).parents[3] / "data" / "taxi" / "schema.pbtxt"
+TAXI_SCHEMA = Path(__file__).parents[4] / "data" / "taxi" / "schema.pbtxt"
 
 
 def _spec(features: tuple, label: S.LabelSpec) -> S.DatasetSpec:
@@ -65,7 +66,7 @@ def _transform(dataset_spec, spec: dict, rows: list[dict]) -> list[dict]:
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
     with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
         (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
-            lambda inputs: preprocessing.transform_features(inputs, dataset_spec),
+            lambda inputs: transform.transform_features(inputs, dataset_spec),
             output_record_batches=False,
         )
     return transformed
@@ -123,7 +124,7 @@ def test_unseen_vocabulary_value_goes_to_an_oov_bucket():
     # Transform the training rows plus one unseen category with the same analysis.
     metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
     unseen = dict(ROWS[0], c=[b"zzz"])
-    fn = lambda inputs: preprocessing.transform_features(inputs, SMALL)  # noqa: E731
+    fn = lambda inputs: transform.transform_features(inputs, SMALL)  # noqa: E731
     with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
         transform_fn = (ROWS, metadata) | tft_beam.AnalyzeDataset(fn)
         transformed, _ = ((([unseen], metadata), transform_fn)) | tft_beam.TransformDataset(
@@ -134,7 +135,7 @@ def test_unseen_vocabulary_value_goes_to_an_oov_bucket():
 
 
 def test_hashing_is_the_fingerprint_of_the_string_form(out):
-    strings = tf.constant(["17", "18", preprocessing.MISSING_TOKEN, "17", "19", "17"])
+    strings = tf.constant(["17", "18", MISSING_TOKEN, "17", "19", "17"])
     expected = tf.strings.to_hash_bucket_fast(strings, 7).numpy()
     np.testing.assert_array_equal(out["h_xf"], expected)
     assert out["h_xf"][0] == out["h_xf"][3] == out["h_xf"][5]
@@ -171,7 +172,7 @@ def test_taxi_schema_spec_and_preprocessing_fn_agree(taxi_rows):
     with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
         (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(
             functools.partial(
-                preprocessing.preprocessing_fn, custom_config=to_custom_config(TAXI_SPEC)
+                transform.preprocessing_fn, custom_config=to_custom_config(TAXI_SPEC)
             ),
             output_record_batches=False,
         )

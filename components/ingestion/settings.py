@@ -1,6 +1,6 @@
-"""What ingestion checks rows against: column specs, the label rule and the run settings.
+"""What ingestion checks rows against: the raw columns, the label rule and the run settings.
 
-A `ColumnSpec` says how one CSV column becomes a tf.Example feature (int64,
+A `RawColumn` says how one CSV column becomes a tf.Example feature (int64,
 float or bytes), whether it may be empty and, for numbers, the values it may
 hold. `LabelRule` is the label check hook: a list of allowed values or a
 vectorized callable. `IngestionConfig` holds every setting with its default,
@@ -13,14 +13,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-Kind = Literal["int", "float", "string"]
-KINDS: tuple[str, ...] = ("int", "float", "string")
+from components.dataset.options import RAW_TYPES, RawType
 
 DEFAULT_SPLITS: tuple[tuple[str, int], ...] = (("train", 14), ("eval", 3), ("test", 3))
 DEFAULT_MAX_FIELD_BYTES = 1 << 20
@@ -35,7 +33,7 @@ class IngestionError(ValueError):
 
 
 @dataclasses.dataclass(frozen=True)
-class ColumnSpec:
+class RawColumn:
     """One CSV column and the feature it becomes.
 
     Attributes:
@@ -51,15 +49,15 @@ class ColumnSpec:
     """
 
     name: str
-    kind: Kind
+    kind: RawType
     required: bool = False
     minimum: float | None = None
     maximum: float | None = None
 
     def __post_init__(self):
-        if self.kind not in KINDS:
+        if self.kind not in RAW_TYPES:
             raise ValueError(
-                f"Column {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}."
+                f"Column {self.name!r}: kind must be one of {RAW_TYPES}, got {self.kind!r}."
             )
         bounds = [b for b in (self.minimum, self.maximum) if b is not None]
         if bounds and self.kind == "string":
@@ -165,7 +163,7 @@ class IngestionConfig:
         level 6, compression alone would take longer than everything else.
     """
 
-    columns: tuple[ColumnSpec, ...]
+    columns: tuple[RawColumn, ...]
     label: LabelRule | None = None
     format: str = "csv"
     delimiter: str = ","
@@ -204,7 +202,7 @@ class IngestionConfig:
         if self.max_line_bytes < self.max_field_bytes:
             raise ValueError("max_line_bytes must be at least max_field_bytes.")
 
-    def column(self, name: str) -> ColumnSpec:
+    def column(self, name: str) -> RawColumn:
         """Returns the spec of column `name`."""
         return next(c for c in self.columns if c.name == name)
 

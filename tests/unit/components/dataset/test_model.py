@@ -8,7 +8,7 @@ import yaml
 
 from components import dataset as S
 
-TAXI_SPEC = Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml"
+TAXI_SPEC = Path(__file__).parents[4] / "data" / "taxi" / "spec.yaml"
 
 
 def test_dump_writes_short_yaml_that_loads_back_equal(tmp_path):

@@ -8,9 +8,9 @@ import pytest
 from components import dataset as S
 from components.dataset import load_spec
 
-TAXI = load_spec(Path(__file__).parents[3] / "data" / "taxi" / "spec.yaml")
+TAXI = load_spec(Path(__file__).parents[4] / "data" / "taxi" / "spec.yaml")
 
-TAXI_CSV = Path(__file__).parents[3] / "data" / "taxi" / "data.csv"
+TAXI_CSV = Path(__file__).parents[4] / "data" / "taxi" / "data.csv"
 
 
 def test_taxi_spec_names_every_csv_column_exactly_once():

@@ -1,7 +1,7 @@
 """The data set spec: parsing every kind of feature, and a whole spec, to exact dataclasses.
 
 Errors located by file, line and YAML path: test_spec_errors.py; the derive grammar:
-test_spec_expression.py; round trips and what the stages read: test_spec_outputs.py. The smallest
+test_spec_expression.py; round trips and what the stages read: test_model.py. The smallest
 valid spec (`minimal_spec`) is a fixture of conftest.py.
 """
 
