@@ -27,16 +27,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from components.ingestion import files
 from components.ingestion.chunks import ParsedChunk, check_lines
+from components.ingestion.formats import line_based
 from components.ingestion.layout import FileLayout, header_layout
 from components.ingestion.lines import (
     ByteRange,
     LineChunk,
     OversizedLine,
-    count_rows_from,
-    plan_ranges,
-    read_chunks,
     read_first_line,
 )
 from components.ingestion.settings import IngestionConfig, IngestionError
@@ -113,28 +110,15 @@ def layout(path: str, config: IngestionConfig) -> FileLayout:
     return header_layout(path, names, config, header_line, body_start)
 
 
-def plan(file_layout: FileLayout, config: IngestionConfig, first_shard: int) -> list[ByteRange]:
-    """Line-aligned byte ranges of about `config.range_bytes` covering the file's body."""
-    size = files.size(file_layout.path)
-    return plan_ranges(
-        file_layout.path, file_layout.body_start, size, config.range_bytes, first_shard
-    )
+plan = line_based.plan
+count_rows = line_based.count_rows
 
 
 def read(
     byte_range: ByteRange, file_layout: FileLayout, config: IngestionConfig
 ) -> Iterator[OversizedLine | tuple[LineChunk, ParsedChunk]]:
     """Yields the range's lines as (chunk of lines, its parsed columns), and oversized lines."""
-    for item in read_chunks(byte_range, config.chunk_bytes, config.max_line_bytes):
-        if isinstance(item, OversizedLine):
-            yield item
-        else:
-            yield item, parse_chunk(item, file_layout, config)
-
-
-def count_rows(file_layout: FileLayout) -> int:
-    """The file's rows: its non-blank lines after the header."""
-    return count_rows_from(file_layout.path, file_layout.body_start)
+    return line_based.read(byte_range, file_layout, config, parse_chunk)
 
 
 def _lines_of(positions: np.ndarray, chunk: LineChunk) -> np.ndarray:

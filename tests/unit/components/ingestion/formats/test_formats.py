@@ -1,6 +1,7 @@
 """The table of input formats: one entry per spec `source.format`, each with the same interface,
 and each entry's layout, plan, read and row count on a tiny file of three rows."""
 
+import importlib
 import json
 
 import pyarrow as pa
@@ -27,10 +28,12 @@ def test_every_spec_source_format_has_one_entry():
 
 @pytest.mark.parametrize("name", sorted(FORMATS))
 def test_each_entry_is_one_module_of_the_package(name):
+    # A format module may take a function from a shared module (CSV and JSON lines plan and
+    # count as line_based does); the table holds what the format's own module names.
     entry = FORMATS[name]
-    functions = (entry.layout, entry.plan, entry.read, entry.count_rows)
-    assert {f.__module__ for f in functions} == {f"components.ingestion.formats.{name}"}
-    assert {f.__name__ for f in functions} == {"layout", "plan", "read", "count_rows"}
+    module = importlib.import_module(f"components.ingestion.formats.{name}")
+    for function in ("layout", "plan", "read", "count_rows"):
+        assert getattr(entry, function) is getattr(module, function), function
 
 
 def test_rows_are_named_by_line_only_in_line_formats():
