@@ -248,13 +248,20 @@ def build_dag(config: PipelineConfig, settings: DagSettings):
     from tfx.orchestration.airflow import airflow_dag_runner
 
     from pipeline.pipeline import create_pipeline
+    from pipeline.runners.airflow_drivers import CandidateIsNotBaselineDriver
 
     os.makedirs(config.output_dir, exist_ok=True)  # ML Metadata's SQLite file goes there
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+    pipeline = create_pipeline(config, metadata)
+    for component in pipeline.components:
+        if isinstance(component, tfx.components.Evaluator):
+            # See airflow_drivers: TFX's driver-based launcher cannot record a cached model
+            # that is also the baseline.
+            component.driver_class = CandidateIsNotBaselineDriver
     runner = airflow_dag_runner.AirflowDagRunner(
         airflow_dag_runner.AirflowPipelineConfig(airflow_dag_config=settings.dag_arguments())
     )
-    return runner.run(create_pipeline(config, metadata))
+    return runner.run(pipeline)
 
 
 def _absolute(path: str) -> str:
