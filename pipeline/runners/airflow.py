@@ -43,7 +43,7 @@ Written by `deepline compile --target airflow`; compile again rather than edit. 
 the runs is in DEEPLINE_ARGV (paths absolute); nothing is read from the compiling shell. Parsing
 this file imports TensorFlow: allow Airflow {timeout} s for it
 (AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT={timeout}). Needs Deepline installed where Airflow runs:
-pip install -e {package_root}[airflow] -c {package_root}/requirements-airflow.lock
+pip install -e "{package_root}[airflow]" -c {package_root}/constraints-airflow.txt
 """
 
 from pipeline import runtime
