@@ -2,11 +2,12 @@
 
 Compiling writes a DAG file for Airflow's DAGs folder (`write_dag_file`). The file holds the
 `deepline compile` command line, paths made absolute and the start date fixed, and nothing else;
-Airflow imports it, and it calls `dag_from_argv`, which parses those options with the `deepline`
-parser, builds the run configuration with `config_builder.config_from_args` (the one builder of
-every command and target), and hands `create_pipeline(config)` to TFX's `AirflowDagRunner`. So
-a DAG runs what `deepline run` with the same options runs, and reads nothing from the shell of
-whoever compiled it.
+Airflow imports it, and it calls `pipeline.airflow_dag.dag_from_argv`, which parses those
+options with the `deepline` parser, builds the run configuration with
+`config_builder.config_from_args` (the one builder of every command and target) and the DAG
+settings, and calls `build_dag`: `create_pipeline(config)` handed to TFX's `AirflowDagRunner`.
+So a DAG runs what `deepline run` with the same options runs, and reads nothing from the shell
+of whoever compiled it.
 
 A run writes where `deepline run --output` would: artifacts under `<pipeline root>/pipeline/`,
 ML Metadata in `<pipeline root>/metadata.sqlite` (which keeps the cache and the latest blessed
@@ -50,13 +51,13 @@ from pipeline import runtime
 
 runtime.configure_environment()  # tf_keras, before TFX imports TensorFlow
 
-from pipeline.runners import airflow as deepline_airflow  # noqa: E402
+from pipeline import airflow_dag  # noqa: E402
 
 DEEPLINE_ARGV = [
 {argv}
 ]
 
-dag = deepline_airflow.dag_from_argv(DEEPLINE_ARGV, __file__)
+dag = airflow_dag.dag_from_argv(DEEPLINE_ARGV, __file__)
 '''
 
 
@@ -199,38 +200,6 @@ def write_dag_file(argv: Sequence[str], config: PipelineConfig, dag_file: str) -
         f.write(text)
     os.replace(partial, dag_file)
     return dag_file
-
-
-def dag_from_argv(argv: Sequence[str], dag_file: str = "the DAG file"):
-    """The Airflow DAG a DAG file describes; what the file calls when Airflow imports it.
-
-    Args:
-      argv: The file's `deepline compile --target airflow` command line.
-      dag_file: The file, for messages.
-
-    Returns:
-      An `airflow.models.DAG`, id the pipeline name, one task per component.
-
-    Raises:
-      ValueError: the options are not valid (any more): e.g. the spec moved, or Deepline
-        changed its options; the message says to compile again.
-    """
-    from pipeline import config_builder
-    from pipeline.arguments import build_parser
-
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit:  # argparse printed why; SystemExit would stop Airflow's parser
-        raise ValueError(
-            f"{dag_file}: its deepline options are not valid (see the error above); compile "
-            "it again with `deepline compile --target airflow`."
-        ) from None
-    try:
-        config = config_builder.config_from_args(args)
-        settings = settings_from_args(args)
-    except ValueError as error:
-        raise ValueError(f"{dag_file}: {error}") from None
-    return build_dag(config, settings)
 
 
 def build_dag(config: PipelineConfig, settings: DagSettings):

@@ -79,8 +79,8 @@ def test_the_dag_file_rebuilds_the_same_config_from_any_folder(tmp_path, monkeyp
     settings = airflow.settings_from_args(cli.build_parser().parse_args(baked))
     assert (settings.schedule, settings.catchup, settings.retries) == ("0 2 * * *", False, 1)
     text = dag_file.read_text()
-    assert "dag = deepline_airflow.dag_from_argv(DEEPLINE_ARGV, __file__)" in text
-    assert "runtime.configure_environment()" in text.split("from pipeline.runners import")[0]
+    assert "dag = airflow_dag.dag_from_argv(DEEPLINE_ARGV, __file__)" in text
+    assert "runtime.configure_environment()" in text.split("from pipeline import airflow_dag")[0]
 
 
 def test_without_output_the_dag_file_is_named_after_the_pipeline(tmp_path, monkeypatch, capsys):
