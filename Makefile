@@ -1,5 +1,6 @@
 # Deepline: `make run` (whole pipeline on the bundled taxi data) and `make test`.
-# Everything is installed into .venv from requirements.lock.
+# Everything is installed into .venv from requirements.lock; `make test` adds the Airflow
+# extra from constraints-airflow.txt (its Airflow DAG test runs a real Airflow).
 
 SHELL := /bin/bash
 VENV := .venv
@@ -19,7 +20,7 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 # inherits this from the environment.
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: run test test-fast e2e lint bench lock clean browser
+.PHONY: run test test-fast e2e lint bench lock lock-airflow clean browser
 
 $(VENV)/.installed: requirements.lock setup.py
 	@if [ -z "$(PYTHON310)" ]; then echo "python3.10 not found: install it (e.g. pyenv install 3.10) or pass PYTHON310=/path/to/python3.10"; exit 2; fi
@@ -27,6 +28,12 @@ $(VENV)/.installed: requirements.lock setup.py
 	$(PY) -m pip install --quiet --upgrade "pip>=24,<27"
 	$(PY) -m pip install --quiet -r requirements.lock
 	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+# Apache Airflow (the `airflow` extra, for the Airflow DAG test), pinned beside the lock with
+# TFX's protobuf 3 kept. `make run` does without it.
+$(VENV)/.airflow: $(VENV)/.installed constraints-airflow.txt
+	$(PY) -m pip install --quiet -c constraints-airflow.txt -e ".[airflow]"
 	@touch $@
 
 run: $(VENV)/.installed
@@ -38,7 +45,7 @@ run: $(VENV)/.installed
 TAXI_CHAIN := tests/e2e/test_taxi_pipeline.py tests/e2e/test_report.py tests/e2e/test_spans.py \
 	tests/e2e/test_trainer_techniques.py
 
-test: $(VENV)/.installed browser
+test: $(VENV)/.installed $(VENV)/.airflow browser
 	$(PY) -m ruff check .
 	@tmp=$$(mktemp -d); \
 	$(PY) -m pytest -p no:cacheprovider --basetemp=$$tmp/chain $(TAXI_CHAIN) $(PYTEST_ARGS) \
@@ -52,7 +59,7 @@ test: $(VENV)/.installed browser
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
-e2e: $(VENV)/.installed browser
+e2e: $(VENV)/.installed $(VENV)/.airflow browser
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
@@ -73,6 +80,20 @@ lock:
 	.venv-lock/bin/python -m pip install --quiet --upgrade "pip>=24,<27"
 	.venv-lock/bin/python -m pip install --quiet -r requirements.in
 	.venv-lock/bin/python -m pip freeze --exclude-editable > requirements.lock
+	rm -rf .venv-lock
+
+# Re-resolve the Airflow extra beside requirements.lock into constraints-airflow.txt. protobuf
+# is held at TFX's 3.20.3 (unheld, Airflow would take 6.x); naming google-cloud-spanner lets
+# pip move its OpenTelemetry GCP detector to one that accepts Airflow's OpenTelemetry 1.27.
+lock-airflow:
+	rm -rf .venv-lock && $(PYTHON310) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade "pip>=24,<27"
+	.venv-lock/bin/python -m pip install --quiet -r requirements.lock
+	.venv-lock/bin/python -m pip install --quiet -e ".[airflow]" "protobuf==3.20.3" google-cloud-spanner
+	.venv-lock/bin/python -m pip check
+	{ sed -n '/^#/p' constraints-airflow.txt; \
+	  .venv-lock/bin/python -m pip freeze --exclude-editable; } > constraints-airflow.txt.new
+	mv constraints-airflow.txt.new constraints-airflow.txt
 	rm -rf .venv-lock
 
 clean:

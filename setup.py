@@ -1,7 +1,8 @@
 """Deepline package: the pipeline, its TFX module code and the bundled data.
 
 This is also what Beam workers (Dataflow) and pipeline images install, so it
-carries the data specs and schemas. Exact versions live in requirements.lock.
+carries the data specs and schemas. Exact versions live in requirements.lock, and those of
+the `airflow` extra in constraints-airflow.txt.
 """
 
 from setuptools import find_packages, setup
@@ -22,7 +23,14 @@ setup(
         "apache-beam[gcp]>=2.59,<2.65",
         "pyyaml>=6",
         "matplotlib>=3.8,<3.10",
+        "croniter>=2.0.2",
     ],
-    extras_require={"dev": ["pytest", "ruff"]},
+    extras_require={
+        "dev": ["pytest", "ruff"],
+        # Scheduled runs on Airflow (`deepline compile --target airflow`). Install with the
+        # pinned set that keeps TFX's protobuf 3: pip install -e .[airflow] -c
+        # constraints-airflow.txt (`make lock-airflow` writes it).
+        "airflow": ["apache-airflow==2.10.5"],
+    },
     entry_points={"console_scripts": ["deepline=pipeline.cli:main"]},
 )

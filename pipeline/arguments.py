@@ -2,13 +2,13 @@
 config classes, so each is written once). `pipeline.cli` parses with it and dispatches.
 
 The options of what a run trains and blesses with are declared in `pipeline.tunable_arguments`,
-those of a pipeline compiled for Vertex AI or Kubeflow in `pipeline.cloud_arguments`."""
+those of a pipeline compiled for Vertex AI, Kubeflow or Airflow in `pipeline.cloud_arguments`."""
 
 from __future__ import annotations
 
 import argparse
 
-from pipeline.cloud_arguments import cloud_parser
+from pipeline.cloud_arguments import COMPILE_TARGETS, airflow_parser, cloud_parser
 from pipeline.tunable_arguments import tunables_parser
 
 VERSION = "0.1.0"
@@ -75,17 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     # What a run trains and blesses with; on Vertex these are runtime parameters.
     tunables = tunables_parser()
 
-    # Options of a pipeline run, shared by `run` and `schedule`.
-    run_options = argparse.ArgumentParser(add_help=False, parents=[data_options, tunables])
-    paths = run_options.add_argument_group("paths")
-    paths.add_argument(
-        "--output",
-        default=config_lib.DEFAULT_OUTPUT_DIR,
-        help="root of everything the run writes: pipeline artifacts, ML Metadata, "
-        "serving_model/<pipeline name>/<version>/, summary.json",
-    )
-
-    execution = run_options.add_argument_group("execution")
+    # How a run here executes, shared by `run`, `schedule` and `compile --target airflow`.
+    execution_options = argparse.ArgumentParser(add_help=False)
+    execution = execution_options.add_argument_group("execution")
     execution.add_argument(
         "--max-quarantined-fraction",
         type=float,
@@ -105,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ARG",
         help="an extra Beam pipeline option, repeatable, written --beam-arg=--flag=value",
     )
-    beam = run_options.add_argument_group("beam (where ingestion, statistics, Transform run)")
+    beam = execution_options.add_argument_group("beam (where ingestion, statistics, Transform run)")
     beam.add_argument(
         "--runner",
         choices=beam_lib.RUNNERS,
@@ -120,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-num-workers", type=int, default=None, help="Dataflow: autoscaling upper bound"
     )
     beam.add_argument("--machine-type", default=None, help="Dataflow: worker machine type")
+
+    # Options of a pipeline run, shared by `run` and `schedule`.
+    run_options = argparse.ArgumentParser(
+        add_help=False, parents=[data_options, tunables, execution_options]
+    )
+    paths = run_options.add_argument_group("paths")
+    paths.add_argument(
+        "--output",
+        default=config_lib.DEFAULT_OUTPUT_DIR,
+        help="root of everything the run writes: pipeline artifacts, ML Metadata, "
+        "serving_model/<pipeline name>/<version>/, summary.json",
+    )
 
     parser = argparse.ArgumentParser(
         prog="deepline",
@@ -156,20 +160,30 @@ def build_parser() -> argparse.ArgumentParser:
     schedule.add_argument(
         "--max-runs", type=int, default=None, help="stop after this many runs; none: never stop"
     )
-    cloud = cloud_parser(data_options, tunables)
     compile_ = commands.add_parser(
         "compile",
-        parents=[common, cloud],
-        help="write the pipeline as a KFP v2 pipeline spec (Vertex AI / Kubeflow)",
-        description="Compile the pipeline for Vertex AI Pipelines or Kubeflow Pipelines.",
+        parents=[
+            common,
+            cloud_parser(data_options, tunables, COMPILE_TARGETS),
+            execution_options,
+            airflow_parser(),
+        ],
+        help="write the pipeline definition for Vertex AI / Kubeflow, or an Airflow DAG file",
+        description="Compile the pipeline for Vertex AI Pipelines or Kubeflow Pipelines (a KFP "
+        "v2 pipeline definition, JSON), or for Apache Airflow (a DAG file for Airflow's DAGs "
+        "folder, one task per TFX component; the execution options apply to it).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     compile_.add_argument(
-        "--output", default="deepline_pipeline.json", metavar="FILE", help="spec file to write"
+        "--output",
+        default=None,
+        metavar="FILE",
+        help="file to write; default: deepline_pipeline.json (Vertex AI, Kubeflow), "
+        "deepline_<pipeline name>.py (Airflow)",
     )
     deploy = commands.add_parser(
         "deploy",
-        parents=[common, cloud],
+        parents=[common, cloud_parser(data_options, tunables)],
         help="submit the pipeline to Vertex AI, once or on a schedule",
         description="Compile (or take --pipeline-spec) and submit to Vertex AI Pipelines; with "
         "--schedule, create a Vertex schedule instead of one run.",

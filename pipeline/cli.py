@@ -2,7 +2,8 @@
 
     deepline run [--data PATH] [--output DIR] [...]   run the whole pipeline locally
     deepline schedule --every S | --cron EXPR [...]   run it again and again, never overlapping
-    deepline compile | deploy --target vertex [...]   KFP v2 spec; submit / schedule on Vertex AI
+    deepline compile | deploy --target vertex [...]   KFP v2 definition; submit / schedule on Vertex
+    deepline compile --target airflow [...]           an Airflow DAG file, one task per component
     deepline report [RUN]                             write RUN's HTML report again
     deepline tensorboard [RUN]                        TensorBoard on RUN's training logs
 
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     command = {
         "run": commands.run,
         "schedule": commands.schedule,
-        "compile": commands.compile_spec,
+        "compile": commands.compile_pipeline,
         "deploy": commands.deploy,
         "ingest": commands.ingest,
         "init-spec": commands.init_spec,

@@ -1,6 +1,7 @@
-"""The `deepline` subcommands: run, schedule, compile, deploy, ingest, init-spec, report,
-tensorboard. Each returns an exit code; each that runs or compiles the pipeline builds its
-configuration with `pipeline.config_builder.config_from_args`, and nothing else."""
+"""The `deepline` subcommands: run, schedule, compile (Vertex AI, Kubeflow, Airflow), deploy,
+ingest, init-spec, report, tensorboard. Each returns an exit code; each that runs or compiles
+the pipeline builds its configuration with `pipeline.config_builder.config_from_args`, and
+nothing else (nor does an Airflow DAG file, which calls it on its baked command line)."""
 
 from __future__ import annotations
 
@@ -206,17 +207,55 @@ def _vertex_target(args: argparse.Namespace):
     )
 
 
-def compile_spec(args: argparse.Namespace) -> int:
-    """`deepline compile`: the pipeline as a KFP v2 pipeline spec (JSON)."""
+def compile_pipeline(args: argparse.Namespace) -> int:
+    """`deepline compile`: a KFP v2 pipeline definition (JSON), or an Airflow DAG file."""
+    if args.target == config_builder.AIRFLOW_TARGET:
+        return _compile_airflow_dag(args)
     from pipeline.runners import vertex
 
+    if args.schedule:
+        raise UsageError(
+            "compile --target vertex writes a pipeline definition; schedule it with "
+            f"`deepline deploy --target vertex --schedule {args.schedule!r}`."
+        )
     config, target = _config(args), _vertex_target(args)
     try:
-        path = vertex.compile_pipeline(config, target, args.output)
+        path = vertex.compile_pipeline(config, target, args.output or "deepline_pipeline.json")
     except vertex.DeploymentError as error:
         raise UsageError(str(error)) from None
     if not args.quiet:
         print(path)
+    return EXIT_PUSHED
+
+
+def _compile_airflow_dag(args: argparse.Namespace) -> int:
+    """`deepline compile --target airflow`: a DAG file whose runs are this command's options.
+
+    The file keeps the command line (paths absolute, start date fixed) and builds its
+    configuration from it at parse time, as this command does now, to refuse errors here.
+    """
+    from pipeline.arguments import build_parser
+    from pipeline.runners import airflow
+
+    argv = airflow.dag_argv(args.argv, datetime.datetime.now(datetime.timezone.utc).date())
+    baked = build_parser().parse_args(argv)
+    config = _config(baked)
+    try:
+        settings = airflow.settings_from_args(baked)
+        path = airflow.write_dag_file(
+            argv, config, args.output or airflow.default_dag_file(config.pipeline_name)
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if not args.quiet:
+        print(path)
+        print(
+            f"DAG {config.pipeline_name!r}: {settings.schedule or 'runs when triggered'}; runs "
+            f"write to {config.output_dir}. Airflow needs {airflow.DAG_IMPORT_TIMEOUT_SECONDS} s "
+            "to import it: AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT="
+            f"{airflow.DAG_IMPORT_TIMEOUT_SECONDS}",
+            file=sys.stderr,
+        )
     return EXIT_PUSHED
 
 

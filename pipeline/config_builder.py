@@ -1,7 +1,8 @@
 """One way to build the run configuration: command-line options -> `PipelineConfig`.
 
 `config_from_args(args)` serves every command that runs or compiles the pipeline
-(`deepline run`, `schedule`, `compile`, `deploy`); `deepline ingest` reads its data
+(`deepline run`, `schedule`, `compile`, `deploy`), and the DAG files `compile --target
+airflow` writes, which call it on their baked command line; `deepline ingest` reads its data
 set with `load_dataset` and `dataset_settings`. This is the edge where things are
 read, once: the data set spec (parsed here and held by the config, so the pipeline
 factory reads no file), the size of the input (whether Beam runs in this process)
@@ -30,15 +31,22 @@ from pipeline.runners import beam_options as beam_lib
 # The commands whose pipeline is compiled for an orchestrator (`pipeline.cloud_arguments`);
 # the others run it here (`pipeline.arguments`' run options).
 COMPILED_COMMANDS = ("compile", "deploy")
+# The orchestrators a pipeline is compiled for (`--target`). Vertex AI and Kubeflow run it in
+# the cloud, in containers; Airflow runs it on its own workers, with this machine's options:
+# Beam's, the cache's, the quarantine's (as `deepline run` does).
+CLOUD_TARGETS = ("vertex", "kubeflow")
+AIRFLOW_TARGET = "airflow"
 
 
 def config_from_args(args: argparse.Namespace) -> config_lib.PipelineConfig:
     """Builds the typed PipelineConfig, with absolute paths, from parsed arguments.
 
     Args:
-      args: The options of `deepline run` or `schedule` (run here), or of
-        `compile` or `deploy` (compiled for Vertex AI / Kubeflow: the output
-        folder is `--pipeline-root`, the Trainer may run as a custom job).
+      args: The options of `deepline run` or `schedule` (run here), of `compile`
+        or `deploy` (compiled for Vertex AI / Kubeflow: the output folder is
+        `--pipeline-root`, the Trainer may run as a custom job), or of `compile
+        --target airflow` (run on Airflow's workers as `run` runs here, writing
+        to `--pipeline-root`).
 
     Returns:
       The run configuration.
@@ -46,18 +54,23 @@ def config_from_args(args: argparse.Namespace) -> config_lib.PipelineConfig:
     Raises:
       ValueError: an unknown data set, an invalid or unsupported spec, options
         that contradict each other (e.g. Dataflow without a project, a Trainer
-        job without a project) or invalid hyperparameters.
+        job without a project or on Airflow) or invalid hyperparameters.
     """
-    if args.command in COMPILED_COMMANDS:
+    compiled = args.command in COMPILED_COMMANDS
+    dataset = dataset_fields(args)
+    if compiled and args.target in CLOUD_TARGETS:
         placement = {
             "cloud_training": cloud_training_from_args(args),
             "output_dir": args.pipeline_root,
         }
-        dataset = dataset_fields(args)
     else:
-        dataset = dataset_fields(args)
+        if compiled and (args.trainer_machine_type or args.trainer_accelerator):
+            raise ValueError(
+                "An Airflow task trains on its Airflow worker: --trainer-machine-type and "
+                "--trainer-accelerator (a Vertex AI custom job) are for --target vertex."
+            )
         placement = {
-            "output_dir": args.output,
+            "output_dir": args.pipeline_root if compiled else args.output,
             "beam_args": beam_args_from_args(args, dataset["data_root"], dataset["data_pattern"]),
             "enable_cache": not args.no_cache,
             "max_quarantined_fraction": args.max_quarantined_fraction,
