@@ -1,21 +1,34 @@
 """TFMA evaluation config: metrics, slices and blessing thresholds from the data set spec.
 
 What blesses a candidate depends on the label:
-  binary      AUC >= min_auc, accuracy >= min_accuracy, AUC - live AUC >= min_auc_gain;
-  multiclass  accuracy >= min_accuracy, and no lower than the live model's;
-  regression  RMSE <= max_rmse (when set), and no higher than the live model's.
+  binary      AUC >= its bar, accuracy >= its bar, AUC - live AUC >= min_auc_gain;
+  multiclass  accuracy >= its bar, and no lower than the live model's;
+  regression  RMSE <= its bar, and no higher than the live model's.
+Each bar is the command line's, else the spec's (`evaluation:`), else the trivial
+model's (`components.blessing`): AUC 0.5 + 5% of 0.5; for accuracy and RMSE, the
+`components.trivial_model` metric on the test split, which must show 5% less error
+than the majority class or the mean.
 """
 
 from __future__ import annotations
 
+import json
 import math
 
 import tensorflow_model_analysis as tfma
 
-from components.blessing import BlessingThresholds
+from components.blessing import (
+    AUC,
+    BINARY_ACCURACY,
+    MULTICLASS_ACCURACY,
+    RMSE,
+    BlessingThresholds,
+    resolve_bars,
+)
 from components.dataset import DatasetSpec, Task
 from components.trainer.export import TRANSFORM_SIGNATURE
 from components.trainer.heads import Head
+from components.trivial_model import ErrorReductionVsTrivialModel
 
 # Slack so that "not worse than the baseline" accepts an exact tie.
 _TIE_TOLERANCE = 1e-10
@@ -52,44 +65,61 @@ def _value_bar(lower: float) -> tfma.MetricThreshold:
     )
 
 
-def task_metrics(task: Task, thresholds: BlessingThresholds) -> list[tuple[str, object]]:
-    """(TFMA metric class, threshold or None) pairs evaluated for a label of kind `task`."""
+def task_metrics(spec: DatasetSpec, thresholds: BlessingThresholds) -> list[tuple]:
+    """(TFMA metric class, threshold or config or None[, module]) tuples evaluated for the
+    spec's label; each bar is the first of the command line's, the spec's and the trivial
+    model's (`components.blessing.resolve_bars`)."""
+    task = spec.task
+    bars = {bar.metric: bar for bar in resolve_bars(thresholds, spec.evaluation, task)}
+    metrics: list[tuple] = []
+    if any(bar.value is None for bar in bars.values()):
+        # A bar relative to the trivial model: the share of its error the candidate removes.
+        metrics.append(
+            (
+                ErrorReductionVsTrivialModel.__name__,
+                _value_bar(spec.evaluation.min_error_reduction),
+                ErrorReductionVsTrivialModel.__module__,
+                json.dumps({"task": task.value}),
+            )
+        )
+
+    def value(metric: str) -> float | None:
+        return bars[metric].value
+
     if task is Task.BINARY:
+        accuracy = value(BINARY_ACCURACY)
         return [
-            ("BinaryAccuracy", _value_bar(thresholds.min_accuracy)),
+            ("BinaryAccuracy", None if accuracy is None else _value_bar(accuracy)),
             (
                 "AUC",
-                _threshold(
-                    lower=thresholds.min_auc, higher_is_better=True, gain=thresholds.min_auc_gain
-                ),
+                _threshold(lower=value(AUC), higher_is_better=True, gain=thresholds.min_auc_gain),
             ),
             ("Precision", None),
             ("Recall", None),
             ("Calibration", None),
             ("CalibrationPlot", '{"num_buckets": 10}'),
             ("ConfusionMatrixPlot", None),
-        ]
+        ] + metrics
     if task is Task.MULTICLASS:
         return [
             (
                 "SparseCategoricalAccuracy",
-                _threshold(lower=thresholds.min_accuracy, higher_is_better=True),
+                # A value bar of 0 without its own: see the regression case below.
+                _threshold(lower=value(MULTICLASS_ACCURACY) or 0.0, higher_is_better=True),
             ),
             ("MultiClassConfusionMatrixPlot", None),
-        ]
+        ] + metrics
+    max_rmse = value(RMSE)
     return [
         # Always a value bar (infinite when none is set): TFMA counts a threshold that
         # has only a change bar as missing when there is no live model to compare with.
         (
             "RootMeanSquaredError",
-            _threshold(
-                upper=math.inf if thresholds.max_rmse is None else thresholds.max_rmse,
-                higher_is_better=False,
-            ),
+            _threshold(upper=math.inf if max_rmse is None else max_rmse, higher_is_better=False),
         ),
         ("MeanAbsoluteError", None),
         ("MeanSquaredError", None),
-    ]
+    ] + metrics
 
 
 def make_eval_config(spec: DatasetSpec, thresholds: BlessingThresholds) -> tfma.EvalConfig:
@@ -114,8 +144,13 @@ def make_eval_config(spec: DatasetSpec, thresholds: BlessingThresholds) -> tfma.
         )
 
     metrics = [tfma.MetricConfig(class_name="ExampleCount")]
-    for class_name, extra in task_metrics(spec.task, thresholds):
-        if isinstance(extra, tfma.MetricThreshold):
+    for class_name, extra, *custom in task_metrics(spec, thresholds):
+        if custom:  # one of ours: its module, and its arguments as JSON
+            module, arguments = custom
+            config = gated(class_name, extra)
+            config.module, config.config = module, arguments
+            metrics.append(config)
+        elif isinstance(extra, tfma.MetricThreshold):
             metrics.append(gated(class_name, extra))
         else:
             metrics.append(tfma.MetricConfig(class_name=class_name, config=extra or ""))
@@ -129,8 +164,7 @@ def make_eval_config(spec: DatasetSpec, thresholds: BlessingThresholds) -> tfma.
             )
         ],
         metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
-        slicing_specs=overall
-        + [tfma.SlicingSpec(feature_keys=[column]) for column in spec.slices],
+        slicing_specs=overall + [tfma.SlicingSpec(feature_keys=[column]) for column in spec.slices],
         # The model's own compiled metrics would duplicate names ("auc") above.
         options=tfma.Options(include_default_metrics={"value": False}),
     )

@@ -29,6 +29,8 @@ HEADLINE_METRICS = (
     "sparse_categorical_accuracy",
     "root_mean_squared_error",
     "mean_absolute_error",
+    "trivial_model_accuracy",
+    "trivial_model_rmse",
     "example_count",
 )
 
@@ -70,17 +72,33 @@ def candidate_metrics(records) -> dict[str, dict[str, float]]:
     return result
 
 
-def _failed_thresholds(evaluation_uri: str) -> list[str]:
-    """One line per failed blessing threshold, naming the metric and which bar it missed."""
+def _failed_thresholds(
+    evaluation_uri: str, config: PipelineConfig, metrics: dict[str, float]
+) -> list[str]:
+    """One line per failed blessing threshold: the metric, its value, the bar and its source.
+
+    Args:
+      evaluation_uri: The Evaluator's output folder.
+      config: The run's configuration (its command-line bars and the spec's).
+      metrics: The candidate's overall metrics.
+    """
     import tensorflow_model_analysis as tfma
 
+    from components.blessing import describe_failure, resolve_bars
+
     validation = tfma.load_validation_result(evaluation_uri)
+    evaluation = config.dataset.evaluation
+    bars = resolve_bars(config.thresholds, evaluation, config.dataset.task)
     reasons = []
     for per_slice in validation.metric_validations_per_slice:
         for failure in per_slice.failures:
-            # A change threshold compares the candidate with the live (baseline) model.
-            bar = "change vs the live model" if failure.metric_key.is_diff else "value"
-            reasons.append(f"{failure.metric_key.name} ({bar}): {failure.message}".strip())
+            key = failure.metric_key
+            value = failure.metric_value.double_value.value
+            reasons.append(
+                describe_failure(
+                    key.name, key.is_diff, value, metrics, bars, config.thresholds, evaluation
+                )
+            )
     if validation.missing_thresholds:  # a flag in this TFMA: a threshold found no metric
         reasons.append("a blessing threshold had no metric value to check")
     return reasons
@@ -135,7 +153,9 @@ def collect(
     evaluation = run.output("Evaluator", "ModelEvaluation")
     if evaluation is not None:
         summary["metrics"] = metrics_by_slice(evaluation.uri)
-        summary["not_blessed_reasons"] = _failed_thresholds(evaluation.uri)
+        summary["not_blessed_reasons"] = _failed_thresholds(
+            evaluation.uri, config, summary["metrics"].get("overall", {})
+        )
     blessing = run.output("Evaluator", "ModelBlessing")
     if blessing is not None:
         summary["blessed"] = custom_value(blessing, "blessed") == 1

@@ -134,13 +134,15 @@ def tunables_parser() -> argparse.ArgumentParser:
         "--min-auc",
         type=float,
         default=BlessingThresholds.min_auc,
-        help="AUC the candidate must reach on the test split",
+        help="AUC the candidate must reach on the test split; default: the spec's "
+        "evaluation.min_auc, else chance (0.5) beaten by 5%% of its error",
     )
     blessing.add_argument(
         "--min-accuracy",
         type=float,
         default=BlessingThresholds.min_accuracy,
-        help="accuracy the candidate must reach on the test split",
+        help="accuracy the candidate must reach on the test split; default: the spec's "
+        "evaluation.min_accuracy, else the majority class beaten by 5%% of its error",
     )
     blessing.add_argument(
         "--min-auc-gain",

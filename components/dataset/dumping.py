@@ -91,6 +91,13 @@ def spec_to_dict(spec: DatasetSpec) -> dict:
     if spec.split.key is not None:
         split["key"] = spec.split.key
     data["split"] = split
+    evaluation = {
+        field.name: getattr(spec.evaluation, field.name)
+        for field in dataclasses.fields(spec.evaluation)
+        if getattr(spec.evaluation, field.name) != field.default
+    }
+    if evaluation:
+        data["evaluation"] = evaluation
     return data
 
 

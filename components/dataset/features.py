@@ -47,13 +47,18 @@ class NumericFeature:
 
     Attributes:
       name: Raw column name.
-      transform: zscore, minmax or bucketize. Defaults to zscore.
+      transform: zscore, minmax, bucketize, robust or piecewise_linear.
+        Defaults to zscore.
       log1p: Apply log(1 + max(x, 0)) first, for heavy-tailed non-negative
-        columns (zscore and minmax). Defaults to False.
+        columns (zscore, minmax, robust, piecewise_linear). Defaults to False.
       buckets: Quantile buckets. Required (at least 2) for bucketize; with
-        zscore or minmax, a positive value adds a bucketized view. Defaults to 0.
-      fill: Value a missing cell takes; None fills with the training mean and
-        adds a missing-value flag. Defaults to None.
+        zscore, minmax or robust, a positive value adds a bucketized view.
+        Defaults to 0.
+      bins: piecewise_linear: quantile bins, at least 2; the feature becomes
+        `bins` values per example. Required for piecewise_linear. Defaults to 0.
+      fill: Value a missing cell takes; None gives it the transform's central
+        value (the training mean, or the median for robust and
+        piecewise_linear) and adds a missing-value flag. Defaults to None.
       min: Smallest valid value (inclusive): ingestion quarantines a row with
         a smaller one. None: no lower bound. Defaults to None.
       max: Largest valid value (inclusive), likewise. Defaults to None.
@@ -65,6 +70,8 @@ class NumericFeature:
         NumericTransform.ZSCORE: ("log1p", "buckets", "fill", *BOUNDS),
         NumericTransform.MINMAX: ("log1p", "buckets", "fill", *BOUNDS),
         NumericTransform.BUCKETIZE: ("buckets", "fill", *BOUNDS),
+        NumericTransform.ROBUST: ("log1p", "buckets", "fill", *BOUNDS),
+        NumericTransform.PIECEWISE_LINEAR: ("log1p", "bins", "fill", *BOUNDS),
     }
     REQUIRED: ClassVar[tuple[str, ...]] = ()
 
@@ -72,28 +79,36 @@ class NumericFeature:
     transform: NumericTransform = NumericTransform.ZSCORE
     log1p: bool = False
     buckets: int = 0
+    bins: int = 0
     fill: float | None = None
     min: float | None = None
     max: float | None = None
 
     def __post_init__(self):
         check_options(self, self.OPTIONS[self.transform])
-        check_positive(self, "buckets", minimum=0)
+        check_positive(self, "buckets", "bins", minimum=0)
         check_bounds(self)
         if self.transform is NumericTransform.BUCKETIZE and self.buckets < 2:
             raise SpecError("buckets", "bucketize needs buckets: 2 or more")
+        if self.transform is NumericTransform.PIECEWISE_LINEAR and self.bins < 2:
+            raise SpecError(
+                "bins", f"piecewise_linear needs bins: 2 or more (e.g. bins: 8), got {self.bins}"
+            )
         if self.fill is not None and not math.isfinite(self.fill):
             raise SpecError("fill", f"must be 'mean' or a finite number, got {self.fill}")
 
     def outputs(self) -> tuple[TransformedFeature, ...]:
-        """The scaled value (or bucket id), the missing flag without a fill, the bucket view."""
+        """The scaled value (bucket id, or piecewise-linear vector), the missing flag without a
+        fill, the bucket view."""
         bucketize = self.transform is NumericTransform.BUCKETIZE
         ids = {"is_categorical": True, "cardinality": self.buckets + 1}  # + the missing id
-        out = [
-            TransformedFeature(transformed_name(self.name), **ids)
-            if bucketize
-            else TransformedFeature(transformed_name(self.name), is_categorical=False)
-        ]
+        if bucketize:
+            value = TransformedFeature(transformed_name(self.name), **ids)
+        elif self.transform is NumericTransform.PIECEWISE_LINEAR:
+            value = TransformedFeature(transformed_name(self.name), False, width=self.bins)
+        else:
+            value = TransformedFeature(transformed_name(self.name), is_categorical=False)
+        out = [value]
         if self.fill is None:
             out.append(TransformedFeature(transformed_name(self.name + "_missing"), False))
         if self.buckets and not bucketize:

@@ -2,10 +2,11 @@
 
 A `DatasetSpec` says where the raw data is (`SourceSpec`), what the label is
 (`LabelSpec`), what becomes of every column (one feature per column, see
-`components.dataset.features`), which columns the Evaluator slices by, and how
-rows are split. `components.dataset.parsing` builds it from YAML; the checks
-here run however a spec is built, and raise `SpecError` with a path relative
-to the part being checked, which the parser prefixes and locates in the file.
+`components.dataset.features`), which columns the Evaluator slices by, how
+rows are split, and the blessing bars, if any (`EvaluationSpec`).
+`components.dataset.parsing` builds it from YAML; the checks here run however
+a spec is built, and raise `SpecError` with a path relative to the part being
+checked, which the parser prefixes and locates in the file.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import dataclasses
 import os
 
 from components.dataset.errors import SpecError, join_path
+from components.dataset.evaluation_spec import EvaluationSpec
 from components.dataset.features import (
     CategoricalFeature,
     Feature,
@@ -42,6 +44,8 @@ class DatasetSpec:
       schema: A curated TFMD schema (text format) the data is validated
         against, relative to the spec file's folder (or absolute, or gs://).
         Defaults to None: the pipeline infers one from the data it ingests.
+      evaluation: Absolute blessing bars on the test split; without them the
+        candidate must beat the trivial model. Defaults to `EvaluationSpec()`.
       origin: Where the spec came from, for messages. Not compared.
     """
 
@@ -52,6 +56,7 @@ class DatasetSpec:
     split: SplitSpec = SplitSpec()
     name: str = ""
     schema: str | None = None
+    evaluation: EvaluationSpec = EvaluationSpec()
     origin: str = dataclasses.field(default="", compare=False, repr=False)
 
     def __post_init__(self):
@@ -81,6 +86,10 @@ class DatasetSpec:
             raise SpecError("slices", f"lists a column twice: {list(self.slices)}")
         if self.split.key is not None:
             self._check_column("split.key", self.split.key, "split by")
+        try:
+            self.evaluation.check_task(self.task)
+        except SpecError as error:
+            raise SpecError(join_path("evaluation", error.path), error.problem) from None
 
     def _check_column(self, path: str, column: str, purpose: str) -> None:
         if column not in self.feature_names:

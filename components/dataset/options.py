@@ -32,6 +32,12 @@ class NumericTransform(str, enum.Enum):
     ZSCORE = "zscore"  # (x - mean) / std over the training split
     MINMAX = "minmax"  # scaled to [0, 1] by the training split's min and max
     BUCKETIZE = "bucketize"  # quantile bucket id only
+    # (x - median) / interquartile range over the training split, then smoothly clipped
+    # to (-3, 3) (RealMLP's robust scaling, Holzmueller et al. 2024)
+    ROBUST = "robust"
+    # `bins` values per example, each in [0, 1]: how far x is through each quantile bin
+    # (Gorishniy et al. 2022)
+    PIECEWISE_LINEAR = "piecewise_linear"
 
 
 class CategoricalTransform(str, enum.Enum):

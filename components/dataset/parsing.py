@@ -20,12 +20,22 @@ import yaml
 from components.dataset import features as fs
 from components.dataset import options
 from components.dataset.errors import SpecError, join_path
+from components.dataset.evaluation_spec import EvaluationSpec
 from components.dataset.expression import ExpressionError, parse_expression
 from components.dataset.label import LabelSpec, Task
 from components.dataset.model import DatasetSpec
 from components.dataset.source import SourceFormat, SourceSpec, SplitSpec
 
-TOP_LEVEL_KEYS = ("name", "source", "schema", "label", "features", "slices", "split")
+TOP_LEVEL_KEYS = (
+    "name",
+    "source",
+    "schema",
+    "label",
+    "features",
+    "slices",
+    "split",
+    "evaluation",
+)
 
 
 def load_spec(path: str | os.PathLike) -> DatasetSpec:
@@ -207,6 +217,9 @@ class _Reader:
             split=self.split(data["split"]) if "split" in data else SplitSpec(),
             name=self.text(data["name"], "name") if "name" in data else "",
             schema=self.text(data["schema"], "schema") if "schema" in data else None,
+            evaluation=(
+                self.evaluation(data["evaluation"]) if "evaluation" in data else EvaluationSpec()
+            ),
             origin=self.source,
         )
 
@@ -268,6 +281,12 @@ class _Reader:
         if "key" in value:
             kwargs["key"] = self.text(value["key"], "split.key")
         return self.build("split", SplitSpec, **kwargs)
+
+    def evaluation(self, value) -> EvaluationSpec:
+        fields = tuple(f.name for f in dataclasses.fields(EvaluationSpec))
+        value = self.mapping(value, "evaluation", fields)
+        kwargs = {k: self.number(v, f"evaluation.{k}") for k, v in value.items()}
+        return self.build("evaluation", EvaluationSpec, **kwargs)
 
     def features(self, value) -> tuple[fs.Feature, ...]:
         if not isinstance(value, Mapping) or not value:

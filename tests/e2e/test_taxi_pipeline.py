@@ -128,7 +128,10 @@ def test_a_model_below_the_bar_is_not_pushed_and_exits_4(strict_run):
     proc, summary, versions_before, versions_after = strict_run
     assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert not summary["blessed"] and not summary["pushed"]
-    assert any(reason.startswith("auc (value):") for reason in summary["not_blessed_reasons"])
+    assert any(
+        reason.startswith("auc ") and reason.endswith("< 0.999 (command line: --min-auc)")
+        for reason in summary["not_blessed_reasons"]
+    ), summary["not_blessed_reasons"]
     assert versions_after == versions_before  # the live model is untouched
     # -q: the verdict only, no progress lines.
     assert proc.stdout.strip().splitlines() == [
@@ -146,8 +149,8 @@ def test_a_candidate_worse_than_the_live_model_is_not_pushed(worse_run):
     # The only bar it misses is the comparison with the live model, and the summary says so.
     assert summary["not_blessed_reasons"]
     assert all(
-        reason.startswith("auc (change vs the live model):")
+        reason.startswith("auc ") and reason.endswith("(live model: its auc)")
         for reason in summary["not_blessed_reasons"]
     ), summary["not_blessed_reasons"]
-    assert "change vs the live model" in proc.stdout
+    assert "(live model: its auc)" in proc.stdout
     assert versions_after == versions_before  # the live model stays

@@ -123,6 +123,8 @@ def test_a_multiclass_model_needs_the_accuracy_bar_and_no_worse_than_live(accura
 )
 def test_a_regression_model_must_not_err_more_than_live_or_max_rmse(rmse, diff, max_rmse, expected):
     metrics = {("root_mean_squared_error", False): rmse, ("root_mean_squared_error", True): diff}
+    # Without max_rmse the bar is the trivial model's, which this candidate beats.
+    metrics[("error_reduction_vs_trivial_model", False)] = 0.5
     assert _validate(REGRESSION, metrics, BlessingThresholds(max_rmse=max_rmse)) == expected
 
 
@@ -134,12 +136,24 @@ def test_each_label_kind_evaluates_its_own_metrics_and_prediction():
             [m.class_name for m in config.metrics_specs[0].metrics],
         )
 
+    # Neither spec sets a bar: both are judged against the trivial model too.
     assert names(MULTICLASS) == (
         "probabilities",
-        ["ExampleCount", "SparseCategoricalAccuracy", "MultiClassConfusionMatrixPlot"],
+        [
+            "ExampleCount",
+            "SparseCategoricalAccuracy",
+            "MultiClassConfusionMatrixPlot",
+            "ErrorReductionVsTrivialModel",
+        ],
     )
     assert names(REGRESSION) == (
         "prediction",
-        ["ExampleCount", "RootMeanSquaredError", "MeanAbsoluteError", "MeanSquaredError"],
+        [
+            "ExampleCount",
+            "RootMeanSquaredError",
+            "MeanAbsoluteError",
+            "MeanSquaredError",
+            "ErrorReductionVsTrivialModel",
+        ],
     )
     assert names(TAXI)[0] == "probability"
