@@ -51,11 +51,10 @@ class NumericFeature:
         Defaults to zscore.
       log1p: Apply log(1 + max(x, 0)) first, for heavy-tailed non-negative
         columns (zscore, minmax, robust, piecewise_linear). Defaults to False.
-      buckets: Quantile buckets. Required (at least 2) for bucketize; with
-        zscore, minmax or robust, a positive value adds a bucketized view.
-        Defaults to 0.
-      bins: piecewise_linear: quantile bins, at least 2; the feature becomes
-        `bins` values per example. Required for piecewise_linear. Defaults to 0.
+      buckets: Quantile buckets. Required (at least 2) for bucketize (the
+        feature becomes its bucket id) and piecewise_linear (the feature becomes
+        `buckets` values, one per bucket); with zscore, minmax or robust, a
+        positive value adds a bucketized view. Defaults to 0.
       fill: Value a missing cell takes; None gives it the transform's central
         value (the training mean, or the median for robust and
         piecewise_linear) and adds a missing-value flag. Defaults to None.
@@ -71,7 +70,7 @@ class NumericFeature:
         NumericTransform.MINMAX: ("log1p", "buckets", "fill", *BOUNDS),
         NumericTransform.BUCKETIZE: ("buckets", "fill", *BOUNDS),
         NumericTransform.ROBUST: ("log1p", "buckets", "fill", *BOUNDS),
-        NumericTransform.PIECEWISE_LINEAR: ("log1p", "bins", "fill", *BOUNDS),
+        NumericTransform.PIECEWISE_LINEAR: ("log1p", "buckets", "fill", *BOUNDS),
     }
     REQUIRED: ClassVar[tuple[str, ...]] = ()
 
@@ -79,20 +78,20 @@ class NumericFeature:
     transform: NumericTransform = NumericTransform.ZSCORE
     log1p: bool = False
     buckets: int = 0
-    bins: int = 0
     fill: float | None = None
     min: float | None = None
     max: float | None = None
 
     def __post_init__(self):
         check_options(self, self.OPTIONS[self.transform])
-        check_positive(self, "buckets", "bins", minimum=0)
+        check_positive(self, "buckets", minimum=0)
         check_bounds(self)
         if self.transform is NumericTransform.BUCKETIZE and self.buckets < 2:
             raise SpecError("buckets", "bucketize needs buckets: 2 or more")
-        if self.transform is NumericTransform.PIECEWISE_LINEAR and self.bins < 2:
+        if self.transform is NumericTransform.PIECEWISE_LINEAR and self.buckets < 2:
             raise SpecError(
-                "bins", f"piecewise_linear needs bins: 2 or more (e.g. bins: 8), got {self.bins}"
+                "buckets",
+                f"piecewise_linear needs buckets: 2 or more (e.g. buckets: 8), got {self.buckets}",
             )
         if self.fill is not None and not math.isfinite(self.fill):
             raise SpecError("fill", f"must be 'mean' or a finite number, got {self.fill}")
@@ -101,17 +100,18 @@ class NumericFeature:
         """The scaled value (bucket id, or piecewise-linear vector), the missing flag without a
         fill, the bucket view."""
         bucketize = self.transform is NumericTransform.BUCKETIZE
+        piecewise = self.transform is NumericTransform.PIECEWISE_LINEAR
         ids = {"is_categorical": True, "cardinality": self.buckets + 1}  # + the missing id
         if bucketize:
             value = TransformedFeature(transformed_name(self.name), **ids)
-        elif self.transform is NumericTransform.PIECEWISE_LINEAR:
-            value = TransformedFeature(transformed_name(self.name), False, width=self.bins)
+        elif piecewise:
+            value = TransformedFeature(transformed_name(self.name), False, width=self.buckets)
         else:
             value = TransformedFeature(transformed_name(self.name), is_categorical=False)
         out = [value]
         if self.fill is None:
             out.append(TransformedFeature(transformed_name(self.name + "_missing"), False))
-        if self.buckets and not bucketize:
+        if self.buckets and not (bucketize or piecewise):
             out.append(TransformedFeature(transformed_name(self.name + "_bucket"), **ids))
         return tuple(out)
 

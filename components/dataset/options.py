@@ -35,7 +35,7 @@ class NumericTransform(str, enum.Enum):
     # (x - median) / interquartile range over the training split, then smoothly clipped
     # to (-3, 3) (RealMLP's robust scaling, Holzmueller et al. 2024)
     ROBUST = "robust"
-    # `bins` values per example, each in [0, 1]: how far x is through each quantile bin
+    # `buckets` values per example, each in [0, 1]: how far x is through each quantile bucket
     # (Gorishniy et al. 2022)
     PIECEWISE_LINEAR = "piecewise_linear"
 

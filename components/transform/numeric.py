@@ -9,7 +9,7 @@ import tensorflow_transform as tft
 from components.dataset import NumericFeature, NumericTransform, transformed_name
 from components.transform.tensors import as_float, is_missing, map_values, to_dense
 
-# Error tolerance of the quantile sketches (robust scaling, piecewise-linear bins): a
+# Error tolerance of the quantile sketches (robust scaling, piecewise-linear buckets): a
 # boundary is within 0.1% of the rank it stands for; the sketch holds ~25 KB per column.
 QUANTILE_EPSILON = 0.001
 # Smooth clipping of robust scaling: z / sqrt(1 + (z / c)^2) stays in (-c, c), about
@@ -30,7 +30,7 @@ def scale_numeric_feature(raw, feature: NumericFeature):
     Returns:
       A dict of transformed name -> dense tensor: the scaled value (batch,)
       (or bucket id, `buckets` when missing; or the piecewise-linear encoding,
-      (batch, bins)), the missing flag, and, when the feature asks for it, its
+      (batch, buckets)), the missing flag, and, when the feature asks for it, its
       quantile bucket view (bucket `buckets` for a missing value).
     """
     values = as_float(raw)
@@ -43,7 +43,7 @@ def scale_numeric_feature(raw, feature: NumericFeature):
     if feature.transform is NumericTransform.BUCKETIZE:
         outputs = {name: to_dense(tft.bucketize(values, feature.buckets), missing_bucket)}
     elif feature.transform is NumericTransform.PIECEWISE_LINEAR:
-        outputs = {name: piecewise_linear(values, feature.bins)}
+        outputs = {name: piecewise_linear(values, feature.buckets)}
     else:
         # A missing value (only possible without a fill) takes the mean: 0 as a z-score.
         if feature.transform is NumericTransform.MINMAX:
@@ -98,27 +98,27 @@ def robust_scale(values):
     return scaled / tf.sqrt(1.0 + tf.square(scaled / SMOOTH_CLIP))
 
 
-def piecewise_linear(values, bins: int):
-    """Piecewise-linear encoding over `bins` quantile bins of the training split.
+def piecewise_linear(values, buckets: int):
+    """Piecewise-linear encoding over `buckets` quantile buckets of the training split.
 
-    Bin t (1..bins) spans [b_{t-1}, b_t], with b_0 the training minimum, b_bins
+    Bucket t (1..buckets) spans [b_{t-1}, b_t], with b_0 the training minimum, b_buckets
     the maximum and the others TF Transform's quantile boundaries; component t
     is 0 before the bin, 1 past it, and (x - b_{t-1}) / (b_t - b_{t-1}) inside
-    (Gorishniy et al. 2022). Unlike the paper's, the outer bins are clipped:
+    (Gorishniy et al. 2022). Unlike the paper's, the outer buckets are clipped:
     a value beyond the training range encodes as the training extreme, as a
     tree would treat it, instead of extrapolating to a size the network never
-    saw. A bin of width 0 (a value repeated across a quantile) is a step: 1
+    saw. A bucket of width 0 (a value repeated across a quantile) is a step: 1
     from b_t on. A missing value is encoded as the training median.
 
     Args:
       values: (batch, 1) Tensor or SparseTensor of floats.
-      bins: Number of bins, at least 2.
+      buckets: Number of quantile buckets, at least 2.
 
     Returns:
-      A dense (batch, bins) float tensor with values in [0, 1].
+      A dense (batch, buckets) float tensor with values in [0, 1].
     """
     present = _present(values)
-    inner = tft.quantiles(present, num_buckets=bins, epsilon=QUANTILE_EPSILON)[0]
+    inner = tft.quantiles(present, num_buckets=buckets, epsilon=QUANTILE_EPSILON)[0]
     median = tft.quantiles(present, num_buckets=2, epsilon=QUANTILE_EPSILON)[0][0]
     edges = tf.concat(
         [tf.reshape(tft.min(present), [1]), inner, tf.reshape(tft.max(present), [1])], 0
@@ -130,4 +130,4 @@ def piecewise_linear(values, bins: int):
     encoded = tf.where(
         width > 0, tf.clip_by_value(inside, 0.0, 1.0), tf.cast(x >= upper, tf.float32)
     )
-    return tf.reshape(encoded, [-1, bins])
+    return tf.reshape(encoded, [-1, buckets])

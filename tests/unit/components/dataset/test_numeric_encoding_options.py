@@ -26,14 +26,14 @@ def _features(minimal_spec, body) -> S.DatasetSpec:
             S.NumericFeature("x", S.NumericTransform.ROBUST, log1p=True, buckets=4, fill=0.0),
         ),
         (
-            {"kind": "numeric", "transform": "piecewise_linear", "bins": 8},
-            S.NumericFeature("x", S.NumericTransform.PIECEWISE_LINEAR, bins=8),
+            {"kind": "numeric", "transform": "piecewise_linear", "buckets": 8},
+            S.NumericFeature("x", S.NumericTransform.PIECEWISE_LINEAR, buckets=8),
         ),
         (
             {
                 "kind": "numeric",
                 "transform": "piecewise_linear",
-                "bins": 2,
+                "buckets": 2,
                 "log1p": True,
                 "fill": -1.5,
                 "min": -2,
@@ -43,7 +43,7 @@ def _features(minimal_spec, body) -> S.DatasetSpec:
                 "x",
                 S.NumericTransform.PIECEWISE_LINEAR,
                 log1p=True,
-                bins=2,
+                buckets=2,
                 fill=-1.5,
                 min=-2,
                 max=10,
@@ -59,7 +59,7 @@ def test_parse_dump_parse_keeps_the_feature(minimal_spec, body, expected):
     again = S.parse_spec(yaml.safe_load(dumped))
     assert again == spec
     # Options at their defaults are not written.
-    assert ("bins" in dumped) == (expected.bins != 0)
+    assert ("buckets" in dumped) == (expected.buckets != 0)
 
 
 @pytest.mark.parametrize(
@@ -74,14 +74,14 @@ def test_parse_dump_parse_keeps_the_feature(minimal_spec, body, expected):
             ),
         ),
         (
-            {"kind": "numeric", "transform": "piecewise_linear", "bins": 6},
+            {"kind": "numeric", "transform": "piecewise_linear", "buckets": 6},
             (
                 S.TransformedFeature("x_xf", False, width=6),
                 S.TransformedFeature("x_missing_xf", False),
             ),
         ),
         (
-            {"kind": "numeric", "transform": "piecewise_linear", "bins": 6, "fill": 0},
+            {"kind": "numeric", "transform": "piecewise_linear", "buckets": 6, "fill": 0},
             (S.TransformedFeature("x_xf", False, width=6),),
         ),
     ],
@@ -96,30 +96,27 @@ def test_outputs_the_trainer_reads(minimal_spec, body, outputs):
     [
         (
             {"kind": "numeric", "transform": "piecewise_linear"},
-            "d.yaml: features.x.bins: piecewise_linear needs bins: 2 or more (e.g. bins: 8), got 0",
+            "d.yaml: features.x.buckets: piecewise_linear needs buckets: 2 or more "
+            "(e.g. buckets: 8), got 0",
         ),
         (
-            {"kind": "numeric", "transform": "piecewise_linear", "bins": 1},
-            "d.yaml: features.x.bins: piecewise_linear needs bins: 2 or more (e.g. bins: 8), got 1",
+            {"kind": "numeric", "transform": "piecewise_linear", "buckets": 1},
+            "d.yaml: features.x.buckets: piecewise_linear needs buckets: 2 or more "
+            "(e.g. buckets: 8), got 1",
         ),
         (
-            {"kind": "numeric", "transform": "piecewise_linear", "bins": -3},
-            "d.yaml: features.x.bins: must be at least 0, got -3",
+            {"kind": "numeric", "transform": "piecewise_linear", "buckets": -3},
+            "d.yaml: features.x.buckets: must be at least 0, got -3",
         ),
         (
-            {"kind": "numeric", "transform": "piecewise_linear", "bins": 4.5},
-            "d.yaml: features.x.bins: must be a whole number, got 4.5",
+            {"kind": "numeric", "transform": "piecewise_linear", "buckets": 4.5},
+            "d.yaml: features.x.buckets: must be a whole number, got 4.5",
         ),
         (
-            {"kind": "numeric", "transform": "robust", "bins": 8},
-            "d.yaml: features.x.bins: option 'bins' applies to transform piecewise_linear, not "
-            "robust; options of a numeric robust feature: log1p, buckets, fill, min, max",
-        ),
-        (
-            {"kind": "numeric", "transform": "piecewise_linear", "bins": 8, "buckets": 4},
-            "d.yaml: features.x.buckets: option 'buckets' applies to transform zscore / minmax / "
-            "bucketize / robust, not piecewise_linear; options of a numeric piecewise_linear "
-            "feature: log1p, bins, fill, min, max",
+            {"kind": "numeric", "transform": "bucketize", "buckets": 4, "log1p": True},
+            "d.yaml: features.x.log1p: option 'log1p' applies to transform zscore / minmax / "
+            "robust / piecewise_linear, not bucketize; options of a numeric bucketize feature: "
+            "buckets, fill, min, max",
         ),
         (
             {"kind": "numeric", "transform": "robust_scaling"},
@@ -128,12 +125,11 @@ def test_outputs_the_trainer_reads(minimal_spec, body, outputs):
         ),
     ],
     ids=[
-        "bins-missing",
-        "bins-below-2",
-        "bins-negative",
-        "bins-not-whole",
-        "bins-on-robust",
-        "buckets-on-piecewise-linear",
+        "buckets-missing",
+        "buckets-below-2",
+        "buckets-negative",
+        "buckets-not-whole",
+        "log1p-on-bucketize",
         "misspelt-transform",
     ],
 )
@@ -144,7 +140,7 @@ def test_errors_of_the_new_options_name_the_path_and_the_fix(minimal_spec, body,
 
 
 def test_features_built_in_code_are_checked_too():
-    with pytest.raises(S.SpecError, match="piecewise_linear needs bins: 2 or more"):
+    with pytest.raises(S.SpecError, match="piecewise_linear needs buckets: 2 or more"):
         S.NumericFeature("x", S.NumericTransform.PIECEWISE_LINEAR)
-    with pytest.raises(S.SpecError, match="does not apply to transform 'zscore'"):
-        S.NumericFeature("x", bins=4)
+    with pytest.raises(S.SpecError, match="does not apply to transform 'bucketize'"):
+        S.NumericFeature("x", S.NumericTransform.BUCKETIZE, buckets=4, log1p=True)

@@ -82,7 +82,7 @@ def test_robust_after_log1p_uses_the_quantiles_of_the_logs():
 
 
 def test_piecewise_linear_encodes_how_far_x_is_through_each_quantile_bin():
-    feature = S.NumericFeature("x", S.NumericTransform.PIECEWISE_LINEAR, bins=4)
+    feature = S.NumericFeature("x", S.NumericTransform.PIECEWISE_LINEAR, buckets=4)
     out, schema = _run(feature, [*ONE_TO_EIGHT, []])
     # Edges: min 1, quartile boundaries 3, 5, 7, max 8; bins [1,3] [3,5] [5,7] [7,8].
     expected = [
@@ -105,14 +105,14 @@ def test_piecewise_linear_encodes_how_far_x_is_through_each_quantile_bin():
 
 
 def test_piecewise_linear_clips_values_beyond_the_training_range_at_serving():
-    feature = S.NumericFeature("x", S.NumericTransform.PIECEWISE_LINEAR, bins=4)
+    feature = S.NumericFeature("x", S.NumericTransform.PIECEWISE_LINEAR, buckets=4)
     out, _ = _run(feature, ONE_TO_EIGHT, [[-100.0], [7.5], [100.0]])
     np.testing.assert_allclose(out["x_xf"], [[0, 0, 0, 0], [1, 1, 1, 0.5], [1, 1, 1, 1]])
 
 
 def test_piecewise_linear_bin_of_width_0_is_a_step():
     # 0 five times: min and the boundaries below the top are 0; bins [0,0] [0,0] [0,8].
-    feature = S.NumericFeature("x", S.NumericTransform.PIECEWISE_LINEAR, bins=3, fill=0.0)
+    feature = S.NumericFeature("x", S.NumericTransform.PIECEWISE_LINEAR, buckets=3, fill=0.0)
     out, _ = _run(feature, [[0.0]] * 5 + [[4.0], [8.0]], [[0.0], [4.0], [], [-1.0]])
     np.testing.assert_allclose(
         out["x_xf"], [[1, 1, 0], [1, 1, 0.5], [1, 1, 0], [0, 0, 0]], rtol=1e-6
