@@ -16,6 +16,7 @@ import sys
 from pipeline import config_builder, contracts
 from pipeline.config import PipelineConfig
 from pipeline.exit_codes import (
+    EXIT_BUSY,
     EXIT_FAILED,
     EXIT_INVALID_DATA,
     EXIT_NOT_BLESSED,
@@ -44,13 +45,47 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    """`deepline run`: the whole pipeline, then the summary and the report."""
+    """`deepline run`: the whole pipeline, then the summary and the report.
+
+    One run at a time per output folder: the folder's run lock is taken before anything else
+    (`pipeline.output_folder.run_lock`); a second run on a busy folder exits `EXIT_BUSY` at
+    once, naming the holder. A lock left by a killed run is taken over, with a notice.
+    """
+    from pipeline import output_folder
+    from pipeline.run_lock import LockHeldError
+
+    config = _config(args)
+    try:
+        output_folder.check_writable_folder(config.output_dir)
+        with output_folder.run_lock(config.output_dir) as lock:
+            if lock.taken_over is not None:
+                print(
+                    f"deepline: taking over the run lock {lock.path}: "
+                    f"{lock.taken_over.describe()} did not release it (stopped or killed) and "
+                    "no longer holds it; its finished components are reused.",
+                    file=sys.stderr,
+                )
+            return _run_locked(args, config)
+    except output_folder.OutputFolderError as error:
+        raise UsageError(str(error)) from None
+    except LockHeldError as held:
+        holder = held.holder.describe() if held.holder else "another process"
+        print(
+            f"deepline: another run is writing to {config.output_dir}: {holder} holds its run "
+            f"lock {held.path}. Wait for it to finish, or pass another --output; if that "
+            "process is stuck, stop it and run again.",
+            file=sys.stderr,
+        )
+        return EXIT_BUSY
+
+
+def _run_locked(args: argparse.Namespace, config: PipelineConfig) -> int:
+    """`deepline run` once its output folder is locked: check the input, run, summarize."""
     from components.ingestion import IngestionError
     from components.validation_gate import DataValidationError
     from pipeline import preflight, summary
     from pipeline.runners import local
 
-    config = _config(args)
     progress = configure_logging(args)
     try:
         pattern = config.data_pattern
@@ -72,8 +107,9 @@ def run(args: argparse.Namespace) -> int:
         "Input: %d rows in %d file(s) under %s", sum(rows.values()), len(rows), config.data_root
     )
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    run_id = local.new_run_id()
     try:
-        local.run(config)
+        local.run(config, run_id)
     except Exception as error:  # noqa: BLE001 - every failure becomes one readable paragraph
         if args.debug:
             logger.exception("Run failed")
@@ -94,7 +130,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     finally:
         progress.close()
-    run_summary = summary.collect(config, progress.timings, started)
+    # This run's executions (by its run id), whatever else the store recorded meanwhile.
+    run_summary = summary.collect(config, progress.timings, started, run_id)
     # The report is built from what the run wrote, summary.json included; the
     # summary then records where the report went.
     summary.write(run_summary, config.summary_path)
