@@ -111,6 +111,8 @@ def _run_locked(args: argparse.Namespace, config: PipelineConfig) -> int:
     try:
         local.run(config, run_id)
     except Exception as error:  # noqa: BLE001 - every failure becomes one readable paragraph
+        if _find_cause(error, KeyboardInterrupt) is not None:
+            raise KeyboardInterrupt from None  # Ctrl-C inside a component, wrapped by TFX
         if args.debug:
             logger.exception("Run failed")
         validation = _find_cause(error, DataValidationError)
