@@ -5,6 +5,7 @@ configuration with `pipeline.config_builder.config_from_args`, and nothing else.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import logging
@@ -293,6 +294,7 @@ def ingest(args: argparse.Namespace) -> int:
     """`deepline ingest [DATA] --output DIR`: checked rows to TFRecords, bad rows to quarantine."""
     from components import ingestion
     from pipeline import config as config_lib
+    from pipeline import output_folder, preflight
 
     try:
         dataset = config_builder.load_dataset(args)
@@ -306,6 +308,15 @@ def ingest(args: argparse.Namespace) -> int:
     pattern = source["data_pattern"].replace(config_lib.SPAN_PLACEHOLDER, "*")
     inputs = args.data or [f"{source['data_root']}/{pattern}"]
     try:
+        output_folder.check_writable_folder(args.output)
+    except output_folder.OutputFolderError as error:
+        raise UsageError(str(error)) from None
+    try:
+        # `deepline run`'s own file checks (a missing spec column, an empty file), so both
+        # commands refuse the same files, with the same words and exit code.
+        file_format = dataset.source.format.value
+        for path in ingestion.input_files(inputs, file_format):
+            preflight.check_layout(path, dataset, file_format)
         result = ingestion.ingest(
             inputs,
             args.output,
@@ -315,9 +326,9 @@ def ingest(args: argparse.Namespace) -> int:
             beam_args=args.beam_args,
             overwrite=args.overwrite,
         )
-    except ingestion.IngestionError as error:
-        print(f"deepline: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    except ingestion.IngestionError as error:  # as `deepline run`: an input error
+        print(f"deepline: input error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     if args.log_format == "json":  # the summary as one line, for scripts and benchmarks
         from pipeline.progress import json_line
 
@@ -348,11 +359,42 @@ def init_spec(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_PUSHED
-    with open(args.output, "w") as f:
-        f.write(text)
+    text = _source_relative_to_spec(text, args.data, args.output)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        with open(args.output, "w") as f:
+            f.write(text)
+    except OSError as error:
+        raise UsageError(
+            f"cannot write the spec to {args.output}: {error.strerror or error}. Pass an "
+            "--output file in a folder you can write to."
+        ) from None
     if not args.quiet:
         print(args.output)
     return EXIT_PUSHED
+
+
+def _source_relative_to_spec(text: str, data: str, spec_path: str) -> str:
+    """The drafted spec `text` with `source.path` relative to the folder of `spec_path`.
+
+    The draft names the data file by its name alone, right for a spec saved next to it; a
+    spec written elsewhere must reach the file from its own folder, as the spec loader does.
+    """
+    import yaml
+
+    from components import dataset
+
+    comment, _, body = text.partition("\n\n")  # the header comment, then the YAML
+    spec = dataset.parse_spec(yaml.safe_load(body), spec_path)
+    spec_folder = os.path.dirname(os.path.abspath(spec_path))
+    relative = os.path.relpath(os.path.abspath(data), spec_folder)
+    spec = dataclasses.replace(spec, source=dataclasses.replace(spec.source, path=relative))
+    name = os.path.basename(data)
+    comment = comment.replace(
+        f"save this file next to {name}: source.path is relative to it.",
+        f"source.path ({relative}) is relative to this file's folder.",
+    )
+    return f"{comment}\n\n{dataset.dump_spec(spec)}"
 
 
 def report(args: argparse.Namespace) -> int:
