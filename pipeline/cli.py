@@ -11,9 +11,10 @@ The options are declared in `pipeline.arguments`; the commands live in
 `pipeline.commands`, and build the run configuration with
 `pipeline.config_builder.config_from_args`. Imports flow one way:
 cli -> arguments, commands -> config_builder -> config.
-Exit codes: 0 the model was pushed (or the command succeeded); 4 the run
-completed but the model was not blessed (the live model is untouched); 3 data
-validation stopped the run; 2 usage or input-file error; 1 anything else.
+Exit codes (`pipeline.exit_codes`): 0 the model was pushed (or the command
+succeeded); 4 the run completed but the model was not blessed (the live model is
+untouched); 3 data validation stopped the run; 2 usage or input-file error;
+5 another run holds the output folder; 130 interrupted (Ctrl-C); 1 anything else.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ import warnings
 
 from pipeline import commands, runtime
 from pipeline.arguments import VERSION, build_parser  # noqa: F401 - VERSION: `cli.VERSION`
-from pipeline.exit_codes import EXIT_FAILED, EXIT_USAGE
+from pipeline.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+
+# What to do after Ctrl-C, one line per command: a run resumes from TFX's cache (a finished
+# component is not run again); an interrupted ingestion leaves partial output behind.
+RESUME_HINT = "run the same command again to resume from the last finished component"
+INTERRUPTED = {
+    "ingest": "run the same command again with --overwrite to replace the partial output",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     }[args.command]
     try:
         return command(args)
+    except KeyboardInterrupt:
+        # Ctrl-C is the user's request, not a bug: one line, no traceback.
+        hint = INTERRUPTED.get(args.command, RESUME_HINT)
+        print(f"deepline: interrupted; {hint}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except commands.UsageError as error:
         print(f"deepline: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -29,7 +29,7 @@ def cloud_parser(
       pass in `parents=` of `compile` and `deploy`.
     """
     # Defaults come from the config dataclasses, so they are written once.
-    from pipeline.runners.vertex import VertexTarget as vertex_defaults
+    from pipeline.runners.vertex_target import VertexTarget as vertex_defaults
 
     cloud = argparse.ArgumentParser(add_help=False, parents=[data_options, tunables])
     where = cloud.add_argument_group("pipeline")

@@ -6,6 +6,7 @@ nothing else (nor does an Airflow DAG file, which calls it on its baked command 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import logging
@@ -17,6 +18,7 @@ import sys
 from pipeline import config_builder, contracts
 from pipeline.config import PipelineConfig
 from pipeline.exit_codes import (
+    EXIT_BUSY,
     EXIT_FAILED,
     EXIT_INVALID_DATA,
     EXIT_NOT_BLESSED,
@@ -45,13 +47,47 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    """`deepline run`: the whole pipeline, then the summary and the report."""
+    """`deepline run`: the whole pipeline, then the summary and the report.
+
+    One run at a time per output folder: the folder's run lock is taken before anything else
+    (`pipeline.output_folder.run_lock`); a second run on a busy folder exits `EXIT_BUSY` at
+    once, naming the holder. A lock left by a killed run is taken over, with a notice.
+    """
+    from pipeline import output_folder
+    from pipeline.run_lock import LockHeldError
+
+    config = _config(args)
+    try:
+        output_folder.check_writable_folder(config.output_dir)
+        with output_folder.run_lock(config.output_dir) as lock:
+            if lock.taken_over is not None:
+                print(
+                    f"deepline: taking over the run lock {lock.path}: "
+                    f"{lock.taken_over.describe()} did not release it (stopped or killed) and "
+                    "no longer holds it; its finished components are reused.",
+                    file=sys.stderr,
+                )
+            return _run_locked(args, config)
+    except output_folder.OutputFolderError as error:
+        raise UsageError(str(error)) from None
+    except LockHeldError as held:
+        holder = held.holder.describe() if held.holder else "another process"
+        print(
+            f"deepline: another run is writing to {config.output_dir}: {holder} holds its run "
+            f"lock {held.path}. Wait for it to finish, or pass another --output; if that "
+            "process is stuck, stop it and run again.",
+            file=sys.stderr,
+        )
+        return EXIT_BUSY
+
+
+def _run_locked(args: argparse.Namespace, config: PipelineConfig) -> int:
+    """`deepline run` once its output folder is locked: check the input, run, summarize."""
     from components.ingestion import IngestionError
     from components.validation_gate import DataValidationError
     from pipeline import preflight, summary
     from pipeline.runners import local
 
-    config = _config(args)
     progress = configure_logging(args)
     try:
         pattern = config.data_pattern
@@ -73,9 +109,12 @@ def run(args: argparse.Namespace) -> int:
         "Input: %d rows in %d file(s) under %s", sum(rows.values()), len(rows), config.data_root
     )
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    run_id = local.new_run_id()
     try:
-        local.run(config)
+        local.run(config, run_id)
     except Exception as error:  # noqa: BLE001 - every failure becomes one readable paragraph
+        if _find_cause(error, KeyboardInterrupt) is not None:
+            raise KeyboardInterrupt from None  # Ctrl-C inside a component, wrapped by TFX
         if args.debug:
             logger.exception("Run failed")
         validation = _find_cause(error, DataValidationError)
@@ -95,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     finally:
         progress.close()
-    run_summary = summary.collect(config, progress.timings, started)
+    # This run's executions (by its run id), whatever else the store recorded meanwhile.
+    run_summary = summary.collect(config, progress.timings, started, run_id)
     # The report is built from what the run wrote, summary.json included; the
     # summary then records where the report went.
     summary.write(run_summary, config.summary_path)
@@ -293,6 +333,7 @@ def ingest(args: argparse.Namespace) -> int:
     """`deepline ingest [DATA] --output DIR`: checked rows to TFRecords, bad rows to quarantine."""
     from components import ingestion
     from pipeline import config as config_lib
+    from pipeline import output_folder, preflight
 
     try:
         dataset = config_builder.load_dataset(args)
@@ -306,6 +347,15 @@ def ingest(args: argparse.Namespace) -> int:
     pattern = source["data_pattern"].replace(config_lib.SPAN_PLACEHOLDER, "*")
     inputs = args.data or [f"{source['data_root']}/{pattern}"]
     try:
+        output_folder.check_writable_folder(args.output)
+    except output_folder.OutputFolderError as error:
+        raise UsageError(str(error)) from None
+    try:
+        # `deepline run`'s own file checks (a missing spec column, an empty file), so both
+        # commands refuse the same files, with the same words and exit code.
+        file_format = dataset.source.format.value
+        for path in ingestion.input_files(inputs, file_format):
+            preflight.check_layout(path, dataset, file_format)
         result = ingestion.ingest(
             inputs,
             args.output,
@@ -315,9 +365,9 @@ def ingest(args: argparse.Namespace) -> int:
             beam_args=args.beam_args,
             overwrite=args.overwrite,
         )
-    except ingestion.IngestionError as error:
-        print(f"deepline: {error}", file=sys.stderr)
-        return EXIT_FAILED
+    except ingestion.IngestionError as error:  # as `deepline run`: an input error
+        print(f"deepline: input error: {error}", file=sys.stderr)
+        return EXIT_USAGE
     if args.log_format == "json":  # the summary as one line, for scripts and benchmarks
         from pipeline.progress import json_line
 
@@ -348,11 +398,42 @@ def init_spec(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return EXIT_PUSHED
-    with open(args.output, "w") as f:
-        f.write(text)
+    text = _source_relative_to_spec(text, args.data, args.output)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        with open(args.output, "w") as f:
+            f.write(text)
+    except OSError as error:
+        raise UsageError(
+            f"cannot write the spec to {args.output}: {error.strerror or error}. Pass an "
+            "--output file in a folder you can write to."
+        ) from None
     if not args.quiet:
         print(args.output)
     return EXIT_PUSHED
+
+
+def _source_relative_to_spec(text: str, data: str, spec_path: str) -> str:
+    """The drafted spec `text` with `source.path` relative to the folder of `spec_path`.
+
+    The draft names the data file by its name alone, right for a spec saved next to it; a
+    spec written elsewhere must reach the file from its own folder, as the spec loader does.
+    """
+    import yaml
+
+    from components import dataset
+
+    comment, _, body = text.partition("\n\n")  # the header comment, then the YAML
+    spec = dataset.parse_spec(yaml.safe_load(body), spec_path)
+    spec_folder = os.path.dirname(os.path.abspath(spec_path))
+    relative = os.path.relpath(os.path.abspath(data), spec_folder)
+    spec = dataclasses.replace(spec, source=dataclasses.replace(spec.source, path=relative))
+    name = os.path.basename(data)
+    comment = comment.replace(
+        f"save this file next to {name}: source.path is relative to it.",
+        f"source.path ({relative}) is relative to this file's folder.",
+    )
+    return f"{comment}\n\n{dataset.dump_spec(spec)}"
 
 
 def report(args: argparse.Namespace) -> int:

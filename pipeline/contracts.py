@@ -11,6 +11,7 @@ A run's output folder (`deepline run --output DIR`):
     DIR/pipeline/              TFX's pipeline root: one folder per component
     DIR/serving_model/NAME/    pushed models, one version folder each
     DIR/runs.jsonl             `deepline schedule`'s log, one line per run
+    DIR/.deepline-run.lock     held by the `deepline run` writing to DIR (`pipeline.run_lock`)
 
 and inside the artifacts: the Trainer's `history.json` in its ModelRun folder, the
 ingestion ExampleGen's `ingestion_summary.json` next to the splits.
@@ -38,6 +39,8 @@ METADATA_FILE = "metadata.sqlite"
 PIPELINE_FOLDER = "pipeline"
 SERVING_FOLDER = "serving_model"
 SCHEDULE_LOG_FILE = "runs.jsonl"
+# Locked by the one `deepline run` writing to an output folder; says its pid, host, start.
+RUN_LOCK_FILE = ".deepline-run.lock"
 # Written by the Trainer (`components.trainer.run`) into its ModelRun artifact.
 HISTORY_FILE = "history.json"
 # Written by the ingestion ExampleGen into its Examples artifact.

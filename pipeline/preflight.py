@@ -20,6 +20,7 @@ import os
 from components.dataset import DatasetSpec
 from components.ingestion import IngestionConfig, IngestionError, RawColumn, get_format
 from components.ingestion import input_files as ingestion_input_files
+from components.ingestion.layout import FileLayout
 from pipeline.config import SPAN_FOLDER, SPAN_PLACEHOLDER
 
 
@@ -51,14 +52,45 @@ def _header_config(spec: DatasetSpec, file_format: str) -> IngestionConfig:
     return IngestionConfig(columns=columns, format=file_format)
 
 
-def check_file(path: str, spec: DatasetSpec, file_format: str = "csv") -> int:
-    """Checks one file's layout (its header) against the data set spec's columns; counts its rows.
+def check_layout(path: str, spec: DatasetSpec, file_format: str = "csv") -> FileLayout:
+    """Checks one file's layout (its header) against the data set spec's columns, rows unread.
 
     Every format gets ingestion's own checks of a whole file (CSV: an empty
     file, a header that is not UTF-8 or repeats a name; Parquet: not
     Parquet, a column of lists). A file with a header line (CSV) must also
-    name every raw column of the data set and hold at least one row; other
-    formats are only counted (ingestion checks their rows' columns).
+    name every raw column of the data set. `deepline run` (through
+    `check_file`) and `deepline ingest` share this check, so both refuse the
+    same files with the same words.
+
+    Args:
+      path: The file.
+      spec: The data set spec (its raw columns).
+      file_format: The file's format, a key of `FORMATS`. Defaults to "csv".
+
+    Returns:
+      The file's layout.
+
+    Raises:
+      InputDataError: the file is empty or unreadable, or (CSV) lacks a column.
+    """
+    try:
+        layout = get_format(file_format).layout(path, _header_config(spec, file_format))
+    except IngestionError as error:
+        raise InputDataError(str(error)) from None
+    if layout.header_line and layout.absent:
+        raise InputDataError(
+            f"{path}, line 1: missing column(s) {', '.join(layout.absent)}. The header has "
+            f"{', '.join(layout.header)}. Add the columns, or describe this data in a spec of "
+            "its own (deepline init-spec, then --spec)."
+        )
+    return layout
+
+
+def check_file(path: str, spec: DatasetSpec, file_format: str = "csv") -> int:
+    """Checks one file's layout (`check_layout`) and counts its rows.
+
+    A file with a header line (CSV) must hold at least one row; other formats
+    are only counted (ingestion checks their rows' columns).
 
     Args:
       path: The file.
@@ -72,21 +104,12 @@ def check_file(path: str, spec: DatasetSpec, file_format: str = "csv") -> int:
       InputDataError: the file is empty or unreadable, or (CSV) lacks a
         column or has no rows.
     """
-    input_format = get_format(file_format)
+    layout = check_layout(path, spec, file_format)
     try:
-        layout = input_format.layout(path, _header_config(spec, file_format))
-        rows = input_format.count_rows(layout)
+        rows = get_format(file_format).count_rows(layout)
     except IngestionError as error:
         raise InputDataError(str(error)) from None
-    if not layout.header_line:  # JSON lines, Parquet, TFRecord: counted only, as before
-        return rows
-    if layout.absent:
-        raise InputDataError(
-            f"{path}, line 1: missing column(s) {', '.join(layout.absent)}. The header has "
-            f"{', '.join(layout.header)}. Add the columns, or describe this data in a spec of "
-            "its own (deepline init-spec, then --spec)."
-        )
-    if rows == 0:
+    if layout.header_line and rows == 0:
         raise InputDataError(f"{path}: the file has a header but no rows.")
     return rows
 

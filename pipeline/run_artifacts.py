@@ -1,7 +1,9 @@
-"""What the newest pipeline run recorded in ML Metadata: its executions and their outputs.
+"""What one pipeline run recorded in ML Metadata: its executions and their outputs.
 
-Read after a local run by the summary and the report. A cached component
-counts as part of the run: its execution points at the outputs it reused.
+Read after a local run by the summary and the report. The run is named by its pipeline
+run id (`pipeline.runners.local.run` returns it, `summary.json` keeps it): another run
+recorded in the same store meanwhile must not lend its Evaluator or Pusher to this one.
+A cached component counts as part of the run: its execution points at the outputs it reused.
 """
 
 from __future__ import annotations
@@ -10,22 +12,34 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 
+# The context type TFX records each pipeline run under, named after the run id.
+PIPELINE_RUN_CONTEXT = "pipeline_run"
+
 
 class RunArtifacts:
-    """Output artifacts of each component of the newest run in one ML Metadata store."""
+    """Output artifacts of each component of one run in an ML Metadata store.
 
-    def __init__(self, metadata_path: str):
+    Args:
+      metadata_path: The sqlite ML Metadata file.
+      run_id: The pipeline run id. Defaults to None: the newest run in the store (for runs
+        whose summary predates run ids).
+    """
+
+    def __init__(self, metadata_path: str, run_id: str | None = None):
         connection = tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path)
         self._store = metadata_store.MetadataStore(connection)
-        self._executions = self._latest_run_executions()
+        self._executions = self._run_executions(run_id)
 
-    def _latest_run_executions(self) -> dict[str, metadata_store_pb2.Execution]:
-        runs = self._store.get_contexts_by_type("pipeline_run")
-        if not runs:
+    def _run_executions(self, run_id: str | None) -> dict[str, metadata_store_pb2.Execution]:
+        if run_id is not None:
+            run = self._store.get_context_by_type_and_name(PIPELINE_RUN_CONTEXT, run_id)
+        else:
+            runs = self._store.get_contexts_by_type(PIPELINE_RUN_CONTEXT)
+            run = max(runs, key=lambda c: c.create_time_since_epoch) if runs else None
+        if run is None:
             return {}
-        latest = max(runs, key=lambda c: c.create_time_since_epoch)
         by_node = {}
-        for execution in self._store.get_executions_by_context(latest.id):
+        for execution in self._store.get_executions_by_context(run.id):
             for context in self._store.get_contexts_by_execution(execution.id):
                 if context.type == "node":
                     by_node[context.name.split(".", 1)[-1]] = execution

@@ -1,7 +1,7 @@
 """The run summary: time per component, eval metrics, blessing and where the model went.
 
-Read from ML Metadata after a local run (the latest `pipeline_run` context),
-so it describes what TFX recorded, cached components included. Written as
+Read from ML Metadata after a local run (the `pipeline_run` context of this run's id),
+so it describes what TFX recorded for this run, cached components included. Written as
 JSON to `<output>/summary.json` and printed as a short table.
 """
 
@@ -105,18 +105,24 @@ def _failed_thresholds(
 
 
 def collect(
-    config: PipelineConfig, timings: dict[str, ComponentTiming], started: str = ""
+    config: PipelineConfig,
+    timings: dict[str, ComponentTiming],
+    started: str = "",
+    run_id: str | None = None,
 ) -> dict[str, Any]:
-    """Builds the summary of the newest run recorded in `config`'s ML Metadata.
+    """Builds the summary of one run recorded in `config`'s ML Metadata.
 
     Args:
       config: The run's configuration.
       timings: Wall time of each component in this run, from the progress handler.
-      started: When the run started (ISO 8601).
+      started: When the run started (ISO 8601). Defaults to "".
+      run_id: The run's pipeline run id (`pipeline.runners.local.run`). Defaults to None:
+        the newest run in the store.
     """
-    run = RunArtifacts(config.metadata_path)
+    run = RunArtifacts(config.metadata_path, run_id)
     summary: dict[str, Any] = {
         "pipeline_name": config.pipeline_name,
+        "pipeline_run_id": run_id,
         "started": started,
         "data": os.path.join(config.data_root, config.data_pattern),
         "output_dir": config.output_dir,

@@ -197,7 +197,7 @@ def collect_layers(run: RunArtifacts) -> tuple[report_model.LayerRow, ...]:
 
 
 def collect(output_dir: str) -> report_model.ReportData:
-    """Builds the report data of the newest run under `output_dir`.
+    """Builds the report data of the run `output_dir`'s summary.json describes.
 
     Raises:
       FileNotFoundError: `output_dir` holds no finished run (no summary.json).
@@ -210,7 +210,8 @@ def collect(output_dir: str) -> report_model.ReportData:
         )
     with open(summary_path) as f:
         summary = json.load(f)
-    run = RunArtifacts(os.path.join(output_dir, METADATA_FILE))
+    # The summary's run, not the store's newest: another run may have recorded since.
+    run = RunArtifacts(os.path.join(output_dir, METADATA_FILE), summary.get("pipeline_run_id"))
     info = report_model.RunInfo(
         pipeline_name=summary["pipeline_name"],
         data=summary["data"],

@@ -1,17 +1,17 @@
 """Local scheduler: runs the pipeline on an interval or a cron expression, one run at a time.
 
 The engine behind `deepline schedule`: a schedule (`CronSchedule`, `IntervalSchedule`) says
-when a run is due; `run_schedule` waits, takes a cross-process `RunLock` so that runs never
-overlap, runs, and appends a JSON line per run to a run log, until SIGINT/SIGTERM stops it
-between runs. Times are local wall-clock times, and the clock is read again after every short
-sleep, so a DST change or a clock adjustment is followed instead of slept through.
+when a run is due; `run_schedule` waits, takes a cross-process `RunLock` (`pipeline.run_lock`)
+so that runs never overlap, runs, and appends a JSON line per run to a run log, until
+SIGINT/SIGTERM stops it between runs. Times are local wall-clock times, and the clock is read
+again after every short sleep, so a DST change or a clock adjustment is followed instead of
+slept through.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import json
 import logging
 import os
@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
+from pipeline.run_lock import LockHeldError, RunLock
 from pipeline.runners.cron import CronSchedule
 
 __all__ = [
@@ -72,84 +73,6 @@ class IntervalSchedule:
     def next_after(self, moment: datetime) -> datetime:
         """`moment` plus the interval."""
         return moment + timedelta(seconds=self.seconds)
-
-
-class LockHeldError(RuntimeError):
-    """Another process holds the run lock; the message names the lock file and its pid."""
-
-    def __init__(self, path: str, pid: int | None):
-        self.path = path
-        self.pid = pid
-        holder = f"process {pid}" if pid is not None else "another process"
-        super().__init__(
-            f"the run lock {path} is held by {holder}, so a run is in progress; wait for it "
-            "to finish, or stop that process if it is stuck"
-        )
-
-
-class RunLock:
-    """An exclusive lock on a file, for every process that uses the same path.
-
-    The kernel drops an flock lock when its holder exits, even by a crash, so a lock is never
-    stale; the pid in the file only says who holds it. The file is kept after release:
-    deleting it would let a newcomer lock a new file while someone still holds the old one.
-    As a context manager (`with RunLock(path):`) it does not wait.
-    """
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = os.fspath(path)
-        self._fd: int | None = None
-
-    def acquire(self, wait: bool = False) -> None:
-        """Takes the lock and writes this process's pid into the lock file.
-
-        Args:
-          wait: block until the holder releases the lock instead of failing. Defaults to
-            False.
-
-        Raises:
-          LockHeldError: the lock is held, by another process or another `RunLock` in this
-            one, and `wait` is False.
-          RuntimeError: this `RunLock` holds it already.
-        """
-        if self._fd is not None:
-            raise RuntimeError(f"this RunLock holds {self.path} already")
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LockHeldError(self.path, _read_pid(fd)) from None
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
-        except BaseException:
-            os.close(fd)  # closing drops the lock too, if it was taken
-            raise
-        self._fd = fd
-
-    def release(self) -> None:
-        """Releases the lock; does nothing if this `RunLock` does not hold it."""
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        try:
-            os.ftruncate(fd, 0)  # so that nobody reads our pid after we are gone
-        finally:
-            os.close(fd)
-
-    def __enter__(self) -> RunLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.release()
-
-
-def _read_pid(fd: int) -> int | None:
-    # Empty while a new holder is between taking the lock and writing its pid.
-    text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-    return int(text) if text.isdigit() else None
 
 
 class RunResult(NamedTuple):

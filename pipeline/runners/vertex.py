@@ -36,8 +36,9 @@ from tfx import v1 as tfx
 from pipeline.config import PACKAGE_ROOT, PipelineConfig
 from pipeline.pipeline import create_pipeline, runtime_parameter_values
 
-DEFAULT_REGION = "us-central1"
-DEFAULT_IMAGE = "gcr.io/deepline/deepline:0.1.0"
+# Re-exported: declared without TensorFlow, for the command line's defaults.
+from pipeline.runners.vertex_target import DEFAULT_IMAGE, DEFAULT_REGION, VertexTarget  # noqa: F401
+
 # The Dockerfile's WORKDIR, where the image holds (and pip-installs) this package.
 IMAGE_PACKAGE_ROOT = "/pipeline"
 
@@ -48,30 +49,6 @@ _CRON = re.compile(r"^((CRON_)?TZ=\S+\s+)?(\S+\s+){4}\S+$")
 
 class DeploymentError(RuntimeError):
     """The pipeline cannot go to Vertex AI; the message says why and what to do."""
-
-
-@dataclasses.dataclass(frozen=True)
-class VertexTarget:
-    """Where and as whom the pipeline runs on Vertex AI Pipelines.
-
-    Attributes:
-      project: Google Cloud project. Defaults to None: the project of the
-        application-default credentials (`gcloud config set project ...`).
-      region: Vertex AI region. Defaults to "us-central1".
-      image: Container image every component runs in, built from the
-        repository's Dockerfile and pushed where Vertex can pull it. Defaults
-        to "gcr.io/deepline/deepline:0.1.0".
-      pipeline_root: gs:// folder for the run's artifacts. Defaults to None:
-        `<config.output_dir>/pipeline`.
-      service_account: Service account the run acts as. Defaults to None:
-        the project's Compute Engine default service account.
-    """
-
-    project: str | None = None
-    region: str = DEFAULT_REGION
-    image: str = DEFAULT_IMAGE
-    pipeline_root: str | None = None
-    service_account: str | None = None
 
 
 def compile_pipeline(config: PipelineConfig, target: VertexTarget, output_file: str) -> str:

@@ -64,6 +64,8 @@ def test_a_run_killed_during_training_resumes_from_the_finished_components(tmp_p
 
     proc = cli("run", "--output", output)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    # The killed run never released its lock: taken over, and said so.
+    assert f"taking over the run lock {output / '.deepline-run.lock'}" in proc.stderr
     summary = json.loads((output / "summary.json").read_text())
     components = summary["components"]
     for reused in ("CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "Transform"):

@@ -44,7 +44,7 @@ def test_beam_args_reach_the_beam_runner(tmp_path, taxi_rows, monkeypatch):
     argv = ["ingest", path, "--output", str(tmp_path / "out"), "--runner", "beam"]
     argv += ["--beam-arg=--direct_num_workers=2", "--beam-arg=--direct_running_mode=in_memory"]
 
-    assert cli.main([*argv, "--overwrite"]) == cli.EXIT_FAILED
+    assert cli.main([*argv, "--overwrite"]) == cli.EXIT_USAGE  # an IngestionError: input
     assert seen == {
         "inputs": [path],
         "runner": "beam",

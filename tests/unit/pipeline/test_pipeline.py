@@ -144,3 +144,12 @@ def test_create_pipeline_reads_no_file(tmp_path, monkeypatch):
         monkeypatch.setattr(module, name, no_file)
     pipeline = create_pipeline(config, runtime_parameters=True)
     assert "Tuner" in _by_id(pipeline)
+
+
+def test_the_pusher_pushes_the_trainers_model_only_with_the_evaluators_blessing(tmp_path):
+    components = _by_id(_pipeline(tmp_path)[0])
+    pusher = components["Pusher"]
+    # Without the blessing input the Pusher would push every trained model, blessed or not.
+    assert pusher.inputs["model_blessing"] is components["Evaluator"].outputs["blessing"]
+    assert pusher.inputs["model"] is components["Trainer"].outputs["model"]
+    assert {"Evaluator", "Trainer"} <= {n.id for n in pusher.upstream_nodes}

@@ -224,7 +224,7 @@ def test_a_second_signal_interrupts_the_run(tmp_path, terminal_sigint):
 def test_the_lock_file_holds_the_pid_while_locked(tmp_path):
     path = tmp_path / "locks" / "run.lock"
     with RunLock(path) as lock:
-        assert path.read_text() == f"{os.getpid()}\n"
+        assert path.read_text().splitlines()[0] == str(os.getpid())
         with pytest.raises(LockHeldError) as held:
             RunLock(path).acquire()
         assert held.value.pid == os.getpid()
@@ -287,7 +287,7 @@ def test_the_lock_of_a_killed_process_is_free(tmp_path, lock_holder):
     lock_holder.kill()
     lock_holder.wait()
     with RunLock(tmp_path / "run.lock"):
-        assert (tmp_path / "run.lock").read_text() == f"{os.getpid()}\n"
+        assert (tmp_path / "run.lock").read_text().splitlines()[0] == str(os.getpid())
 
 
 def test_a_slot_is_skipped_while_another_process_holds_the_lock(tmp_path, lock_holder):
