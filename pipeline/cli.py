@@ -23,7 +23,7 @@ import logging
 import sys
 import warnings
 
-from pipeline import commands, runtime
+from pipeline import commands, orchestrator_commands, runtime
 from pipeline.arguments import VERSION, build_parser  # noqa: F401 - VERSION: `cli.VERSION`
 from pipeline.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 
@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     command = {
         "run": commands.run,
         "schedule": commands.schedule,
-        "compile": commands.compile_pipeline,
-        "deploy": commands.deploy,
+        "compile": orchestrator_commands.compile_pipeline,
+        "deploy": orchestrator_commands.deploy,
         "ingest": commands.ingest,
         "init-spec": commands.init_spec,
         "report": commands.report,
