@@ -177,7 +177,6 @@ def _write_report(output_dir: str) -> str | None:
 
 
 SCHEDULE_ONLY_OPTIONS = ("--every", "--cron", "--max-runs")
-LOCK_FILE = ".deepline-schedule.lock"
 
 
 def run_arguments(argv: list[str]) -> list[str]:
@@ -225,7 +224,7 @@ def schedule(args: argparse.Namespace) -> int:
     runs = schedule_lib.run_schedule(
         run_once,
         when,
-        os.path.join(config.output_dir, LOCK_FILE),
+        os.path.join(config.output_dir, contracts.SCHEDULE_LOCK_FILE),
         run_log,
         max_runs=args.max_runs,
     )

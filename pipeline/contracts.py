@@ -41,6 +41,8 @@ SERVING_FOLDER = "serving_model"
 SCHEDULE_LOG_FILE = "runs.jsonl"
 # Locked by the one `deepline run` writing to an output folder; says its pid, host, start.
 RUN_LOCK_FILE = ".deepline-run.lock"
+# `deepline schedule`'s own lock: one scheduler per output folder.
+SCHEDULE_LOCK_FILE = ".deepline-schedule.lock"
 # Written by the Trainer (`components.trainer.run`) into its ModelRun artifact.
 HISTORY_FILE = "history.json"
 # Written by the ingestion ExampleGen into its Examples artifact.
