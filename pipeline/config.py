@@ -20,6 +20,7 @@ from pathlib import Path
 
 from components.blessing import BlessingThresholds
 from components.dataset import DatasetSpec, load_spec
+from components.trainer import families
 from components.trainer.hparams import HParams
 from pipeline import contracts
 
@@ -165,6 +166,9 @@ class PipelineConfig:
         Transform analyzes and the Trainer trains on. Defaults to 1.
       split: Train / eval / test split. Defaults to 70/15/15.
       hparams: Trainer hyperparameters. Defaults to `HParams()`.
+      model: What the Trainer trains and serves: a model family of
+        `components.trainer.families.FAMILIES`, "ensemble", or "auto" (the
+        candidates chosen on the eval split). Defaults to "auto".
       thresholds: Evaluator blessing thresholds. Defaults to `BlessingThresholds()`.
       beam_args: Beam pipeline options for the Beam-based components.
         Defaults to the multi-processing DirectRunner on every core. Options
@@ -196,6 +200,7 @@ class PipelineConfig:
     span_window: int = 1
     split: SplitRatio = SplitRatio()
     hparams: HParams = HParams()
+    model: str = families.AUTO
     thresholds: BlessingThresholds = BlessingThresholds()
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     enable_cache: bool = True

@@ -24,6 +24,7 @@ from pathlib import Path
 import data
 from components.blessing import BlessingThresholds
 from components.dataset import DatasetSpec, load_spec
+from components.trainer import families
 from components.trainer.hparams import HParams
 from pipeline import config as config_lib
 from pipeline.runners import beam_options as beam_lib
@@ -188,7 +189,9 @@ def tunable_fields(args: argparse.Namespace) -> dict:
     hparams = HParams.from_dict(values)
     # Resolved once, here, to refuse contradictions now; the config keeps the choices
     # as given ("auto" included): the Trainer and the Tuner resolve them again.
-    hparams.resolve()
+    resolved = hparams.resolve()
+    # A family asked for an option it cannot honour is refused now, by name.
+    families.plan(args.model, resolved, tuning=args.tune > 0)
     thresholds = BlessingThresholds(
         min_auc=args.min_auc, min_accuracy=args.min_accuracy, min_auc_gain=args.min_auc_gain
     )
@@ -196,6 +199,7 @@ def tunable_fields(args: argparse.Namespace) -> dict:
         "span": args.span,
         "span_window": args.span_window,
         "hparams": hparams,
+        "model": args.model,
         "thresholds": thresholds,
         "tuner_trials": args.tune,
         "tuner_epochs": args.tune_epochs,

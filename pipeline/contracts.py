@@ -20,6 +20,8 @@ ingestion ExampleGen's `ingestion_summary.json` next to the splits.
 # --- custom_config keys of the Transform, Trainer and Tuner components -------------------
 # The Trainer's (and the Tuner's base) hyperparameters, as `HParams.to_dict()`.
 HPARAMS_KEY = "hparams"
+# The `--model` choice (`components.trainer.families.MODEL_CHOICES`).
+MODEL_KEY = "model"
 # Hash of the module code the components run: changed code is a cache miss.
 CODE_FINGERPRINT_KEY = "code_fingerprint"
 # The Tuner's search budget: trials, and epochs of each trial.

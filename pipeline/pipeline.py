@@ -53,6 +53,7 @@ def _span_range(config: PipelineConfig) -> range_config_pb2.RangeConfig | None:
 def _trainer_config(config: PipelineConfig) -> dict:
     trainer_config = {
         contracts.HPARAMS_KEY: config.hparams.to_dict(),
+        contracts.MODEL_KEY: config.model,
         contracts.CODE_FINGERPRINT_KEY: config.code_fingerprint,
         **dataset.to_custom_config(config.dataset),
     }

@@ -40,6 +40,7 @@ def tunables_parser() -> argparse.ArgumentParser:
     """
     # Defaults come from the config dataclasses, so they are written once.
     from components.blessing import BlessingThresholds
+    from components.trainer import families
     from components.trainer import hparams as hparams_lib
     from components.trainer.hparams import HParams
     from pipeline import config as config_lib
@@ -59,6 +60,15 @@ def tunables_parser() -> argparse.ArgumentParser:
         help="with span folders: Transform and the Trainer use the latest this many spans",
     )
     training = tunables.add_argument_group("training")
+    training.add_argument(
+        "--model",
+        choices=families.MODEL_CHOICES,
+        default=config_lib.PipelineConfig.model,
+        help="what to train and serve: "
+        + "; ".join(f"{name}: {entry.summary}" for name, entry in families.FAMILIES.items())
+        + "; ensemble: the average of the deep model and the tree challenger; auto: those "
+        "candidates, the best on the eval split served",
+    )
     training.add_argument(
         "--preset",
         choices=(hparams_lib.AUTO, *hparams_lib.PRESETS),

@@ -1,112 +1,49 @@
-"""TFX Trainer entry point: `run_fn` coordinates input, model, training and export."""
+"""TFX Trainer entry point: `run_fn` trains the families `--model` names, chooses on the
+eval split, and exports the chosen model.
+
+The families are a table (`components.trainer.families`); each returns a Keras model
+over Transform's output that the export wraps with the Transform graph, so whichever
+is chosen serves raw `tf.Example`s the same way.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import json
 import logging
 import os
+import time
 
-import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 
 from components import dataset
-from components.trainer import callbacks as training_callbacks
-from components.trainer import (
-    custom_loop,
-    distribution,
-    export,
-    lr_finder,
-    model,
-    optimization,
-    prediction_metrics,
-    prepare,
-    tflite,
-    warm_start,
-)
+from components.trainer import distribution, export, families, prediction_metrics, prepare, tflite
+from components.trainer.families import selection
+from components.trainer.families.base import Trained, TrainingContext
 from components.trainer.heads import Head
 from components.trainer.hparams import HParams
-from pipeline.contracts import HISTORY_FILE, HPARAMS_KEY
+from pipeline.contracts import HISTORY_FILE, HPARAMS_KEY, MODEL_KEY
 
 logger = logging.getLogger(__name__)
 
 TFLITE_FOLDER = "tflite"
-FIRST_HIDDEN = "hidden_0"
-# Callbacks that only observe; the frozen warm-start phase keeps these and
-# leaves the learning-rate schedule and early stopping to the main phase.
-REPORTING_CALLBACKS = (training_callbacks.StepRecorder, training_callbacks.EpochLogger)
-
-
-LR_FINDER_PLOT = "lr_finder.png"
-
-
-def _train(dnn, hparams: HParams, learning_rate, strategy, head, train_ds, eval_ds, **options):
-    """One training phase with the chosen loop; returns its history.
-
-    Args:
-      options: epochs, callbacks (fit) / log_dir (custom loop).
-    """
-    epochs, callbacks = options["epochs"], options["callbacks"]
-    if hparams.training_loop == "fit":
-        prepare.compile_model(dnn, hparams, learning_rate, strategy, head)
-        return dnn.fit(
-            train_ds, validation_data=eval_ds, epochs=epochs, callbacks=callbacks, verbose=0
-        ).history
-    with strategy.scope():
-        # Clipping happens in the loop, on the gradients summed over replicas.
-        optimizer = optimization.make_optimizer(
-            dataclasses.replace(hparams, clip_norm=None, clip_value=None), learning_rate
-        )
-    logger_callback = next(c for c in callbacks if isinstance(c, training_callbacks.EpochLogger))
-    recorder = next((c for c in callbacks if isinstance(c, training_callbacks.StepRecorder)), None)
-    return custom_loop.train_custom_loop(
-        dnn,
-        optimizer,
-        head.loss(keras.losses.Reduction.NONE),
-        head.metrics,
-        train_ds,
-        eval_ds,
-        strategy=strategy,
-        epochs=epochs,
-        early_stopping_patience=hparams.early_stopping_patience,
-        clip_norm=hparams.clip_norm,
-        clip_value=hparams.clip_value,
-        log_dir=options.get("log_dir"),
-        on_epoch_end=lambda epoch, logs: logger_callback.on_epoch_end(epoch, logs),
-        on_step_begin=(lambda: recorder.record(optimizer)) if recorder else None,
-    )
-
-
-def _find_learning_rate(dnn, hparams: HParams, strategy, head, train_ds, run_dir: str) -> dict:
-    """Runs the learning-rate finder, saves its plot; returns its record."""
-    prepare.compile_model(dnn, hparams, hparams.learning_rate, strategy, head)
-    found = lr_finder.find_learning_rate(dnn, train_ds)
-    tf.io.gfile.makedirs(run_dir)
-    lr_finder.save_lr_finder_plot(found, os.path.join(run_dir, LR_FINDER_PLOT))
-    logger.info(
-        "Learning-rate finder: lowest loss at rate %.3g; proposed 1cycle peak %.3g.",
-        found.best_rate,
-        found.proposed_max_rate,
-    )
-    return {
-        "rates": list(found.rates),
-        "losses": list(found.losses),
-        "proposed_max_rate": found.proposed_max_rate,
-    }
+# Where the candidates that were not chosen are exported (same serving contract), in
+# the Trainer's model-run folder, so the report can score each on the test split.
+CANDIDATES_FOLDER = "candidates"
 
 
 def run_fn(fn_args) -> None:
-    """Trains the DNN on Transform's output and exports the serving model.
+    """Trains the model(s) on Transform's output and exports the serving model.
 
     Args:
-      fn_args: TFX `FnArgs`. `custom_config["hparams"]` holds `HParams.to_dict()`,
-        and the data set spec is in it too (`components.dataset.to_custom_config`).
+      fn_args: TFX `FnArgs`. `custom_config` holds `HParams.to_dict()` under "hparams",
+        the `--model` choice under "model", and the data set spec
+        (`components.dataset.to_custom_config`).
     """
     prepare.check_keras_mode()
-    base = HParams.from_dict((fn_args.custom_config or {}).get(HPARAMS_KEY, {}))
+    custom_config = fn_args.custom_config or {}
+    base = HParams.from_dict(custom_config.get(HPARAMS_KEY, {}))
     # With a Tuner upstream, its best trial's values override the searched fields.
     tuned = getattr(fn_args, "hyperparameters", None)
     if tuned:
@@ -116,9 +53,9 @@ def run_fn(fn_args) -> None:
         hparams = tuning.best_hparams(base, tuned)
     else:
         hparams = base.resolve()
-    spec = dataset.spec_from_custom_config(fn_args.custom_config)
+    plan = families.plan(custom_config.get(MODEL_KEY, families.AUTO), hparams, bool(tuned))
+    spec = dataset.spec_from_custom_config(custom_config)
     head = Head.for_spec(spec)
-    keras.utils.set_random_seed(hparams.seed)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     features = spec.transformed_features()
 
@@ -132,116 +69,72 @@ def run_fn(fn_args) -> None:
         hparams,
         hparams.batch_size * strategy.num_replicas_in_sync,
     )
+    context = TrainingContext(
+        spec=spec,
+        head=head,
+        hparams=hparams,
+        features=features,
+        cardinalities=prepare.categorical_cardinalities(features, tf_transform_output),
+        train_ds=train_ds,
+        eval_ds=eval_ds,
+        strategy=strategy,
+        run_dir=fn_args.model_run_dir,
+        tf_transform_output=tf_transform_output,
+        base_model=fn_args.base_model or None,
+    )
+    for why in plan.left_out.values():
+        logger.info("--model %s: %s, so it is not a candidate.", plan.choice, why)
+    trained: dict[str, Trained] = {}
+    candidates = []
+    for name in plan.families:
+        keras.utils.set_random_seed(hparams.seed)
+        started = time.monotonic()
+        trained[name] = families.FAMILIES[name].load().train(context)
+        seconds = time.monotonic() - started
+        candidates.append(
+            selection.Candidate(
+                name,
+                trained[name].model,
+                selection.score(trained[name].model, eval_ds, head),
+                seconds,
+            )
+        )
+    if plan.ensemble:
+        members = {c.name: c.model for c in candidates}
+        averaged = selection.average(members, train_ds.element_spec[0], head)
+        candidates.append(
+            selection.Candidate(
+                families.ENSEMBLE,
+                averaged,
+                selection.score(averaged, eval_ds, head),
+                sum(c.seconds for c in candidates),
+            )
+        )
+    if plan.select:
+        chosen, reason = selection.choose(candidates, head)
+    else:
+        chosen, reason = candidates[-1], f"--model {plan.choice}"
+    logger.info("Serving %s (%s).", chosen.name, reason)
 
-    with strategy.scope():
-        dnn = model.build_model(
-            features,
-            prepare.categorical_cardinalities(features, tf_transform_output),
-            hparams,
-            head,
-        )
-    model.skip_autograph(dnn)
-    prepare.adapt_to_training_data(dnn, train_ds, hparams)
-    reused, warm = [], None
-    if fn_args.base_model:
-        reused = warm_start.transfer_weights(dnn, fn_args.base_model)
-        warm = {
-            "base_model": fn_args.base_model,
-            "reused_layers": reused,
-            # Lets a test check that training started from the base model's weights.
-            "first_layer_kernel_sum_at_start": float(
-                np.sum(dnn.get_layer(FIRST_HIDDEN).get_weights()[0])
-            ),
-        }
+    export.export_serving_model(
+        chosen.model, tf_transform_output, spec, fn_args.serving_model_dir, hparams
+    )
+    exported = {}
+    for candidate in candidates:
+        if candidate is chosen or len(candidates) == 1:
+            continue
+        folder = os.path.join(fn_args.model_run_dir, CANDIDATES_FOLDER, candidate.name)
+        export.export_serving_model(candidate.model, tf_transform_output, spec, folder)
+        exported[candidate.name] = folder
+    _write_history(fn_args.model_run_dir, plan, trained, candidates, chosen, reason, exported)
 
-    # Per-step schedules are planned in steps (and the history reports them);
-    # this pass over the data also fills the input cache.
-    steps_per_epoch = int(train_ds.reduce(0, lambda n, _: n + 1))
-    finder = None
-    if hparams.lr_finder or (
-        hparams.lr_schedule == "one_cycle" and hparams.one_cycle_max_rate is None
-    ):
-        finder = _find_learning_rate(dnn, hparams, strategy, head, train_ds, fn_args.model_run_dir)
-        if hparams.lr_schedule == "one_cycle" and hparams.one_cycle_max_rate is None:
-            hparams = dataclasses.replace(hparams, one_cycle_max_rate=finder["proposed_max_rate"])
-
-    callbacks = optimization.make_callbacks(
-        hparams,
-        steps_per_epoch=steps_per_epoch,
-        log_dir=fn_args.model_run_dir,
-        norm_batch=next(iter(train_ds)),
-    )
-    steps = next(c for c in callbacks if isinstance(c, training_callbacks.StepRecorder))
-    reporting = [c for c in callbacks if isinstance(c, REPORTING_CALLBACKS)]
-    train = functools.partial(
-        _train, dnn, strategy=strategy, head=head, train_ds=train_ds, eval_ds=eval_ds
-    )
-    frozen = {}
-    if reused and hparams.warm_start_frozen_epochs > 0:
-        warm_start.set_trainable(dnn, reused, False)
-        frozen = train(
-            hparams,
-            hparams.learning_rate,
-            epochs=hparams.warm_start_frozen_epochs,
-            callbacks=reporting,
-        )
-        frozen.setdefault("lr", [hparams.learning_rate] * len(frozen["loss"]))
-        warm_start.set_trainable(dnn, reused, True)
-        # The reused layers move gently; a 1cycle peak drops with the rest.
-        factor = hparams.warm_start_learning_rate_factor
-        hparams = dataclasses.replace(
-            hparams,
-            learning_rate=hparams.learning_rate * factor,
-            one_cycle_max_rate=(hparams.one_cycle_max_rate or hparams.learning_rate) * factor,
-        )
-    history = train(
-        hparams,
-        optimization.make_learning_rate(hparams, steps_per_epoch),
-        epochs=optimization.training_epochs(hparams),
-        callbacks=callbacks,
-        log_dir=fn_args.model_run_dir,
-    )
-    # Early stopping restored the best weights of the last phase (1cycle keeps the last).
-    best_in_phase = (
-        len(history["val_loss"]) - 1
-        if hparams.lr_schedule == "one_cycle"
-        else min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
-    )
-    best = len(frozen.get("loss", [])) + best_in_phase
-    history = {k: list(frozen.get(k, [])) + list(v) for k, v in history.items()}
-    epochs = len(history["loss"])
-    logger.info(
-        "Stopped after %d epochs; best epoch %d: %s.",
-        epochs,
-        best + 1,
-        ", ".join(
-            f"val_{name} {history[f'val_{name}'][best]:.4f}"
-            for name in ["loss"] + [m.name for m in head.metrics()]
-        ),
-    )
-    tf.io.gfile.makedirs(fn_args.model_run_dir)
-    with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir, HISTORY_FILE), "w") as f:
-        json.dump(
-            {
-                "epochs": epochs,
-                "best_epoch": best + 1,
-                "steps_per_epoch": steps_per_epoch,
-                "hparams": hparams.to_dict(),
-                "history": {k: [float(v) for v in vs] for k, vs in history.items()},
-                "steps": {"learning_rate": steps.learning_rate, "momentum": steps.momentum},
-                "lr_finder": finder,
-                "warm_start": warm,
-            },
-            f,
-            indent=2,
-        )
-    export.export_serving_model(dnn, tf_transform_output, spec, fn_args.serving_model_dir, hparams)
-    if hparams.tflite_copies:
+    network = trained[chosen.name].network if chosen.name in trained else None
+    if hparams.tflite_copies and network is not None:
         # Next to the SavedModel, so they are pushed with it; the evaluation says
         # how much of the task's main metric each quantized copy gives up on the
         # eval split (accuracy, or RMSE for regression).
         comparison = tflite.write_copies(
-            dnn, os.path.join(fn_args.serving_model_dir, TFLITE_FOLDER), eval_ds, task=head.task
+            network, os.path.join(fn_args.serving_model_dir, TFLITE_FOLDER), eval_ds, task=head.task
         )
         metric = prediction_metrics.main_metric(head.task)
         for name, result in comparison.items():
@@ -254,3 +147,28 @@ def run_fn(fn_args) -> None:
                     result[metric],
                     result[f"{metric}_diff"],
                 )
+
+
+def _write_history(run_dir, plan, trained, candidates, chosen, reason, exported) -> None:
+    """The Trainer's record: the first family's training record at the top (the report's
+    learning curves), and under "model" what was trained, scored and chosen."""
+    first = plan.families[0]
+    record = dict(trained[first].record)
+    record["model"] = {
+        "choice": plan.choice,
+        "chosen": chosen.name,
+        "reason": reason,
+        "left_out": plan.left_out,
+        "candidates": {
+            c.name: {
+                "eval": c.eval_metrics,
+                "trainer_seconds": round(c.seconds, 2),
+                "export": exported.get(c.name),
+            }
+            for c in candidates
+        },
+        "records": {name: t.record for name, t in trained.items() if name != first},
+    }
+    tf.io.gfile.makedirs(run_dir)
+    with tf.io.gfile.GFile(os.path.join(run_dir, HISTORY_FILE), "w") as f:
+        json.dump(record, f, indent=2)

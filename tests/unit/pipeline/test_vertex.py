@@ -199,6 +199,7 @@ def test_runtime_parameters_default_to_the_config(tmp_path):
     trainer_config = json.loads(_runtime_parameter(spec, "trainer_config"))
     assert trainer_config == {
         contracts.HPARAMS_KEY: config.hparams.to_dict(),
+        contracts.MODEL_KEY: "auto",
         contracts.CODE_FINGERPRINT_KEY: "test",
         **to_custom_config(config.dataset),
     }

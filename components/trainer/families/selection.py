@@ -1,0 +1,111 @@
+"""Candidates on the eval split: the average of several models, their scores, the choice.
+
+The choice reads the eval split only. The test split belongs to the Evaluator, which
+judges the chosen model once; choosing on it would make that judgement optimistic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+import tf_keras as keras
+
+from components.trainer.heads import Head
+from components.trainer.prediction_metrics import TASK_METRICS
+
+
+@dataclasses.dataclass
+class Candidate:
+    """A model that may be served, with its eval-split scores.
+
+    Attributes:
+      name: A family's name, or "ensemble".
+      model: Keras model over `as_model_inputs(transformed)` (the serving contract).
+      eval_metrics: The head's metrics on the eval split, computed exactly.
+      seconds: Wall seconds its training took (for an ensemble, its members').
+    """
+
+    name: str
+    model: keras.Model
+    eval_metrics: dict[str, float | None]
+    seconds: float
+
+
+def predictions(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, predictions) of `model` over every (features, label) batch of `dataset`."""
+    labels, predicted = [], []
+    for features, label in dataset:
+        labels.append(np.asarray(label))
+        predicted.append(np.asarray(model(features, training=False), dtype=np.float64))
+    if not labels:
+        raise ValueError(
+            "Trainer: the eval split holds no example, so no candidate can be scored. Check "
+            "that the input has rows and that the spec's `split` leaves some to eval."
+        )
+    return np.concatenate(labels), np.concatenate(predicted)
+
+
+def score(model: keras.Model, dataset: tf.data.Dataset, head: Head) -> dict[str, float | None]:
+    """The head's metrics of `model` on `dataset` (accuracy/AUC, accuracy, or RMSE/MAE)."""
+    labels, predicted = predictions(model, dataset)
+    return TASK_METRICS[head.task].compute(labels, predicted)
+
+
+def average(models: dict[str, keras.Model], element_spec: dict, head: Head) -> keras.Model:
+    """One model whose prediction is the mean of `models`' predictions.
+
+    Probabilities are averaged as probabilities (a mean of two probability vectors is
+    one); regression predictions in the label's units. The members are tracked as
+    sub-models, so the averaged model saves as one SavedModel.
+
+    Args:
+      models: The members by name; each takes the feature dict of `element_spec`.
+      element_spec: The features' `tf.TensorSpec`s by name (a dataset's
+        `element_spec[0]`), for the averaged model's inputs.
+      head: Names the averaged output.
+    """
+    inputs = {
+        name: keras.Input(shape=spec.shape[1:], dtype=spec.dtype, name=name)
+        for name, spec in element_spec.items()
+    }
+    outputs = [
+        keras.layers.Activation("linear", dtype="float32", name=f"{name}_prediction")(
+            member(inputs, training=False)
+        )
+        for name, member in models.items()
+    ]
+    mean = keras.layers.Average(dtype="float32", name=head.prediction_key)(outputs)
+    return keras.Model(inputs, mean, name="ensemble")
+
+
+def choose(candidates: list[Candidate], head: Head) -> tuple[Candidate, str]:
+    """The candidate with the best eval score by the head's quality metric, and why.
+
+    Ties go to the earlier candidate. A candidate whose metric is undefined (AUC of a
+    one-class eval split) ranks last.
+    """
+    metric = head.quality_metric
+    sign = 1.0 if head.higher_is_better else -1.0
+
+    def key(candidate: Candidate) -> float:
+        value = candidate.eval_metrics.get(metric)
+        return -np.inf if value is None else sign * value
+
+    best = candidates[0]
+    for candidate in candidates[1:]:
+        if key(candidate) > key(best):
+            best = candidate
+    others = ", ".join(
+        f"{c.name} {_fmt(c.eval_metrics.get(metric))}" for c in candidates if c is not best
+    )
+    direction = "highest" if head.higher_is_better else "lowest"
+    reason = f"{best.name}: {direction} eval {metric} {_fmt(best.eval_metrics.get(metric))}" + (
+        f" (against {others})" if others else ""
+    )
+    return best, reason
+
+
+def _fmt(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4f}"
