@@ -16,6 +16,10 @@ from pipeline.config import PipelineConfig
 from pipeline.progress import ComponentTiming
 from pipeline.run_artifacts import RunArtifacts, custom_value
 
+# Where TFX's Trainer puts the serving SavedModel inside its Model artifact.
+SERVING_MODEL_SUBDIR = "Format-Serving"
+# The test split's folder inside the Examples artifact (the Evaluator's rows).
+TEST_SPLIT_FOLDER = "Split-test"
 # The name TFX's Evaluator gives the baseline model when it compares two.
 BASELINE_MODEL_NAME = "baseline"
 # The metrics the one-line summary shows, when the evaluation has them (binary,
@@ -138,6 +142,7 @@ def collect(
         "model_dir": None,
         "training": None,
         "ingestion": None,
+        "model": None,
     }
     examples = run.output("CsvExampleGen", "Examples")
     counts = os.path.join(examples.uri, contracts.INGESTION_SUMMARY_FILE) if examples else ""
@@ -174,8 +179,38 @@ def collect(
     if history and os.path.exists(history):
         with open(history) as f:
             record = json.load(f)
-        summary["training"] = {"epochs": record["epochs"], "best_epoch": record["best_epoch"]}
+        if "epochs" in record:
+            summary["training"] = {"epochs": record["epochs"], "best_epoch": record["best_epoch"]}
+        summary["model"] = _model_choice(record.get("model"), run)
     return summary
+
+
+def _model_choice(choice: dict | None, run: RunArtifacts) -> dict | None:
+    """What the Trainer trained, scored on eval and chose; each candidate's SavedModel.
+
+    The chosen candidate's is the Trainer's Model artifact (what the Evaluator judges and
+    the Pusher pushes); the others were exported beside the training record.
+    """
+    if not choice:
+        return None
+    model = run.output("Trainer", "Model")
+    chosen_dir = os.path.join(model.uri, SERVING_MODEL_SUBDIR) if model else None
+    examples = run.output("CsvExampleGen", "Examples")
+    return {
+        "choice": choice["choice"],
+        "chosen": choice["chosen"],
+        "reason": choice["reason"],
+        "left_out": choice.get("left_out", {}),
+        "test_examples": os.path.join(examples.uri, TEST_SPLIT_FOLDER) if examples else None,
+        "candidates": {
+            name: {
+                "eval": candidate["eval"],
+                "trainer_seconds": candidate["trainer_seconds"],
+                "model_dir": chosen_dir if name == choice["chosen"] else candidate.get("export"),
+            }
+            for name, candidate in choice["candidates"].items()
+        },
+    }
 
 
 def write(summary: dict[str, Any], path: str) -> None:
@@ -207,6 +242,12 @@ def render(summary: dict[str, Any]) -> str:
             f"Training: {training['epochs']} epochs, "
             f"best weights from epoch {training['best_epoch']}"
         )
+    model = summary.get("model")
+    if model:
+        lines.append(f"Model: --model {model['choice']} serves {model['reason']}")
+        lines.extend(f"  left out: {why}" for why in model["left_out"].values())
+        if len(model["candidates"]) > 1:
+            lines.extend(_candidate_lines(model["candidates"]))
     overall = summary["metrics"].get("overall", {})
     if overall:
         shown = [f"{m}={overall[m]:.4f}" for m in HEADLINE_METRICS if m in overall]
@@ -219,3 +260,21 @@ def render(summary: dict[str, Any]) -> str:
         reasons = "; ".join(summary["not_blessed_reasons"]) or "see the Evaluator output"
         lines.append(f"Not blessed, not pushed (the live model is unchanged): {reasons}")
     return "\n".join(lines)
+
+
+def _candidate_lines(candidates: dict[str, dict]) -> list[str]:
+    """One line per candidate: its eval metrics (the choice) and test metrics (for reading)."""
+
+    def shown(metrics: dict | None) -> str:
+        if not metrics:
+            return "-"
+        return ", ".join(
+            f"{name} {'undefined' if value is None else f'{value:.4f}'}"
+            for name, value in metrics.items()
+        )
+
+    return [
+        f"  {name:<10} eval: {shown(c['eval'])}; test: {shown(c.get('test'))}; "
+        f"trained in {c['trainer_seconds']:.1f}s"
+        for name, c in candidates.items()
+    ]

@@ -88,6 +88,8 @@ def collect_training(run: RunArtifacts) -> report_model.Training | None:
     with open(path) as f:
         record = json.load(f)
     steps = record.get("steps", {})
+    if "epochs" not in record:  # a family trained without epochs (trees)
+        return None
     return report_model.Training(
         epochs=record["epochs"],
         best_epoch=record["best_epoch"],
@@ -196,6 +198,27 @@ def collect_layers(run: RunArtifacts) -> tuple[report_model.LayerRow, ...]:
     return tuple(rows)
 
 
+def collect_model_choice(model: dict | None) -> report_model.ModelChoice | None:
+    """The Trainer's candidates and choice, as the run summary recorded them."""
+    if not model:
+        return None
+    return report_model.ModelChoice(
+        choice=model["choice"],
+        reason=model["reason"],
+        left_out=tuple(model.get("left_out", {}).values()),
+        candidates=tuple(
+            report_model.Candidate(
+                name=name,
+                eval_metrics=candidate["eval"],
+                test_metrics=candidate.get("test"),
+                trainer_seconds=candidate["trainer_seconds"],
+                chosen=name == model["chosen"],
+            )
+            for name, candidate in model["candidates"].items()
+        ),
+    )
+
+
 def collect(output_dir: str) -> report_model.ReportData:
     """Builds the report data of the run `output_dir`'s summary.json describes.
 
@@ -232,4 +255,5 @@ def collect(output_dir: str) -> report_model.ReportData:
         training=collect_training(run),
         evaluation=collect_evaluation(run),
         layers=collect_layers(run),
+        model_choice=collect_model_choice(summary.get("model")),
     )

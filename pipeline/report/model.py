@@ -171,6 +171,43 @@ class LayerRow:
 
 
 @dataclasses.dataclass(frozen=True)
+class Candidate:
+    """One model the Trainer trained (or averaged) and could have served.
+
+    Attributes:
+      name: A model family's name, or "ensemble".
+      eval_metrics: Its metrics on the eval split: what the choice read.
+      test_metrics: Its metrics on the test split (for reading, never for choosing);
+        None when they could not be computed.
+      trainer_seconds: Wall seconds its training took.
+      chosen: Whether it is the model the Evaluator judged.
+    """
+
+    name: str
+    eval_metrics: dict[str, float | None]
+    test_metrics: dict[str, float | None] | None
+    trainer_seconds: float
+    chosen: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelChoice:
+    """What `--model` trained and why the served model was chosen.
+
+    Attributes:
+      choice: The `--model` value.
+      reason: Why the chosen one (e.g. "gbdt: highest eval auc 0.93 (against dnn 0.91)").
+      left_out: Families `auto` left out, with the reason in words.
+      candidates: Every candidate, in training order.
+    """
+
+    choice: str
+    reason: str
+    left_out: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class ReportData:
     """Everything one run report shows.
 
@@ -181,6 +218,7 @@ class ReportData:
       training: The fit; None when the Trainer did not run or left no history.
       evaluation: The Evaluator's results; None when it did not run.
       layers: The model's layers; empty when no model summary was recorded.
+      model_choice: The Trainer's candidates and its choice; None when not recorded.
     """
 
     run: RunInfo
@@ -189,3 +227,4 @@ class ReportData:
     training: Training | None
     evaluation: Evaluation | None
     layers: tuple[LayerRow, ...]
+    model_choice: ModelChoice | None = None

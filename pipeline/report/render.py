@@ -18,6 +18,7 @@ from pipeline.report.model import (
     Evaluation,
     FeatureStats,
     LayerRow,
+    ModelChoice,
     ReportData,
     RunInfo,
     Training,
@@ -223,6 +224,39 @@ def _training(training: Training | None) -> str:
     return "".join(parts)
 
 
+def _candidates(choice: ModelChoice | None) -> str:
+    if choice is None:
+        return _paragraph("No model choice was recorded.", "note")
+    parts = [_paragraph(f"--model {choice.choice} serves {choice.reason}.")]
+    if choice.left_out:
+        parts.append(_bullets(f"Left out: {why}." for why in choice.left_out))
+    names = sorted({m for c in choice.candidates for m in c.eval_metrics})
+    rows = [
+        (
+            f"{c.name} (served)" if c.chosen else c.name,
+            *(_format_metric(m, c.eval_metrics.get(m)) for m in names),
+            *(_format_metric(m, c.test_metrics.get(m)) if c.test_metrics else "-" for m in names),
+            _Num(f"{c.trainer_seconds:.1f}"),
+        )
+        for c in choice.candidates
+    ]
+    header = (
+        "Candidate",
+        *(_Num(f"eval {m}") for m in names),
+        *(_Num(f"test {m}") for m in names),
+        _Num("Trainer s"),
+    )
+    parts.append(_table(header, rows))
+    parts.append(
+        _paragraph(
+            "Chosen on the eval split only; the test columns are for reading (the Evaluator "
+            "judges the served model on the test split).",
+            "note",
+        )
+    )
+    return "".join(parts)
+
+
 def _slice_order(metrics_by_slice: dict[str, dict[str, float]]) -> list[str]:
     """Overall first, then the largest slices; slices without a count last, by name."""
     others = [name for name in metrics_by_slice if name != _OVERALL]
@@ -337,6 +371,7 @@ _SECTIONS = (
     ("summary", "Summary"),
     ("data", "Data"),
     ("training", "Training"),
+    ("candidates", "Candidates"),
     ("evaluation", "Evaluation"),
     ("model", "Model"),
 )
@@ -355,6 +390,7 @@ def render(data: ReportData) -> str:
         "summary": _summary(data.run),
         "data": _data(data.statistics, data.anomalies),
         "training": _training(data.training),
+        "candidates": _candidates(data.model_choice),
         "evaluation": _evaluation(data.evaluation),
         "model": _model(data.layers),
     }

@@ -2,7 +2,7 @@
 
 from tensorflow_model_analysis.proto import metrics_for_slice_pb2
 
-from pipeline.summary import candidate_metrics
+from pipeline.summary import candidate_metrics, render
 
 
 def _record(slice_column=None, slice_value=None, values=()):
@@ -40,3 +40,34 @@ def test_with_a_baseline_the_summary_shows_the_candidates_metrics_and_the_differ
 def test_without_a_baseline_the_unnamed_model_is_the_candidate():
     record = _record(values=[("", "auc", False, 0.95)])
     assert candidate_metrics([record]) == {"overall": {"auc": 0.95}}
+
+
+def test_the_console_summary_names_the_served_candidate_and_every_candidates_metrics():
+    summary = {
+        "components": {"Trainer": {"seconds": 20.0, "cached": False}},
+        "total_seconds": 20.0,
+        "training": None,
+        "metrics": {},
+        "pushed": False,
+        "blessed": True,
+        "model": {
+            "choice": "auto",
+            "reason": "ensemble: highest eval auc 0.9500 (against dnn 0.9000, gbdt 0.9400)",
+            "left_out": {},
+            "candidates": {
+                "dnn": {"eval": {"auc": 0.9}, "test": {"auc": 0.89}, "trainer_seconds": 12.0},
+                "gbdt": {"eval": {"auc": 0.94}, "test": None, "trainer_seconds": 3.0},
+                "ensemble": {"eval": {"auc": 0.95}, "test": {"auc": None}, "trainer_seconds": 15.0},
+            },
+        },
+    }
+    lines = render(summary).splitlines()
+    start = lines.index(
+        "Model: --model auto serves ensemble: highest eval auc 0.9500 "
+        "(against dnn 0.9000, gbdt 0.9400)"
+    )
+    assert lines[start + 1 : start + 4] == [
+        "  dnn        eval: auc 0.9000; test: auc 0.8900; trained in 12.0s",
+        "  gbdt       eval: auc 0.9400; test: -; trained in 3.0s",
+        "  ensemble   eval: auc 0.9500; test: auc undefined; trained in 15.0s",
+    ]

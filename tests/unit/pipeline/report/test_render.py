@@ -8,17 +8,19 @@ import pytest
 
 from pipeline.report.model import (
     CalibrationBucket,
+    Candidate,
     ConfusionAtThreshold,
     Evaluation,
     FeatureStats,
     LayerRow,
+    ModelChoice,
     ReportData,
     RunInfo,
     Training,
 )
 from pipeline.report.render import render, write_report
 
-SECTION_IDS = ["summary", "data", "training", "evaluation", "model"]
+SECTION_IDS = ["summary", "data", "training", "candidates", "evaluation", "model"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DATA_URI = "data:image/png;base64,"
 
@@ -266,6 +268,7 @@ def test_run_without_training_or_evaluation_still_has_every_section():
     assert "No training record" in sections["training"].text
     assert "No evaluation" in sections["evaluation"].text
     assert "No model summary" in sections["model"].text
+    assert "No model choice was recorded" in sections["candidates"].text
     assert sections["training"].images == sections["evaluation"].images == []
 
 
@@ -273,3 +276,24 @@ def test_write_report_creates_the_folder_and_writes_utf8(tmp_path, page):
     path = tmp_path / "reports" / "run.html"
     write_report(make_report(), path)
     assert path.read_text(encoding="utf-8") == page
+
+
+def test_candidates_show_eval_and_test_metrics_side_by_side_and_the_reason():
+    choice = ModelChoice(
+        choice="auto",
+        reason="gbdt: highest eval auc 0.9300 (against dnn 0.9100)",
+        left_out=(),
+        candidates=(
+            Candidate(
+                "dnn", {"accuracy": 0.88, "auc": 0.91}, {"accuracy": 0.87, "auc": 0.9}, 12.0, False
+            ),
+            Candidate("gbdt", {"accuracy": 0.9, "auc": 0.93}, None, 3.25, True),
+        ),
+    )
+    section = _Page(render(make_report(model_choice=choice))).sections["candidates"]
+    assert "--model auto serves gbdt: highest eval auc 0.9300 (against dnn 0.9100)." in section.text
+    assert section.rows == [
+        ["Candidate", "eval accuracy", "eval auc", "test accuracy", "test auc", "Trainer s"],
+        ["dnn", "0.8800", "0.9100", "0.8700", "0.9000", "12.0"],
+        ["gbdt (served)", "0.9000", "0.9300", "-", "-", "3.2"],
+    ]

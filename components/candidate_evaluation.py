@@ -1,0 +1,52 @@
+"""Every Trainer candidate scored on the test split, for the summary and the report.
+
+The Trainer chooses among its candidates on the eval split (`trainer.families.selection`);
+the Evaluator (TFMA) judges the chosen one on the test split and blesses it or not. So a
+reader can see what the choice cost or gained, every candidate — the chosen one too — is
+also scored here on the same test rows with the same exact metrics the Trainer chose by
+(`trainer.prediction_metrics`). These numbers inform; they never change the choice.
+
+Each candidate is a SavedModel with the serving contract: its `transform_features`
+signature derives the label from a raw test example, its `serving_default` predicts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from components.dataset import DatasetSpec
+from components.trainer.export import SERVING_INPUT, TRANSFORM_SIGNATURE
+from components.trainer.heads import Head
+from components.trainer.prediction_metrics import TASK_METRICS
+
+# Serialized examples per call of the signatures.
+BATCH = 4096
+
+
+def _records(files: list[str]) -> tf.data.Dataset:
+    return tf.data.TFRecordDataset(files, compression_type="GZIP").batch(BATCH)
+
+
+def score_saved_model(model_dir: str, files: list[str], spec: DatasetSpec) -> dict:
+    """The head's metrics of the SavedModel at `model_dir` on the raw examples in `files`.
+
+    Raises:
+      ValueError: `files` hold no example.
+    """
+    head = Head.for_spec(spec)
+    loaded = tf.saved_model.load(model_dir)
+    serve = loaded.signatures["serving_default"]
+    transform = loaded.signatures[TRANSFORM_SIGNATURE]
+    labels, predictions = [], []
+    for batch in _records(files):
+        labels.append(transform(**{SERVING_INPUT: batch})[spec.label_key].numpy())
+        predictions.append(serve(**{SERVING_INPUT: batch})[head.prediction_key].numpy())
+    if not labels:
+        raise ValueError(f"No test example in {files}: the candidates cannot be scored.")
+    return TASK_METRICS[head.task].compute(np.concatenate(labels), np.concatenate(predictions))
+
+
+def test_metrics(model_dirs: dict[str, str], test_files: list[str], spec: DatasetSpec) -> dict:
+    """{candidate: its metrics on `test_files`} for each exported candidate."""
+    return {name: score_saved_model(path, test_files, spec) for name, path in model_dirs.items()}
