@@ -11,6 +11,7 @@ from pipeline.contracts import (
     EPOCHS_PER_TRIAL_KEY,
     HPARAMS_KEY,
     MAX_TRIALS_KEY,
+    MODEL_KEY,
 )
 from pipeline.pipeline import create_pipeline
 
@@ -77,6 +78,18 @@ def test_hyperparameters_and_code_fingerprint_reach_the_trainer(tmp_path):
     custom = json.loads(trainer.exec_properties["custom_config"])
     assert custom[CODE_FINGERPRINT_KEY] == "abc"
     assert custom[HPARAMS_KEY]["hidden_units"] == [256, 128, 64]
+
+
+def test_the_model_choice_reaches_the_trainer_which_never_sees_the_test_split(tmp_path):
+    """The Trainer chooses among its candidates on what it is given: train and eval only;
+    the test split goes to the Evaluator alone."""
+    components = _by_id(_pipeline(tmp_path, model="dnn", tuner_trials=2)[0])
+    trainer, tuner = components["Trainer"], components["Tuner"]
+    assert json.loads(trainer.exec_properties["custom_config"])[MODEL_KEY] == "dnn"
+    for component in (trainer, tuner):
+        assert json.loads(component.exec_properties["train_args"]) == {"splits": ["train"]}
+        assert json.loads(component.exec_properties["eval_args"]) == {"splits": ["eval"]}
+    assert components["Evaluator"].exec_properties["example_splits"] == '["test"]'
 
 
 def test_pusher_publishes_atomically(tmp_path):
