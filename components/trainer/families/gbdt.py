@@ -85,6 +85,9 @@ class GradientBoostedTrees(ModelFamily):
             early_stopping_num_trees_look_ahead=EARLY_STOPPING_LOOK_AHEAD,
             random_seed=hparams.seed,
             verbose=0,
+            # Our batches come from whole-window gathers (`data.make_dataset`), not a
+            # `batch` op, which TF-DF's dataset check looks for; they are batches all the same.
+            check_dataset=False,
             name=TREES_NAME,
         )
         cast = _label_for(head.task)

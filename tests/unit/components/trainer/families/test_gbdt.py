@@ -15,7 +15,8 @@ from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, sche
 
 from components import dataset as S
 from components import serving_ops, transform
-from components.trainer import export
+from components.trainer import export, prepare, warm_start
+from components.trainer import model as model_lib
 from components.trainer.families import gbdt, selection
 from components.trainer.families.base import TrainingContext
 from components.trainer.heads import Head
@@ -260,3 +261,39 @@ def test_the_ensemble_serves_the_mean_of_its_members(served, transform_output, t
     np.testing.assert_allclose(
         answers["ensemble"], (answers["gbdt"] + answers["dnn"]) / 2, rtol=1e-5, atol=1e-6
     )
+
+
+def _dnn(seed: int, transform_output) -> keras.Model:
+    features = SPEC.transformed_features()
+    return model_lib.build_model(
+        features,
+        prepare.categorical_cardinalities(features, transform_output),
+        HParams(hidden_units=(8, 4), seed=seed),
+        Head.for_spec(SPEC),
+    )
+
+
+def test_warm_start_copies_the_deep_network_inside_an_ensemble(served, transform_output, tmp_path):
+    trees = served[0]
+    live = _dnn(1, transform_output)
+    element_spec = {name: tf.TensorSpec(i.shape, i.dtype) for name, i in live.input.items()}
+    ensemble = selection.average({"dnn": live, "gbdt": trees}, element_spec, Head.for_spec(SPEC))
+    export.export_serving_model(ensemble, transform_output, SPEC, str(tmp_path / "live"))
+    target = _dnn(2, transform_output)
+
+    copied = warm_start.transfer_weights(target, str(tmp_path / "live"))
+
+    assert "hidden_0" in copied and "hidden_1" in copied
+    for name in copied:
+        for new, old in zip(
+            target.get_layer(name).get_weights(), live.get_layer(name).get_weights(), strict=True
+        ):
+            np.testing.assert_array_equal(new, old)
+
+
+def test_warm_start_from_trees_alone_copies_nothing(served, transform_output, tmp_path):
+    export.export_serving_model(served[0], transform_output, SPEC, str(tmp_path / "live"))
+    target = _dnn(2, transform_output)
+    before = target.get_layer("hidden_0").get_weights()[0].copy()
+    assert warm_start.transfer_weights(target, str(tmp_path / "live")) == []
+    np.testing.assert_array_equal(target.get_layer("hidden_0").get_weights()[0], before)
