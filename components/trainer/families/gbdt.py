@@ -70,8 +70,10 @@ class GradientBoostedTrees(ModelFamily):
 
     def train(self, context: TrainingContext) -> Trained:
         head, hparams = context.head, context.hparams
-        task = tfdf.keras.Task.REGRESSION if head.task is Task.REGRESSION else (
-            tfdf.keras.Task.CLASSIFICATION
+        task = (
+            tfdf.keras.Task.REGRESSION
+            if head.task is Task.REGRESSION
+            else (tfdf.keras.Task.CLASSIFICATION)
         )
         trees = tfdf.keras.GradientBoostedTreesModel(
             task=task,
@@ -153,9 +155,7 @@ def _wrap(trees: keras.Model, context: TrainingContext) -> keras.Model:
             f"the label {context.spec.label_key!r} has {head.units} output(s); a class is "
             "probably absent from the training split. Check the label's values and the split."
         )
-    output = keras.layers.Activation("linear", dtype="float32", name=head.prediction_key)(
-        predicted
-    )
+    output = keras.layers.Activation("linear", dtype="float32", name=head.prediction_key)(predicted)
     return keras.Model(inputs, output, name=WRAPPER_NAME)
 
 
