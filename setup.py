@@ -24,6 +24,8 @@ setup(
         "pyyaml>=6",
         "matplotlib>=3.8,<3.10",
         "croniter>=2.0.2",
+        # The gradient-boosted tree family; its release for TF 2.16.2.
+        "tensorflow-decision-forests==1.9.2",
     ],
     extras_require={
         "dev": ["pytest", "ruff"],

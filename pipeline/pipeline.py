@@ -30,6 +30,8 @@ from pipeline.config import PipelineConfig
 
 PREPROCESSING_FN = "components.transform.preprocessing_fn"
 RUN_FN = "components.trainer.run.run_fn"
+# Loads models with the ops a served model may need (TF-DF's trees) registered first.
+EVALUATOR_MODULE = "components.evaluator_module"
 TUNER_FN = "components.trainer.tuning.tuner_fn"
 
 # Runtime parameters of a compiled (Vertex / Kubeflow) pipeline: what a
@@ -270,6 +272,7 @@ def create_pipeline(
         eval_config=parameters.get(
             EVAL_CONFIG_PARAMETER, make_eval_config(spec, config.thresholds)
         ),
+        module_path=EVALUATOR_MODULE,
     )
 
     pusher = AtomicPusher(

@@ -117,7 +117,17 @@ def export_serving_model(
         save_format="tf",
         # Per-layer call traces are only needed to reload custom layers without
         # their code; our custom layers are registered and rebuilt from their
-        # configs, so skip them (a third faster).
-        save_traces=False,
+        # configs, so skip them (a third faster). TF-DF's tree models have no
+        # config to rebuild from: with trees inside, keep the traces, or Keras
+        # (warm start, the report) cannot load the model back.
+        save_traces=holds_trees(model),
         signatures=signatures,
     )
+
+
+def holds_trees(model: keras.Model) -> bool:
+    """Whether `model` or a model nested in it is a TF-DF model."""
+    for layer in [model, *model.submodules]:
+        if type(layer).__module__.startswith("tensorflow_decision_forests"):
+            return True
+    return False

@@ -23,6 +23,8 @@ from components.trainer.heads import BINARY_HEAD, Head
 from components.trainer.hparams import HParams
 
 STANDARDIZE_INPUTS = "standardize_inputs"
+# The network's name; warm start finds it by this name inside an ensemble.
+DNN_NAME = "deepline_dnn"
 MIN_STANDARDIZED_VARIANCE = 1e-6
 
 
@@ -105,7 +107,7 @@ def build_model(
         # (`adapt_input_standardization` sets the statistics before training).
         x = keras.layers.Normalization(axis=-1, name=STANDARDIZE_INPUTS)(x)
     x = _hidden_stack(x, hparams)
-    return keras.Model(inputs=inputs, outputs=head.output(x), name="deepline_dnn")
+    return keras.Model(inputs=inputs, outputs=head.output(x), name=DNN_NAME)
 
 
 def _conv_stem(pixels, feature: TransformedFeature, hparams: HParams):

@@ -179,6 +179,9 @@ def collect_layers(run: RunArtifacts) -> tuple[report_model.LayerRow, ...]:
     path = os.path.join(artifact.uri, "Format-Serving") if artifact else ""
     if not path or not os.path.exists(path):
         return ()
+    from components import serving_ops
+
+    serving_ops.register()  # the served model may hold TF-DF trees
     model = keras.models.load_model(path, compile=False)
     rows = []
     for layer in model.layers:

@@ -31,6 +31,15 @@ _COMPONENTS = (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def serving_ops():
+    """Served models may hold TF-DF trees (`--model auto`, the default): the tests that load
+    them need TF-DF's ops registered in this process, as every Deepline loader does."""
+    from components import serving_ops
+
+    serving_ops.register()
+
+
 @pytest.fixture(scope="session")
 def pipeline_components() -> tuple[str, ...]:
     """Every component id of the taxi pipeline."""

@@ -81,6 +81,24 @@ def test_penguins_multiclass_runs_end_to_end(cli, tmp_path):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     assert probabilities[0].argmax() == 2  # Gentoo: the classes are [Adelie, Chinstrap, Gentoo]
 
+    # --model auto (the default): the deep network, the trees and their average, each scored
+    # on the eval split; the Trainer's history says which is served and why.
+    (history_file,) = (tmp_path / "pipeline" / "Trainer" / "model_run").glob("*/history.json")
+    chosen = json.loads(history_file.read_text())["model"]
+    assert chosen["choice"] == "auto" and chosen["left_out"] == {}
+    assert set(chosen["candidates"]) == {"dnn", "gbdt", "ensemble"}
+    for name, candidate in chosen["candidates"].items():
+        assert candidate["eval"]["accuracy"] > 0.44, (name, candidate)  # above always-Adelie
+        assert candidate["trainer_seconds"] > 0
+    assert chosen["chosen"] in chosen["candidates"]
+    assert chosen["reason"].startswith(f"{chosen['chosen']}: highest eval accuracy")
+    assert chosen["records"]["gbdt"]["num_trees"] >= 1
+    # The candidates not served are exported beside, with the same contract.
+    for name, candidate in chosen["candidates"].items():
+        if name != chosen["chosen"]:
+            others = _serve(candidate["export"], [gentoo, unseen])["probabilities"]
+            assert others.shape == (2, 3) and others[0].argmax() == 2, name
+
 
 def test_imdb_small_text_runs_end_to_end_and_serves_raw_reviews(cli, tmp_path):
     # 100 reviews exercise the text path; 15 test reviews cannot bless a model, so no bars.

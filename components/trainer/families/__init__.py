@@ -70,6 +70,13 @@ FAMILIES: dict[str, FamilyEntry] = {
             "the deep network of the presets (Hands-On ML ch. 11): dense stack, embeddings",
             frozenset(FamilyOption),
         ),
+        FamilyEntry(
+            "gbdt",
+            "gradient-boosted trees (TensorFlow Decision Forests) on the same transformed features",
+            # Trees have no dense network to fold, drop out, quantize or tune, are trained
+            # by TF-DF rather than a Keras loop, and cannot continue from a previous model.
+            frozenset(),
+        ),
     )
 }
 
@@ -77,8 +84,8 @@ AUTO = "auto"
 ENSEMBLE = "ensemble"
 # The deep family `auto` and `ensemble` train beside the tree challenger.
 DEEP_DEFAULT = "dnn"
-# The tree challenger; None while no tree family is in the table.
-TREE_CHALLENGER: str | None = None
+# The tree challenger `auto` and `ensemble` train beside the deep default.
+TREE_CHALLENGER: str | None = "gbdt"
 MODEL_CHOICES = (AUTO, *FAMILIES, ENSEMBLE)
 
 
