@@ -70,6 +70,11 @@ FAMILIES: dict[str, FamilyEntry] = {
             "the deep network of the presets (Hands-On ML ch. 11): dense stack, embeddings",
             frozenset(FamilyOption),
         ),
+        FamilyEntry(
+            "tabm",
+            "k MLPs sharing weights, averaged (TabM); AdamW, label smoothing, flat-cosine rate",
+            frozenset({FamilyOption.WARM_START}),
+        ),
     )
 }
 
