@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-import tf_keras as keras
 
 from components.dataset import TransformedFeature
 from components.trainer import model
