@@ -200,3 +200,38 @@ def test_bad_tabm_hyperparameters_are_refused_by_name(changes, message):
 def test_tabm_hyperparameters_round_trip_through_the_run_config():
     hparams = HParams(tabm_hidden_units=(64, 32), tabm_members=8)
     assert HParams.from_dict(hparams.to_dict()) == hparams
+
+
+def test_the_best_eval_epoch_is_restored_not_the_last(tmp_path):
+    """Eval labels flipped: the better tabm fits training, the worse it does on eval, so the
+    best eval epoch comes early and its weights must be the ones returned."""
+    data = _task_data("binary")
+    flipped = data.map(lambda x, y: (x, 1 - y))
+    hparams = _small(
+        tabm_epochs=6,
+        tabm_min_steps=1,
+        tabm_batch_size=64,
+        tabm_learning_rate=1e-2,
+        early_stopping_patience=10,
+    )
+    context = TrainingContext(
+        spec=None,
+        head=HEADS["binary"],
+        hparams=hparams,
+        features=FEATURES,
+        cardinalities=CARDINALITIES,
+        train_ds=data,
+        eval_ds=flipped,
+        strategy=tf.distribute.get_strategy(),
+        run_dir=str(tmp_path),
+        tf_transform_output=None,
+    )
+    trained = tabm.FAMILY.train(context)
+    served_loss = trained.record["history"][tabm.MONITOR]
+    best = trained.record["best_epoch"] - 1
+    assert best < len(served_loss) - 1 and served_loss[-1] > served_loss[best], served_loss
+    labels = np.concatenate([y for _, y in flipped])
+    predicted = np.concatenate([trained.model(x).numpy() for x, _ in flipped])
+    metric = tabm._served_loss(Task.BINARY)
+    metric.update_state(labels, predicted)
+    assert float(metric.result()) == pytest.approx(served_loss[best], rel=1e-4)
