@@ -30,6 +30,7 @@ from components.dataset.options import (
     ImageEncoding,
     ImageTransform,
     Kind,
+    NumericEmbedding,
     NumericTransform,
     TextStandardize,
     TextTokenize,
@@ -61,15 +62,18 @@ class NumericFeature:
       min: Smallest valid value (inclusive): ingestion quarantines a row with
         a smaller one. None: no lower bound. Defaults to None.
       max: Largest valid value (inclusive), likewise. Defaults to None.
+      embedding: How the model reads the scaled value (zscore, minmax, robust): none (as
+        it is) or periodic (a trainable periodic embedding in the model; Transform's
+        output is unchanged, so serving needs nothing more). Defaults to none.
     """
 
     kind: ClassVar[Kind] = Kind.NUMERIC
     raw_type: ClassVar[str] = "float"  # how ingestion reads the column: int, float or string
     OPTIONS: ClassVar[dict] = {
-        NumericTransform.ZSCORE: ("log1p", "buckets", "fill", *BOUNDS),
-        NumericTransform.MINMAX: ("log1p", "buckets", "fill", *BOUNDS),
+        NumericTransform.ZSCORE: ("log1p", "buckets", "fill", "embedding", *BOUNDS),
+        NumericTransform.MINMAX: ("log1p", "buckets", "fill", "embedding", *BOUNDS),
         NumericTransform.BUCKETIZE: ("buckets", "fill", *BOUNDS),
-        NumericTransform.ROBUST: ("log1p", "buckets", "fill", *BOUNDS),
+        NumericTransform.ROBUST: ("log1p", "buckets", "fill", "embedding", *BOUNDS),
         NumericTransform.PIECEWISE_LINEAR: ("log1p", "buckets", "fill", *BOUNDS),
     }
     REQUIRED: ClassVar[tuple[str, ...]] = ()
@@ -81,6 +85,7 @@ class NumericFeature:
     fill: float | None = None
     min: float | None = None
     max: float | None = None
+    embedding: NumericEmbedding = NumericEmbedding.NONE
 
     def __post_init__(self):
         check_options(self, self.OPTIONS[self.transform])
@@ -107,7 +112,11 @@ class NumericFeature:
         elif piecewise:
             value = TransformedFeature(transformed_name(self.name), False, width=self.buckets)
         else:
-            value = TransformedFeature(transformed_name(self.name), is_categorical=False)
+            value = TransformedFeature(
+                transformed_name(self.name),
+                is_categorical=False,
+                periodic=self.embedding is NumericEmbedding.PERIODIC,
+            )
         out = [value]
         if self.fill is None:
             out.append(TransformedFeature(transformed_name(self.name + "_missing"), False))

@@ -40,6 +40,15 @@ class NumericTransform(str, enum.Enum):
     PIECEWISE_LINEAR = "piecewise_linear"
 
 
+class NumericEmbedding(str, enum.Enum):
+    """How the model reads a scaled numeric value (Transform's output is the same)."""
+
+    NONE = "none"  # the value itself
+    # sin and cos of the value at learned frequencies, then a dense ReLU layer, trained with
+    # the model (Gorishniy et al. 2022); for zscore, minmax and robust values
+    PERIODIC = "periodic"
+
+
 class CategoricalTransform(str, enum.Enum):
     VOCABULARY = "vocabulary"  # top-k vocabulary computed by Transform, plus OOV buckets
     HASH = "hash"  # fingerprint hashing into a fixed number of bins

@@ -366,6 +366,8 @@ class _Reader:
             if kind is options.Kind.IMAGE:
                 return self.choice(raw, path, options.ImageEncoding, "an image encoding")
             return self.choice(raw, path, options.CategoricalEncoding, "a categorical encoding")
+        if key == "embedding":
+            return self.choice(raw, path, options.NumericEmbedding, "a numeric embedding")
         if key == "standardize":
             return self.choice(raw, path, options.TextStandardize, "a text standardization")
         if key == "tokenize":

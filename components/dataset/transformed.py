@@ -44,6 +44,8 @@ class TransformedFeature:
         pixels. Defaults to None (not an image).
       one_hot: For ids: read one-hot instead of through an embedding.
         Defaults to False.
+      periodic: For a real value: read through a trainable periodic embedding
+        (`components.trainer.periodic`). Defaults to False.
     """
 
     name: str
@@ -56,3 +58,4 @@ class TransformedFeature:
     embedding_size: int | None = None
     image_shape: tuple[int, int, int] | None = None
     one_hot: bool = False
+    periodic: bool = False

@@ -126,14 +126,9 @@ def adapt_prior_bias(model: keras.Model, dataset: tf.data.Dataset, batches: int)
     output = layers.get(binary.prediction_key) or layers.get(multiclass.prediction_key)
     if output is None:
         return
-    labels = _labels(dataset, batches)
-    if output.name == binary.prediction_key:
-        positives = int(np.sum(labels > 0.5))
-        bias = np.log([max(positives, 1) / max(labels.size - positives, 1)])
-    else:
-        counts = np.bincount(labels.astype(np.int64), minlength=output.units)[: output.units]
-        log_counts = np.log(np.maximum(counts, 1))
-        bias = log_counts - log_counts.mean()
+    labels = training_labels(dataset, batches)
+    task = Task.BINARY if output.name == binary.prediction_key else Task.MULTICLASS
+    bias = prior_bias(labels, task, output.units)
     output.bias.assign(bias.astype(np.float32))
 
 
@@ -152,7 +147,7 @@ def adapt_target_scale(model: keras.Model, dataset: tf.data.Dataset, batches: in
     )
     if head is None or head.name != Head(Task.REGRESSION).prediction_key:
         return
-    labels = _labels(dataset, batches)
+    labels = training_labels(dataset, batches)
     std = float(np.std(labels))
     head.scale = std if std > 0 else 1.0
     head.offset = float(np.mean(labels))
@@ -161,7 +156,26 @@ def adapt_target_scale(model: keras.Model, dataset: tf.data.Dataset, batches: in
 BINARY_HEAD = Head()  # the default where a head is optional
 
 
-def _labels(dataset: tf.data.Dataset, batches: int) -> np.ndarray:
+def prior_bias(labels: np.ndarray, task: Task, units: int) -> np.ndarray:
+    """The output bias at which a classifier with zero weights predicts the base rates.
+
+    Binary: the log odds, log(positives / negatives). Multiclass: the log of each
+    class's count, centred. A class absent from `labels` counts once.
+
+    Args:
+      labels: Training labels (0/1, or class ids).
+      task: binary or multiclass.
+      units: Output units (1, or the classes).
+    """
+    if task is Task.BINARY:
+        positives = int(np.sum(labels > 0.5))
+        return np.log([max(positives, 1) / max(labels.size - positives, 1)])
+    counts = np.bincount(labels.astype(np.int64), minlength=units)[:units]
+    log_counts = np.log(np.maximum(counts, 1))
+    return log_counts - log_counts.mean()
+
+
+def training_labels(dataset: tf.data.Dataset, batches: int) -> np.ndarray:
     """The labels of the first `batches` (features, label) batches, flattened.
 
     Raises:

@@ -18,7 +18,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from components.dataset import TransformedFeature
-from components.trainer import activations, initializers, regularization
+from components.trainer import activations, initializers, periodic, regularization
 from components.trainer.heads import BINARY_HEAD, Head
 from components.trainer.hparams import HParams
 
@@ -63,6 +63,40 @@ def build_model(
       ValueError: a categorical feature has no known cardinality.
     """
     hparams = hparams.resolve()
+    inputs, parts = feature_inputs(features, cardinalities, hparams)
+    x = keras.layers.Concatenate(name="features")(parts)
+    if hparams.preset == "self_normalizing":
+        # SELU self-normalizes only over standardized inputs; embeddings and
+        # 0/1 missing flags are not, so the concatenated vector is standardized
+        # (`adapt_input_standardization` sets the statistics before training).
+        x = keras.layers.Normalization(axis=-1, name=STANDARDIZE_INPUTS)(x)
+    x = _hidden_stack(x, hparams)
+    return keras.Model(inputs=inputs, outputs=head.output(x), name=DNN_NAME)
+
+
+def feature_inputs(
+    features: tuple[TransformedFeature, ...],
+    cardinalities: dict[str, int],
+    hparams: HParams,
+) -> tuple[dict[str, tf.Tensor], list[tf.Tensor]]:
+    """The model's inputs and what each feature becomes before the layers every family adds.
+
+    Categorical ids go through an embedding (or one-hot), token ids through an
+    embedding bag, large images through a small conv stem, real values with
+    `periodic` through a periodic embedding (`periodic.PeriodicEmbedding`); other real
+    values are used as they are. Every family reads its features this way.
+
+    Args:
+      features: The transformed features, from the data set spec.
+      cardinalities: Number of ids of every categorical feature, by transformed name.
+      hparams: Resolved hyperparameters (embedding widths, periodic embeddings, seed).
+
+    Returns:
+      (Keras inputs by transformed name, one (batch, n) tensor per feature in order).
+
+    Raises:
+      ValueError: a categorical feature has no known cardinality.
+    """
     inputs, parts = {}, []
     for feature in features:
         if feature.is_categorical:
@@ -97,17 +131,19 @@ def build_model(
             inputs[feature.name] = value
             if feature.image_shape and feature.image_shape[0] * feature.image_shape[1] >= 256:
                 parts.append(_conv_stem(value, feature, hparams))
+            elif feature.periodic:
+                parts.append(
+                    periodic.PeriodicEmbedding(
+                        hparams.periodic_frequencies,
+                        hparams.periodic_width,
+                        hparams.periodic_sigma,
+                        seed=hparams.seed + 200 + len(parts),
+                        name=f"{feature.name}_periodic",
+                    )(value)
+                )
             else:
-                parts.append(value)  # small images: their pixels, as they are
-
-    x = keras.layers.Concatenate(name="features")(parts)
-    if hparams.preset == "self_normalizing":
-        # SELU self-normalizes only over standardized inputs; embeddings and
-        # 0/1 missing flags are not, so the concatenated vector is standardized
-        # (`adapt_input_standardization` sets the statistics before training).
-        x = keras.layers.Normalization(axis=-1, name=STANDARDIZE_INPUTS)(x)
-    x = _hidden_stack(x, hparams)
-    return keras.Model(inputs=inputs, outputs=head.output(x), name=DNN_NAME)
+                parts.append(value)  # small images: their pixels; scaled values as they are
+    return inputs, parts
 
 
 def _conv_stem(pixels, feature: TransformedFeature, hparams: HParams):

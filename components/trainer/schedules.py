@@ -11,6 +11,7 @@ resumed from a saved model or checkpoint continues at the saved step's rate.
 * `PiecewiseConstantSchedule`: a constant rate between given steps.
 * `OneCycle` and `OneCycleMomentum`: the 1cycle policy's rate and its inverse
   momentum cycle; `momentum.MomentumScheduler` applies a momentum schedule in training.
+* `FlatCosine`: flat, then down a half cosine (the tabm family's recipe).
 
 `make_schedule` builds one by name. "plateau" (`ReduceLROnPlateau`) is not a
 schedule but a callback, added by `optimization.make_callbacks`: it lowers the
@@ -20,6 +21,7 @@ optimizer's rate variable, so it needs a plain float rate, which is what
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -303,6 +305,45 @@ class OneCycleMomentum(keras.optimizers.schedules.LearningRateSchedule):
             "max_momentum": self.max_momentum,
             "min_momentum": self.min_momentum,
             "annihilation_fraction": self.annihilation_fraction,
+        }
+
+
+@keras.saving.register_keras_serializable(package="deepline")
+class FlatCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """`rate` for the first `flat_fraction` of the steps, then down a half cosine to 0.
+
+    At step t past the flat part f (of T steps): rate * (1 + cos(pi * (t - f) / (T - f))) / 2;
+    0 from step T on.
+
+    Args:
+      rate: The flat rate.
+      total_steps: T, optimizer steps of the whole run.
+      flat_fraction: Share of the steps at the flat rate, in [0, 1].
+
+    Raises:
+      ValueError: `rate` or `total_steps` is not positive, or `flat_fraction` not in [0, 1].
+    """
+
+    def __init__(self, rate: float, total_steps: float, flat_fraction: float):
+        super().__init__()
+        _check_positive(rate=rate, total_steps=total_steps)
+        if not 0 <= flat_fraction <= 1:
+            raise ValueError(f"`flat_fraction` must be in [0, 1], got {flat_fraction}.")
+        self.rate = float(rate)
+        self.total_steps = float(total_steps)
+        self.flat_fraction = float(flat_fraction)
+
+    def __call__(self, step):
+        step = _as_step(step)
+        flat = self.total_steps * self.flat_fraction
+        progress = tf.clip_by_value((step - flat) / max(self.total_steps - flat, 1e-9), 0.0, 1.0)
+        return self.rate * 0.5 * (1.0 + tf.cos(math.pi * progress))
+
+    def get_config(self) -> dict:
+        return {
+            "rate": self.rate,
+            "total_steps": self.total_steps,
+            "flat_fraction": self.flat_fraction,
         }
 
 

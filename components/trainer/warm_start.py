@@ -46,7 +46,19 @@ def transfer_weights(target: keras.Model, base_model_dir: str) -> list[str]:
             base.name,
         )
         return []
-    sources = {layer.name: layer for layer in network.layers}
+    return copy_matching_layers(target, network, base_model_dir)
+
+
+def copy_matching_layers(target: keras.Model, base: keras.Model, origin: str) -> list[str]:
+    """Copies the weights of `base`'s layers into `target`'s of the same name and shapes.
+
+    The output layer is never copied (`heads.OUTPUT_LAYERS`). `origin` names the base
+    model in the log.
+
+    Returns:
+      Names of the layers copied, in `target`'s order.
+    """
+    sources = {layer.name: layer for layer in base.layers}
     copied = []
     for layer in target.layers:
         source = sources.get(layer.name)
@@ -59,7 +71,7 @@ def transfer_weights(target: keras.Model, base_model_dir: str) -> list[str]:
     skipped = [layer.name for layer in target.layers if layer.weights and layer.name not in copied]
     logger.info(
         "Warm start from %s: %d layer(s) reused; trained fresh: %s.",
-        base_model_dir,
+        origin,
         len(copied),
         ", ".join(skipped) or "none",
     )

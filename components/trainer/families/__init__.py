@@ -71,6 +71,11 @@ FAMILIES: dict[str, FamilyEntry] = {
             frozenset(FamilyOption),
         ),
         FamilyEntry(
+            "tabm",
+            "k MLPs sharing weights, averaged (TabM); AdamW, label smoothing, flat-cosine rate",
+            frozenset({FamilyOption.WARM_START}),
+        ),
+        FamilyEntry(
             "gbdt",
             "gradient-boosted trees (TensorFlow Decision Forests) on the same transformed features",
             # Trees have no dense network to fold, drop out, quantize or tune, are trained

@@ -53,7 +53,7 @@ slices: [company]
             "transform: zscore, size: 3}",
             7,
             "features.fare.size: unknown option 'size'; options of a numeric zscore feature: "
-            "log1p, buckets, fill, min, max",
+            "log1p, buckets, fill, embedding, min, max",
         ),
         (
             "transform: zscore}",

@@ -268,3 +268,40 @@ def test_reloaded_model_resumes_the_schedules_at_the_saved_step(tmp_path, reload
     # Steps 6-9 are the down half of the momentum cycle (peak rate at step 9).
     assert steps.momentum == pytest.approx([float(momentum(step)) for step in range(6, 12)])
     assert steps.momentum[:4] == pytest.approx([0.95 - 0.1 * s / 9 for s in range(6, 10)])
+
+
+# FlatCosine(rate 2, 100 steps, flat half): 2 until step 50, then 1 + cos(pi (t - 50) / 50).
+FLAT_COSINE = schedules.FlatCosine(rate=2.0, total_steps=100, flat_fraction=0.5)
+
+
+@pytest.mark.parametrize(
+    "step, expected",
+    [
+        (0, 2.0),
+        (49, 2.0),
+        (50, 2.0),
+        (62.5, 1.0 + np.sqrt(0.5)),  # a quarter of the cosine: 1 + cos(pi / 4)
+        (75, 1.0),  # half way down
+        (87.5, 1.0 - np.sqrt(0.5)),
+        (100, 0.0),
+        (130, 0.0),
+    ],
+)
+def test_flat_cosine_at_chosen_steps(step, expected):
+    assert float(FLAT_COSINE(step)) == pytest.approx(expected, abs=1e-6)
+
+
+def test_flat_cosine_without_a_flat_part_starts_decaying_at_once():
+    schedule = schedules.FlatCosine(rate=1.0, total_steps=10, flat_fraction=0.0)
+    assert float(schedule(5)) == pytest.approx(0.5, abs=1e-6)
+    assert float(schedule(1)) < 1.0
+
+
+def test_flat_cosine_config_round_trip():
+    again = schedules.FlatCosine.from_config(FLAT_COSINE.get_config())
+    assert [float(again(s)) for s in (0, 60, 90)] == [float(FLAT_COSINE(s)) for s in (0, 60, 90)]
+
+
+def test_flat_cosine_refuses_a_fraction_outside_0_1():
+    with pytest.raises(ValueError, match="flat_fraction"):
+        schedules.FlatCosine(rate=1.0, total_steps=10, flat_fraction=1.5)
