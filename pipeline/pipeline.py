@@ -179,10 +179,9 @@ def create_pipeline(
             config={"freeze_schema": not config.schema},
             **{
                 drift_baseline.STATISTICS_KEY: statistics_gen.outputs["statistics"],
+                # Every statistics of the pipeline (not only this run's): the candidates.
                 drift_baseline.BASELINE_STATISTICS_KEY: tfx.dsl.Channel(
-                    type=tfx.types.standard_artifacts.ExampleStatistics,
-                    producer_component_id=statistics_gen.id,
-                    output_key="statistics",
+                    type=tfx.types.standard_artifacts.ExampleStatistics
                 ),
                 drift_baseline.SCHEMA_KEY: schema_gen.outputs["schema"],
                 drift_baseline.PUSHED_MODEL_KEY: tfx.dsl.Channel(

@@ -9,8 +9,8 @@ is 1). Its lineage in ML Metadata leads to what it was trained on:
 
 so nothing is copied beside the pushed model, and the answer follows whatever ML Metadata
 recorded, cached executions included. `LiveModelTrainingData` is a TFX `ResolverStrategy`: the
-pipeline's `Resolver` node gives it this run's statistics and schema, every statistics
-StatisticsGen made and every pushed model of the pipeline; it returns
+pipeline's `Resolver` node gives it this run's statistics and schema, every statistics and
+every pushed model of the pipeline; it returns
 
     statistics           this run's statistics, unchanged;
     baseline_statistics  the live model's training statistics; this run's when there is no
@@ -118,6 +118,10 @@ def _to_tfx(store: mlmd.MetadataStore, artifact) -> types.Artifact:
     return artifact_utils.deserialize_artifact(artifact_type, artifact)
 
 
+def _newest(artifacts: list) -> list:
+    return [max(artifacts, key=lambda a: a.id)] if artifacts else []
+
+
 def live_model(pushed_models: list) -> types.Artifact | None:
     """The newest pushed model that was really pushed, or None."""
     pushed = [m for m in pushed_models if m.get_int_custom_property(PUSHED_PROPERTY) == 1]
@@ -141,13 +145,15 @@ class LiveModelTrainingData(resolver.ResolverStrategy):
         Args:
           store: The ML Metadata store.
           input_dict: Artifacts by key: this run's `statistics` and `schema`, every
-            StatisticsGen output (`baseline_statistics`), every `pushed_model`.
+            statistics of the pipeline (`baseline_statistics`), every `pushed_model`.
         """
-        current = list(input_dict.get(STATISTICS_KEY, []))
+        # LocalDagRunner gives this run's statistics and schema alone; TFX's older launcher
+        # (Airflow) every one the producer made: this run's is then the newest.
+        current = _newest(input_dict.get(STATISTICS_KEY, []))
         result = {
             STATISTICS_KEY: current,
             BASELINE_STATISTICS_KEY: current,
-            SCHEMA_KEY: list(input_dict.get(SCHEMA_KEY, [])),
+            SCHEMA_KEY: _newest(input_dict.get(SCHEMA_KEY, [])),
             PUSHED_MODEL_KEY: [],
         }
         live = live_model(input_dict.get(PUSHED_MODEL_KEY, []))

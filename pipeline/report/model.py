@@ -171,6 +171,40 @@ class LayerRow:
 
 
 @dataclasses.dataclass(frozen=True)
+class DriftRow:
+    """One column compared with the live model's training data.
+
+    Attributes:
+      column: The column.
+      measure: How it was compared, in words (e.g. "Jensen–Shannon divergence").
+      distance: The measured distance.
+      threshold: The largest distance that is not drift.
+      drifted: Whether `distance` is beyond `threshold`.
+    """
+
+    column: str
+    measure: str
+    distance: float
+    threshold: float
+    drifted: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Drift:
+    """The drift check of a run.
+
+    Attributes:
+      compared: False when there was no live model to compare with (a first run).
+      action: "stop" (drift stops a run) or "warn" (drift only warns).
+      rows: Each compared column; empty when nothing was compared.
+    """
+
+    compared: bool
+    action: str
+    rows: tuple[DriftRow, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class ReportData:
     """Everything one run report shows.
 
@@ -181,6 +215,8 @@ class ReportData:
       training: The fit; None when the Trainer did not run or left no history.
       evaluation: The Evaluator's results; None when it did not run.
       layers: The model's layers; empty when no model summary was recorded.
+      drift: The comparison with the live model's training data; None when the run did
+        not check drift. Defaults to None.
     """
 
     run: RunInfo
@@ -189,3 +225,4 @@ class ReportData:
     training: Training | None
     evaluation: Evaluation | None
     layers: tuple[LayerRow, ...]
+    drift: Drift | None = None
