@@ -188,7 +188,11 @@ def _drift(drift: Drift | None) -> str:
     parts = ["<h3>Drift against the live model's training data</h3>"]
     if not drift.compared:
         parts.append(
-            _paragraph("Not checked: there was no live model yet to compare with.", "note")
+            _paragraph(
+                "Nothing to compare with: no live model yet, or this run's data is the data "
+                "the live model was trained on.",
+                "note",
+            )
         )
         return "".join(parts)
     header = ("Column", "Measure", _Num("Distance"), _Num("Threshold"), "Drifted")

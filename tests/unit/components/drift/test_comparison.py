@@ -19,6 +19,7 @@ from pipeline.pipeline import distribution_validator_config
 
 # Baseline: colors half red, half green; fares in [0, 1). Ten rows each.
 BASELINE = pd.DataFrame({"color": ["red"] * 5 + ["green"] * 5, "fare": [i / 10 for i in range(10)]})
+DISJOINT_FARES = [100.0 + i * 10 for i in range(10)]
 CHECK = DriftCheck(columns=(("color", Measure.L_INFINITY), ("fare", Measure.JENSEN_SHANNON)))
 
 
@@ -59,11 +60,10 @@ def _clean_schema_check(tmp_path):
 
 
 def test_each_column_is_measured_against_its_threshold(tmp_path):
-    # 8 red and 2 green: red's share moved from 0.5 to 0.8, so L-infinity is 0.3. Fares ×100
-    # share no histogram bucket with the baseline's: Jensen–Shannon divergence 1 (log base 2).
-    current = pd.DataFrame(
-        {"color": ["red"] * 8 + ["green"] * 2, "fare": [i * 10.0 for i in range(10)]}
-    )
+    # 8 red and 2 green: red's share moved from 0.5 to 0.8, so L-infinity is 0.3. Fares in
+    # [100, 190] share no histogram bucket with the baseline's [0, 0.9]: Jensen–Shannon
+    # divergence 1 (log base 2), its largest value.
+    current = pd.DataFrame({"color": ["red"] * 8 + ["green"] * 2, "fare": DISJOINT_FARES})
     drifts = comparison.column_drifts(comparison.load_comparison(_compare(tmp_path, current)))
     assert [(d.column, d.measure, d.threshold, d.drifted) for d in drifts] == [
         ("color", Measure.L_INFINITY, 0.1, True),
@@ -108,7 +108,7 @@ def test_a_higher_threshold_lets_the_same_drift_through(tmp_path):
 
 
 def test_drift_that_only_warns_lets_the_run_go_on_and_returns_the_lines(tmp_path):
-    current = pd.DataFrame({"color": BASELINE["color"], "fare": [i * 10.0 for i in range(10)]})
+    current = pd.DataFrame({"color": BASELINE["color"], "fare": DISJOINT_FARES})
     check = dataclasses.replace(
         CHECK,
         numeric=Threshold(0.2, "spec: drift.numeric_threshold"),

@@ -9,6 +9,8 @@ import pytest
 from pipeline.report.model import (
     CalibrationBucket,
     ConfusionAtThreshold,
+    Drift,
+    DriftRow,
     Evaluation,
     FeatureStats,
     LayerRow,
@@ -273,3 +275,26 @@ def test_write_report_creates_the_folder_and_writes_utf8(tmp_path, page):
     path = tmp_path / "reports" / "run.html"
     write_report(make_report(), path)
     assert path.read_text(encoding="utf-8") == page
+
+
+def test_drift_table_has_each_compared_column_with_its_distance_threshold_and_verdict():
+    drift = Drift(
+        compared=True,
+        action="stop",
+        rows=(
+            DriftRow("color", "L-infinity distance", 0.02, 0.1, False),
+            DriftRow("fare", "Jensen–Shannon divergence", 0.9607, 0.1, True),
+        ),
+    )
+    data = _Page(render(make_report(drift=drift))).sections["data"]
+    assert ["color", "L-infinity distance", "0.0200", "0.1000", "no"] in data.rows
+    assert ["fare", "Jensen–Shannon divergence", "0.9607", "0.1000", "drifted"] in data.rows
+    assert "Drift against the live model's training data" in data.text
+    assert "Drift stops a run of this data set." in data.text
+
+
+def test_drift_without_a_live_model_says_nothing_was_compared():
+    drift = Drift(compared=False, action="warn", rows=())
+    data = _Page(render(make_report(drift=drift))).sections["data"]
+    assert "Nothing to compare with: no live model yet" in data.text
+    assert not any(row and row[0] == "Column" for row in data.rows)
