@@ -101,7 +101,8 @@ def check_anomalies(
       drift_check: The drift check's thresholds and action. Defaults to None: `DriftCheck()`.
 
     Returns:
-      The drift warnings (lines in words) when drift only warns; else an empty list.
+      The warnings, in words: each drifted column when drift only warns, and each column
+      that could not be compared with the live model's training data.
 
     Raises:
       DataValidationError: an anomaly, or drift that stops the run.
@@ -110,6 +111,7 @@ def check_anomalies(
     lines = describe_anomalies(load_anomalies(uri, split_names))
     drift = comparison.load_comparison(drift_uri) if drift_uri else None
     drifted = list(comparison.drift_lines(drift, check)) if drift is not None else []
+    notes = list(comparison.not_compared(drift)) if drift is not None else []
     stops = bool(drifted) and check.action is DriftAction.STOP
     paragraphs = []
     if lines:
@@ -118,7 +120,7 @@ def check_anomalies(
         paragraphs.append(drift_paragraph(drifted, stopped=True))
     if paragraphs:
         raise DataValidationError("\n".join(paragraphs))
-    return drifted
+    return drifted + notes
 
 
 @tfx.dsl.components.component
@@ -144,4 +146,4 @@ def DataValidationGate(
         DriftCheck.from_json(drift_check) if drift_check else None,
     )
     if warnings:
-        logger.warning("%s", drift_paragraph(warnings, stopped=False))
+        logger.warning("%s", "\n".join(warnings))

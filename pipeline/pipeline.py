@@ -25,6 +25,7 @@ from tfx.proto import example_gen_pb2, range_config_pb2
 from components import dataset
 from components.atomic_pusher import AtomicPusher
 from components.drift import baseline as drift_baseline
+from components.drift import executor as drift_executor
 from components.drift.comparison import COMPARED_SPLIT
 from components.drift.settings import DriftCheck, Measure
 from components.evaluation import make_eval_config
@@ -195,6 +196,10 @@ def create_pipeline(
             baseline_statistics=live_data.outputs[drift_baseline.BASELINE_STATISTICS_KEY],
             config=distribution_validator_config(config.drift),
             include_split_pairs=[(COMPARED_SPLIT, COMPARED_SPLIT)],
+        )
+        # TFX's executor, comparing numbers over quantile buckets (components.drift.executor).
+        distribution_validator.executor_spec = executor_spec.ExecutorClassSpec(
+            drift_executor.Executor
         )
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema

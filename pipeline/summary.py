@@ -115,8 +115,9 @@ def collect_drift(run: RunArtifacts, config: PipelineConfig) -> dict[str, Any] |
       None when the run did not check drift (DistributionValidator did not run); else
       `compared` (False when there was nothing to compare with: no live model yet, or the
       live model's training statistics are this run's, unchanged data), `action` ("stop" or
-      "warn"), `columns` (column, measure, distance, threshold, drifted) and `warnings` (each
-      drifted column in words, when drift only warns).
+      "warn"), `columns` (column, measure, distance, threshold, drifted), `warnings` (each
+      drifted column in words, when drift only warns) and `not_compared` (each column that
+      could not be compared, e.g. without any value, in words).
     """
     from components.drift import comparison
 
@@ -130,6 +131,7 @@ def collect_drift(run: RunArtifacts, config: PipelineConfig) -> dict[str, Any] |
         "action": config.drift.action.value,
         "columns": [],
         "warnings": [],
+        "not_compared": [],
     }
     loaded = comparison.load_comparison(anomalies.uri)
     if not result["compared"] or loaded is None:
@@ -145,6 +147,7 @@ def collect_drift(run: RunArtifacts, config: PipelineConfig) -> dict[str, Any] |
         for drift in comparison.column_drifts(loaded)
     ]
     result["warnings"] = list(comparison.drift_lines(loaded, config.drift))
+    result["not_compared"] = list(comparison.not_compared(loaded))
     return result
 
 
@@ -240,16 +243,19 @@ def render_drift(drift: dict[str, Any] | None) -> list[str]:
             "Drift: nothing to compare with (no live model yet, or this run's data is the "
             "data the live model was trained on)."
         ]
+    notes = [f"  {line}" for line in drift.get("not_compared", [])]
     if not drift["warnings"]:
         return [
             f"Drift: {len(drift['columns'])} column(s) compared with the live model's "
-            "training data; none drifted."
+            "training data; none drifted.",
+            *notes,
         ]
     return [
         f"Warning: the data drifted from the live model's training data in "
         f"{len(drift['warnings'])} column(s); the run went on (drift only warns for this "
         "data set):",
         *(f"  {line}" for line in drift["warnings"]),
+        *notes,
     ]
 
 

@@ -3,8 +3,9 @@
 DistributionValidator writes, per compared split pair, TFDV's `Anomalies`: one
 `drift_skew_info` per compared column with its measured distance and threshold, and an
 anomaly for a column that drifted or could not be compared. This module turns that into one
-`ColumnDrift` per column and a line per drifted column, e.g.
-`fare: Jensen–Shannon divergence 0.96 > 0.10 (default; spec: drift.numeric_threshold)`.
+`ColumnDrift` per column a line per drifted column, e.g.
+`fare: Jensen–Shannon divergence 0.93 > 0.30 (default; spec: drift.numeric_threshold)`, and
+a line per column that could not be compared (a note: it is not drift).
 """
 
 from __future__ import annotations
@@ -117,9 +118,12 @@ def describe(drift: ColumnDrift, check: DriftCheck) -> str:
 
 
 def drift_lines(anomalies, check: DriftCheck) -> tuple[str, ...]:
-    """One line per drifted column, then one per column that could not be compared."""
-    drifted = [describe(d, check) for d in column_drifts(anomalies) if d.drifted]
-    return (*drifted, *not_compared(anomalies))
+    """One line per drifted column, in words.
+
+    A column that could not be compared (`not_compared`) is not drift: a column with no
+    values at all has no histogram, and ExampleValidator judges missing values.
+    """
+    return tuple(describe(d, check) for d in column_drifts(anomalies) if d.drifted)
 
 
 def what_to_do() -> str:

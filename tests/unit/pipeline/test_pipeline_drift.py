@@ -5,6 +5,7 @@ import json
 
 import pytest
 from tfx.dsl.compiler import compiler
+from tfx.dsl.components.common import resolver as resolver_lib
 
 from components.dataset import DriftAction
 from components.drift import baseline
@@ -62,7 +63,8 @@ def test_every_stage_validates_and_trains_with_the_resolved_schema(tmp_path, cur
     for component in ("ExampleValidator", "Transform", "Trainer"):
         assert components[component].inputs["schema"] is schema
     # Only a schema inferred by SchemaGen is frozen at the live model's.
-    assert resolver.exec_properties["resolver_config"] == {"freeze_schema": not curated}
+    config = resolver.exec_properties[resolver_lib.RESOLVER_CONFIG]
+    assert config == {"freeze_schema": not curated}
 
 
 def test_the_pipeline_with_a_drift_check_compiles_for_the_local_runner(tmp_path):

@@ -37,11 +37,13 @@ COLUMN = {"measure": "jensen_shannon_divergence", "threshold": 0.1}
                 "action": "warn",
                 "columns": [dict(COLUMN, column="income", distance=0.96, drifted=True)],
                 "warnings": [WARNING],
+                "not_compared": ["tract: not compared with the live model's training data: x"],
             },
             [
                 "Warning: the data drifted from the live model's training data in 1 column(s); "
                 "the run went on (drift only warns for this data set):",
                 "  " + WARNING,
+                "  tract: not compared with the live model's training data: x",
             ],
         ),
     ],

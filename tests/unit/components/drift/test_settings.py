@@ -26,7 +26,7 @@ def spec(minimal_spec):
 
 def test_defaults_name_the_spec_key_that_would_set_them(spec):
     check = resolve_drift_check(spec(), {})
-    assert check.numeric == Threshold(0.1, "default; spec: drift.numeric_threshold")
+    assert check.numeric == Threshold(0.3, "default; spec: drift.numeric_threshold")
     assert check.categorical == Threshold(0.1, "default; spec: drift.categorical_threshold")
     assert check.action is S.DriftAction.STOP
 
