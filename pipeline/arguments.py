@@ -16,6 +16,10 @@ VERSION = "0.1.0"
 
 def build_parser() -> argparse.ArgumentParser:
     # Defaults come from the config dataclasses, so they are written once.
+    from components.dataset.drift_spec import (
+        DEFAULT_CATEGORICAL_THRESHOLD,
+        DEFAULT_NUMERIC_THRESHOLD,
+    )
     from data import DEFAULT_DATASET, dataset_names
     from pipeline import config as config_lib
     from pipeline.runners import beam_options as beam_lib
@@ -96,6 +100,32 @@ def build_parser() -> argparse.ArgumentParser:
         dest="beam_args",
         metavar="ARG",
         help="an extra Beam pipeline option, repeatable, written --beam-arg=--flag=value",
+    )
+    drift = execution_options.add_argument_group(
+        "drift (the data against the live model's training data, from the second run on)"
+    )
+    drift.add_argument(
+        "--numeric-drift-threshold",
+        type=float,
+        default=None,
+        metavar="D",
+        help="Jensen–Shannon divergence beyond which a numeric column has drifted; default: "
+        f"the spec's drift.numeric_threshold, else {DEFAULT_NUMERIC_THRESHOLD}",
+    )
+    drift.add_argument(
+        "--categorical-drift-threshold",
+        type=float,
+        default=None,
+        metavar="D",
+        help="L-infinity distance of the value frequencies beyond which a categorical column "
+        "has drifted; default: the spec's drift.categorical_threshold, else "
+        f"{DEFAULT_CATEGORICAL_THRESHOLD}",
+    )
+    drift.add_argument(
+        "--drift-warn-only",
+        action="store_true",
+        help="drift only warns (printed, and in the summary) instead of stopping the run "
+        "with exit code 3; for data whose drift is expected (spec: drift.on_drift: warn)",
     )
     beam = execution_options.add_argument_group("beam (where ingestion, statistics, Transform run)")
     beam.add_argument(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from components.blessing import BlessingThresholds
 from components.dataset import DatasetSpec, load_spec
+from components.drift.settings import DriftCheck
 from components.trainer import families
 from components.trainer.hparams import HParams
 from pipeline import contracts
@@ -209,6 +210,7 @@ class PipelineConfig:
     tuner_trials: int = 0
     tuner_epochs: int = 5
     max_quarantined_fraction: float = 0.0
+    drift: DriftCheck | None = None
 
     @property
     def uses_spans(self) -> bool:

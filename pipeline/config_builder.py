@@ -24,6 +24,7 @@ from pathlib import Path
 import data
 from components.blessing import BlessingThresholds
 from components.dataset import DatasetSpec, load_spec
+from components.drift.settings import DriftCheck, resolve_drift_check
 from components.trainer import families
 from components.trainer.hparams import HParams
 from pipeline import config as config_lib
@@ -75,6 +76,7 @@ def config_from_args(args: argparse.Namespace) -> config_lib.PipelineConfig:
             "beam_args": beam_args_from_args(args, dataset["data_root"], dataset["data_pattern"]),
             "enable_cache": not args.no_cache,
             "max_quarantined_fraction": args.max_quarantined_fraction,
+            "drift": drift_check_from_args(args, dataset["dataset"], dataset["schema"]),
         }
     return config_lib.PipelineConfig(
         **dataset,
@@ -166,6 +168,34 @@ def split_data_path(path: str, extension: str = "csv") -> tuple[str, str]:
             return path, config_lib.SPAN_PATTERN.replace("*.csv", files)
         return path, files
     return os.path.dirname(os.path.abspath(path)), os.path.basename(path)
+
+
+def drift_check_from_args(
+    args: argparse.Namespace, spec: DatasetSpec, schema: str | None
+) -> DriftCheck:
+    """The drift check of a run here: the spec's `drift:` section and the drift options.
+
+    Each column's measure follows the type its values are written with: the curated
+    schema's (read here, at the edge), else the spec's.
+
+    Raises:
+      ValueError: a drift threshold outside (0, 1], or a curated schema that cannot be read.
+    """
+    from components.ingestion.dataset import schema_columns
+
+    column_types = {}
+    if schema and not config_lib.is_uri(schema):  # a remote schema: the spec's types
+        try:
+            column_types = {column.name: column.kind for column in schema_columns(schema)}
+        except OSError as error:
+            raise ValueError(f"cannot read the schema {schema}: {error}") from None
+    return resolve_drift_check(
+        spec,
+        column_types,
+        numeric_threshold=args.numeric_drift_threshold,
+        categorical_threshold=args.categorical_drift_threshold,
+        warn_only=args.drift_warn_only,
+    )
 
 
 def tunable_fields(args: argparse.Namespace) -> dict:

@@ -2,9 +2,11 @@
 
 raw CSV -> ExampleGen (GZIP TFRecords, train/eval/test) -> StatisticsGen ->
 ExampleValidator against the curated schema (or, for a data set without one,
-the schema SchemaGen infers from the data) -> DataValidationGate (stops the
-run on any anomaly) -> Transform -> (Tuner, when asked) -> Trainer -> Evaluator (on `test`, against
-the latest blessed model) -> Pusher (only a blessed model, published with an atomic rename).
+the schema the live model was trained with, inferred by SchemaGen on the first
+run) and DistributionValidator against the live model's training statistics
+(drift) -> DataValidationGate (stops the run on any anomaly or drift) -> Transform ->
+(Tuner, when asked) -> Trainer -> Evaluator (on `test`, against the latest blessed model)
+-> Pusher (only a blessed model, published with an atomic rename).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 
 from google.protobuf import json_format
 from tfx import v1 as tfx
-from tfx.components import FileBasedExampleGen
+from tfx.components import DistributionValidator, FileBasedExampleGen
 from tfx.dsl.components.base import executor_spec
 from tfx.extensions.google_cloud_ai_platform import constants as vertex_constants
 from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_trainer
@@ -22,6 +24,10 @@ from tfx.proto import example_gen_pb2, range_config_pb2
 
 from components import dataset
 from components.atomic_pusher import AtomicPusher
+from components.drift import baseline as drift_baseline
+from components.drift import executor as drift_executor
+from components.drift.comparison import COMPARED_SPLIT
+from components.drift.settings import DriftCheck, Measure
 from components.evaluation import make_eval_config
 from components.ingestion import example_gen as ingestion_example_gen
 from components.validation_gate import DataValidationGate
@@ -68,6 +74,20 @@ def _trainer_config(config: PipelineConfig) -> dict:
             }
         )
     return trainer_config
+
+
+def distribution_validator_config(check: DriftCheck):
+    """TFX's DistributionValidatorConfig of a drift check: one TFDV comparator per column."""
+    config = tfx.proto.DistributionValidatorConfig()
+    for column, measure in check.columns:
+        feature = config.default_slice_config.feature.add()
+        feature.path.step.append(column)
+        comparator = feature.distribution_comparator
+        if measure is Measure.JENSEN_SHANNON:
+            comparator.jensen_shannon_divergence.threshold = check.numeric.value
+        else:
+            comparator.infinity_norm.threshold = check.categorical.value
+    return config
 
 
 def runtime_parameter_values(config: PipelineConfig) -> dict[str, str]:
@@ -152,12 +172,51 @@ def create_pipeline(
         schema_gen = tfx.components.SchemaGen(
             statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False
         )
+    schema = schema_gen.outputs["schema"]
+    live_data = distribution_validator = None
+    if config.drift is not None:
+        # What the live (pushed) model was trained on, through ML Metadata lineage: its
+        # training statistics, and, for a data set without a curated schema, its schema (so
+        # the schema inferred on the first run stays the one later data must match).
+        live_data = tfx.dsl.Resolver(
+            strategy_class=drift_baseline.LiveModelTrainingData,
+            config={"freeze_schema": not config.schema},
+            **{
+                drift_baseline.STATISTICS_KEY: statistics_gen.outputs["statistics"],
+                # Every statistics of the pipeline (not only this run's): the candidates.
+                drift_baseline.BASELINE_STATISTICS_KEY: tfx.dsl.Channel(
+                    type=tfx.types.standard_artifacts.ExampleStatistics
+                ),
+                drift_baseline.SCHEMA_KEY: schema_gen.outputs["schema"],
+                drift_baseline.PUSHED_MODEL_KEY: tfx.dsl.Channel(
+                    type=tfx.types.standard_artifacts.PushedModel
+                ),
+            },
+        ).with_id("live_model_training_data_resolver")
+        schema = live_data.outputs[drift_baseline.SCHEMA_KEY]
+        distribution_validator = DistributionValidator(
+            statistics=live_data.outputs[drift_baseline.STATISTICS_KEY],
+            baseline_statistics=live_data.outputs[drift_baseline.BASELINE_STATISTICS_KEY],
+            config=distribution_validator_config(config.drift),
+            include_split_pairs=[(COMPARED_SPLIT, COMPARED_SPLIT)],
+        )
+        # TFX's executor, comparing numbers over quantile buckets (components.drift.executor).
+        distribution_validator.executor_spec = executor_spec.ExecutorClassSpec(
+            drift_executor.Executor
+        )
     example_validator = tfx.components.ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"],
-        schema=schema_gen.outputs["schema"],
+        statistics=statistics_gen.outputs["statistics"], schema=schema
     )
+    drift_inputs = {}
+    if distribution_validator is not None:
+        drift_inputs = {
+            "drift_anomalies": distribution_validator.outputs["anomalies"],
+            "drift_check": config.drift.to_json(),
+        }
     validation_gate = DataValidationGate(
-        anomalies=example_validator.outputs["anomalies"], schema_path=config.schema or ""
+        anomalies=example_validator.outputs["anomalies"],
+        schema_path=config.schema or "",
+        **drift_inputs,
     )
 
     # Over spans, Transform (and so the Trainer) sees the latest `span_window`
@@ -193,7 +252,7 @@ def create_pipeline(
     transform = tfx.components.Transform(
         examples=window,
         analyzer_cache=analyzer_cache.outputs["cache"] if analyzer_cache else None,
-        schema=schema_gen.outputs["schema"],
+        schema=schema,
         preprocessing_fn=PREPROCESSING_FN,
         splits_config=tfx.proto.SplitsConfig(analyze=["train"], transform=["train", "eval"]),
         # Pre/post-transform statistics would double Transform's time; the raw
@@ -253,7 +312,7 @@ def create_pipeline(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
-        schema=schema_gen.outputs["schema"],
+        schema=schema,
         # Training length is decided by early stopping inside run_fn.
         train_args=tfx.proto.TrainArgs(splits=["train"]),
         eval_args=tfx.proto.EvalArgs(splits=["eval"]),
@@ -291,6 +350,7 @@ def create_pipeline(
             example_gen,
             statistics_gen,
             schema_gen,
+            *[node for node in (live_data, distribution_validator) if node is not None],
             example_validator,
             validation_gate,
             transform,

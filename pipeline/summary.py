@@ -108,6 +108,53 @@ def _failed_thresholds(
     return reasons
 
 
+def collect_drift(run: RunArtifacts, config: PipelineConfig) -> dict[str, Any] | None:
+    """The drift check of a run: each compared column, and the warnings drift gave.
+
+    Args:
+      run: The run's artifacts in ML Metadata.
+      config: The run's configuration (its drift thresholds and action).
+
+    Returns:
+      None when the run did not check drift (DistributionValidator did not run); else
+      `compared` (False when there was nothing to compare with: no live model yet, or the
+      live model's training statistics are this run's, unchanged data), `action` ("stop" or
+      "warn"), `columns` (column, measure, distance, threshold, drifted), `warnings` (each
+      drifted column in words, when drift only warns) and `not_compared` (each column that
+      could not be compared, e.g. without any value, in words).
+    """
+    from components.drift import comparison
+
+    anomalies = run.output("DistributionValidator", "ExampleAnomalies")
+    if anomalies is None or config.drift is None:
+        return None
+    # Without a live model, the baseline is this run's own statistics: nothing to compare.
+    statistics = {a.id for a in run.inputs("DistributionValidator", "ExampleStatistics")}
+    result: dict[str, Any] = {
+        "compared": len(statistics) > 1,
+        "action": config.drift.action.value,
+        "columns": [],
+        "warnings": [],
+        "not_compared": [],
+    }
+    loaded = comparison.load_comparison(anomalies.uri)
+    if not result["compared"] or loaded is None:
+        return result
+    result["columns"] = [
+        {
+            "column": drift.column,
+            "measure": drift.measure.value,
+            "distance": drift.distance,
+            "threshold": drift.threshold,
+            "drifted": drift.drifted,
+        }
+        for drift in comparison.column_drifts(loaded)
+    ]
+    result["warnings"] = list(comparison.drift_lines(loaded, config.drift))
+    result["not_compared"] = list(comparison.not_compared(loaded))
+    return result
+
+
 def collect(
     config: PipelineConfig,
     timings: dict[str, ComponentTiming],
@@ -143,6 +190,7 @@ def collect(
         "training": None,
         "ingestion": None,
         "model": None,
+        "drift": None,
     }
     examples = run.output("CsvExampleGen", "Examples")
     counts = os.path.join(examples.uri, contracts.INGESTION_SUMMARY_FILE) if examples else ""
@@ -161,6 +209,7 @@ def collect(
                 "rows_per_second",
             )
         }
+    summary["drift"] = collect_drift(run, config)
     evaluation = run.output("Evaluator", "ModelEvaluation")
     if evaluation is not None:
         summary["metrics"] = metrics_by_slice(evaluation.uri)
@@ -220,6 +269,31 @@ def write(summary: dict[str, Any], path: str) -> None:
         json.dump(summary, f, indent=2, sort_keys=True)
 
 
+def render_drift(drift: dict[str, Any] | None) -> list[str]:
+    """The drift check in a line or a few: compared or not, and every drifted column."""
+    if drift is None:
+        return []
+    if not drift["compared"]:
+        return [
+            "Drift: nothing to compare with (no live model yet, or this run's data is the "
+            "data the live model was trained on)."
+        ]
+    notes = [f"  {line}" for line in drift.get("not_compared", [])]
+    if not drift["warnings"]:
+        return [
+            f"Drift: {len(drift['columns'])} column(s) compared with the live model's "
+            "training data; none drifted.",
+            *notes,
+        ]
+    return [
+        f"Warning: the data drifted from the live model's training data in "
+        f"{len(drift['warnings'])} column(s); the run went on (drift only warns for this "
+        "data set):",
+        *(f"  {line}" for line in drift["warnings"]),
+        *notes,
+    ]
+
+
 def render(summary: dict[str, Any]) -> str:
     """Returns the summary as a few lines of plain text for the console."""
     lines = ["", "Run summary"]
@@ -236,6 +310,7 @@ def render(summary: dict[str, Any]) -> str:
         if ingestion["rows_quarantined"]:
             line += f" ({ingestion['quarantine_file']})"
         lines.append(line)
+    lines += render_drift(summary.get("drift"))
     if summary["training"]:
         training = summary["training"]
         lines.append(

@@ -13,12 +13,14 @@ Modules: `model` (`DatasetSpec`, and what the stages read from it), `source`
 defaults, checks, outputs), `options` (the enums the options take),
 `transformed` (the model inputs Transform makes), `expression` (the derive
 grammar), `errors`, `parsing` (YAML in, with file/line/path errors),
-`dumping` (YAML out), `evaluation_spec` (the blessing bars a spec may set),
+`dumping` (YAML out), `evaluation_spec` (the blessing bars a spec may set), `drift_spec`
+(how far the data may drift from the live model's),
 `custom_config` (the spec inside a TFX component's parameters) and `inference`
 (a draft spec from a CSV file).
 """
 
 from components.dataset.custom_config import spec_from_custom_config, to_custom_config
+from components.dataset.drift_spec import DriftAction, DriftSpec
 from components.dataset.dumping import dump_spec, spec_to_dict
 from components.dataset.errors import SpecError
 from components.dataset.evaluation_spec import EvaluationSpec
@@ -54,6 +56,8 @@ __all__ = [
     "CategoricalFeature",
     "CategoricalTransform",
     "DatasetSpec",
+    "DriftAction",
+    "DriftSpec",
     "EvaluationSpec",
     "Expression",
     "ExpressionError",

@@ -20,11 +20,12 @@ def to_custom_config(spec: DatasetSpec) -> dict:
 
     Its origin is shortened to `<folder>/<file>`: a machine-independent name for
     messages (a compiled pipeline holds no path of the machine it was compiled on).
-    Its blessing bars (`evaluation`) are left out: they reach the Evaluator in its
-    eval config, and a changed bar must not make Transform and the Trainer run again.
+    Its blessing bars (`evaluation`) and drift thresholds (`drift`) are left out: they reach
+    the Evaluator and the drift check in their own parameters, and a changed bar must not
+    make Transform and the Trainer run again.
     """
     origin = "/".join(spec.origin.replace("\\", "/").split("/")[-2:])
-    data = {k: v for k, v in spec_to_dict(spec).items() if k != "evaluation"}
+    data = {k: v for k, v in spec_to_dict(spec).items() if k not in ("evaluation", "drift")}
     return {SPEC_KEY: data, SPEC_ORIGIN_KEY: origin}
 
 

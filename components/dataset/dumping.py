@@ -98,6 +98,13 @@ def spec_to_dict(spec: DatasetSpec) -> dict:
     }
     if evaluation:
         data["evaluation"] = evaluation
+    drift = {
+        field.name: _plain(getattr(spec.drift, field.name))
+        for field in dataclasses.fields(spec.drift)
+        if getattr(spec.drift, field.name) != field.default
+    }
+    if drift:
+        data["drift"] = drift
     return data
 
 

@@ -3,7 +3,8 @@
 A `DatasetSpec` says where the raw data is (`SourceSpec`), what the label is
 (`LabelSpec`), what becomes of every column (one feature per column, see
 `components.dataset.features`), which columns the Evaluator slices by, how
-rows are split, and the blessing bars, if any (`EvaluationSpec`).
+rows are split, the blessing bars, if any (`EvaluationSpec`), and the drift thresholds
+(`DriftSpec`).
 `components.dataset.parsing` builds it from YAML; the checks here run however
 a spec is built, and raise `SpecError` with a path relative to the part being
 checked, which the parser prefixes and locates in the file.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from components.dataset.drift_spec import DriftSpec
 from components.dataset.errors import SpecError, join_path
 from components.dataset.evaluation_spec import EvaluationSpec
 from components.dataset.features import (
@@ -46,6 +48,8 @@ class DatasetSpec:
         Defaults to None: the pipeline infers one from the data it ingests.
       evaluation: Absolute blessing bars on the test split; without them the
         candidate must beat the trivial model. Defaults to `EvaluationSpec()`.
+      drift: How far the data may move from the live model's training data, and what
+        drift does to a run. Defaults to `DriftSpec()`: the default thresholds, drift stops it.
       origin: Where the spec came from, for messages. Not compared.
     """
 
@@ -57,6 +61,7 @@ class DatasetSpec:
     name: str = ""
     schema: str | None = None
     evaluation: EvaluationSpec = EvaluationSpec()
+    drift: DriftSpec = DriftSpec()
     origin: str = dataclasses.field(default="", compare=False, repr=False)
 
     def __post_init__(self):

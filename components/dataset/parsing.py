@@ -19,6 +19,7 @@ import yaml
 
 from components.dataset import features as fs
 from components.dataset import options
+from components.dataset.drift_spec import DriftAction, DriftSpec
 from components.dataset.errors import SpecError, join_path
 from components.dataset.evaluation_spec import EvaluationSpec
 from components.dataset.expression import ExpressionError, parse_expression
@@ -35,6 +36,7 @@ TOP_LEVEL_KEYS = (
     "slices",
     "split",
     "evaluation",
+    "drift",
 )
 
 
@@ -220,6 +222,7 @@ class _Reader:
             evaluation=(
                 self.evaluation(data["evaluation"]) if "evaluation" in data else EvaluationSpec()
             ),
+            drift=self.drift(data["drift"]) if "drift" in data else DriftSpec(),
             origin=self.source,
         )
 
@@ -287,6 +290,18 @@ class _Reader:
         value = self.mapping(value, "evaluation", fields)
         kwargs = {k: self.number(v, f"evaluation.{k}") for k, v in value.items()}
         return self.build("evaluation", EvaluationSpec, **kwargs)
+
+    def drift(self, value) -> DriftSpec:
+        fields = tuple(f.name for f in dataclasses.fields(DriftSpec))
+        value = self.mapping(value, "drift", fields)
+        kwargs = {}
+        for key, raw in value.items():
+            path = f"drift.{key}"
+            if key == "on_drift":
+                kwargs[key] = self.choice(raw, path, DriftAction, "an action on drift")
+            else:
+                kwargs[key] = self.number(raw, path)
+        return self.build("drift", DriftSpec, **kwargs)
 
     def features(self, value) -> tuple[fs.Feature, ...]:
         if not isinstance(value, Mapping) or not value:

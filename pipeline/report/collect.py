@@ -222,6 +222,26 @@ def collect_model_choice(model: dict | None) -> report_model.ModelChoice | None:
     )
 
 
+def collect_drift(summary: dict) -> report_model.Drift | None:
+    """The drift check the summary recorded (`pipeline.summary.collect_drift`), or None."""
+    from components.drift.settings import Measure
+
+    drift = summary.get("drift")
+    if not drift:
+        return None
+    rows = tuple(
+        report_model.DriftRow(
+            column=row["column"],
+            measure=Measure(row["measure"]).words,
+            distance=row["distance"],
+            threshold=row["threshold"],
+            drifted=row["drifted"],
+        )
+        for row in drift["columns"]
+    )
+    return report_model.Drift(compared=drift["compared"], action=drift["action"], rows=rows)
+
+
 def collect(output_dir: str) -> report_model.ReportData:
     """Builds the report data of the run `output_dir`'s summary.json describes.
 
@@ -259,4 +279,5 @@ def collect(output_dir: str) -> report_model.ReportData:
         evaluation=collect_evaluation(run),
         layers=collect_layers(run),
         model_choice=collect_model_choice(summary.get("model")),
+        drift=collect_drift(summary),
     )

@@ -208,6 +208,40 @@ class ModelChoice:
 
 
 @dataclasses.dataclass(frozen=True)
+class DriftRow:
+    """One column compared with the live model's training data.
+
+    Attributes:
+      column: The column.
+      measure: How it was compared, in words (e.g. "Jensen–Shannon divergence").
+      distance: The measured distance.
+      threshold: The largest distance that is not drift.
+      drifted: Whether `distance` is beyond `threshold`.
+    """
+
+    column: str
+    measure: str
+    distance: float
+    threshold: float
+    drifted: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Drift:
+    """The drift check of a run.
+
+    Attributes:
+      compared: False when there was no live model to compare with (a first run).
+      action: "stop" (drift stops a run) or "warn" (drift only warns).
+      rows: Each compared column; empty when nothing was compared.
+    """
+
+    compared: bool
+    action: str
+    rows: tuple[DriftRow, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class ReportData:
     """Everything one run report shows.
 
@@ -219,6 +253,8 @@ class ReportData:
       evaluation: The Evaluator's results; None when it did not run.
       layers: The model's layers; empty when no model summary was recorded.
       model_choice: The Trainer's candidates and its choice; None when not recorded.
+      drift: The comparison with the live model's training data; None when the run did
+        not check drift. Defaults to None.
     """
 
     run: RunInfo
@@ -228,3 +264,4 @@ class ReportData:
     evaluation: Evaluation | None
     layers: tuple[LayerRow, ...]
     model_choice: ModelChoice | None = None
+    drift: Drift | None = None

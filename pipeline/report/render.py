@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.report import plots
 from pipeline.report.model import (
+    Drift,
     Evaluation,
     FeatureStats,
     LayerRow,
@@ -179,6 +180,40 @@ def _data(statistics: dict[str, tuple[FeatureStats, ...]], anomalies: Sequence[s
         parts.append(_paragraph("No data statistics were recorded for this run.", "note"))
     parts.append("<h3>Anomalies</h3>")
     parts.append(_bullets(anomalies) if anomalies else _paragraph("No anomalies."))
+    return "".join(parts)
+
+
+def _drift(drift: Drift | None) -> str:
+    if drift is None:
+        return ""
+    parts = ["<h3>Drift against the live model's training data</h3>"]
+    if not drift.compared:
+        parts.append(
+            _paragraph(
+                "Nothing to compare with: no live model yet, or this run's data is the data "
+                "the live model was trained on.",
+                "note",
+            )
+        )
+        return "".join(parts)
+    header = ("Column", "Measure", _Num("Distance"), _Num("Threshold"), "Drifted")
+    rows = [
+        (
+            row.column,
+            row.measure,
+            _Num(f"{row.distance:.4f}"),
+            _Num(f"{row.threshold:.4f}"),
+            _Raw('<span class="bad">drifted</span>') if row.drifted else "no",
+        )
+        for row in drift.rows
+    ]
+    verdict = (
+        "Drift stops a run of this data set."
+        if drift.action == "stop"
+        else "Drift only warns for this data set: the run went on."
+    )
+    parts.append(_paragraph(f"Measured on the train split. {verdict}"))
+    parts.append(_table(header, rows))
     return "".join(parts)
 
 
@@ -388,7 +423,7 @@ def render(data: ReportData) -> str:
     """
     bodies = {
         "summary": _summary(data.run),
-        "data": _data(data.statistics, data.anomalies),
+        "data": _data(data.statistics, data.anomalies) + _drift(data.drift),
         "training": _training(data.training),
         "candidates": _candidates(data.model_choice),
         "evaluation": _evaluation(data.evaluation),

@@ -214,10 +214,14 @@ def build_dag(config: PipelineConfig, settings: DagSettings):
       the components' data dependencies as its edges.
     """
     from tfx import v1 as tfx
+    from tfx.components import DistributionValidator
     from tfx.orchestration.airflow import airflow_dag_runner
 
     from pipeline.pipeline import create_pipeline
-    from pipeline.runners.airflow_drivers import CandidateIsNotBaselineDriver
+    from pipeline.runners.airflow_drivers import (
+        CandidateIsNotBaselineDriver,
+        CurrentIsNotBaselineStatisticsDriver,
+    )
 
     os.makedirs(config.output_dir, exist_ok=True)  # ML Metadata's SQLite file goes there
     metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
@@ -227,6 +231,8 @@ def build_dag(config: PipelineConfig, settings: DagSettings):
             # See airflow_drivers: TFX's driver-based launcher cannot record a cached model
             # that is also the baseline.
             component.driver_class = CandidateIsNotBaselineDriver
+        elif isinstance(component, DistributionValidator):
+            component.driver_class = CurrentIsNotBaselineStatisticsDriver
     runner = airflow_dag_runner.AirflowDagRunner(
         airflow_dag_runner.AirflowPipelineConfig(airflow_dag_config=settings.dag_arguments())
     )

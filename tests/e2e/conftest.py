@@ -21,6 +21,8 @@ _COMPONENTS = (
     "CsvExampleGen",
     "ImportSchemaGen",
     "StatisticsGen",
+    "live_model_training_data_resolver",
+    "DistributionValidator",
     "ExampleValidator",
     "DataValidationGate",
     "Transform",

@@ -10,6 +10,8 @@ from pipeline.report.model import (
     CalibrationBucket,
     Candidate,
     ConfusionAtThreshold,
+    Drift,
+    DriftRow,
     Evaluation,
     FeatureStats,
     LayerRow,
@@ -297,3 +299,26 @@ def test_candidates_show_eval_and_test_metrics_side_by_side_and_the_reason():
         ["dnn", "0.8800", "0.9100", "0.8700", "0.9000", "12.0"],
         ["gbdt (served)", "0.9000", "0.9300", "-", "-", "3.2"],
     ]
+
+
+def test_drift_table_has_each_compared_column_with_its_distance_threshold_and_verdict():
+    drift = Drift(
+        compared=True,
+        action="stop",
+        rows=(
+            DriftRow("color", "L-infinity distance", 0.02, 0.1, False),
+            DriftRow("fare", "Jensen–Shannon divergence", 0.9607, 0.1, True),
+        ),
+    )
+    data = _Page(render(make_report(drift=drift))).sections["data"]
+    assert ["color", "L-infinity distance", "0.0200", "0.1000", "no"] in data.rows
+    assert ["fare", "Jensen–Shannon divergence", "0.9607", "0.1000", "drifted"] in data.rows
+    assert "Drift against the live model's training data" in data.text
+    assert "Drift stops a run of this data set." in data.text
+
+
+def test_drift_without_a_live_model_says_nothing_was_compared():
+    drift = Drift(compared=False, action="warn", rows=())
+    data = _Page(render(make_report(drift=drift))).sections["data"]
+    assert "Nothing to compare with: no live model yet" in data.text
+    assert not any(row and row[0] == "Column" for row in data.rows)
