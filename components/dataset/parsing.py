@@ -225,11 +225,21 @@ class _Reader:
 
     def source_spec(self, value) -> SourceSpec:
         value = self.mapping(
-            value, "source", ("format", "path", "pattern", "spans"), ("format", "path")
+            value,
+            "source",
+            ("format", "path", "pattern", "spans", "delimiter"),
+            ("format", "path"),
         )
         optional = {
             k: self.text(value[k], f"source.{k}") for k in ("pattern", "spans") if k in value
         }
+        if "delimiter" in value:  # not `text`: a tab is blank
+            if not isinstance(value["delimiter"], str):
+                raise self.error(
+                    "source.delimiter",
+                    f"must be one character in quotes, e.g. ';', got {value['delimiter']!r}",
+                )
+            optional["delimiter"] = value["delimiter"]
         return self.build(
             "source",
             SourceSpec,

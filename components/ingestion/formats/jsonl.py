@@ -8,7 +8,8 @@ encoding and the quarantine are the ones CSV rows get: numbers keep their exact
 JSON text (`1e3` stays `1e3`, no float round trip), strings their characters,
 true / false become `true` / `false`, and null or an absent key an empty value.
 A line that is not a JSON object, or holds a list or an object as a column's
-value, fails alone, with its reason.
+value, fails alone, with its reason. A UTF-8 byte order mark at the start of
+the file is not part of the first object.
 """
 
 from __future__ import annotations
@@ -30,10 +31,16 @@ from components.ingestion.lines import (
 from components.ingestion.settings import IngestionConfig
 
 _LITERALS = {True: b"true", False: b"false"}
+_BOM = "\ufeff"
 
 
 def layout(path: str, config: IngestionConfig) -> FileLayout:
-    """Every spec column, looked up by key in each line's object (nothing is read)."""
+    """Every spec column, looked up by key in each line's object (no row is read).
+
+    Raises:
+      IngestionError: a ".gz" file is not GZIP.
+    """
+    line_based.check_readable(path)
     return keyed_layout(path, config)
 
 
@@ -81,6 +88,8 @@ def parse_jsonl_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionCon
     rows, values = [], [[] for _ in names]
     for i in np.flatnonzero(~failures.failed).tolist():
         text = chunk.line(i).decode("utf-8")
+        if chunk.offset == 0 and i == 0:  # the file's first line
+            text = text.removeprefix(_BOM)
         try:
             record = decoder.decode(text)
         except json.JSONDecodeError as error:

@@ -16,8 +16,6 @@ position in the file (`components.ingestion.records`).
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import struct
 from collections.abc import Iterator
 
@@ -35,23 +33,14 @@ RECORDS_PER_CHUNK = 4_096
 _HEADER = struct.Struct("<QI")  # record length, its masked CRC
 
 
-@contextlib.contextmanager
-def _open(path: str):
-    with files.open_read(path) as raw:
-        if not path.endswith(".gz"):
-            yield raw
-            return
-        with gzip.GzipFile(fileobj=raw) as unzipped:
-            yield unzipped
-
-
 def read_records(path: str) -> Iterator[bytes]:
     """Yields the records of a TFRecord file.
 
     Raises:
-      IngestionError: the file ends inside a record (truncated or not TFRecord).
+      IngestionError: the file ends inside a record (truncated or not TFRecord),
+        or a ".gz" file is not GZIP.
     """
-    with _open(path) as f:
+    with files.gzip_errors_in_words(path), files.open_content(path) as f:
         number = 0
         while True:
             header = f.read(_HEADER.size)

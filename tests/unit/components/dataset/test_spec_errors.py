@@ -227,6 +227,20 @@ def test_the_valid_yaml_of_the_error_table_loads(tmp_path):
             "d.yaml: source.spans: must be one folder name with one {SPAN}",
         ),
         (
+            {"source": {"format": "csv", "path": "a", "delimiter": ";;"}},
+            "d.yaml: source.delimiter: must be one character other than a quote or a line "
+            "break (e.g. ';', '|' or \"\\t\" for a tab), got ';;'",
+        ),
+        (
+            {"source": {"format": "csv", "path": "a", "delimiter": 1}},
+            "d.yaml: source.delimiter: must be one character in quotes, e.g. ';', got 1",
+        ),
+        (
+            {"source": {"format": "jsonl", "path": "a", "delimiter": ";"}},
+            "d.yaml: source.delimiter: applies to csv files only; remove it (source.format is "
+            "jsonl)",
+        ),
+        (
             {"features": {"x": {"kind": "image", "encoding": "png", "width": 3}}},
             "d.yaml: features.x.height: missing; required for kind image",
         ),
@@ -248,6 +262,9 @@ def test_the_valid_yaml_of_the_error_table_loads(tmp_path):
         "derived-regression",
         "unknown-format",
         "spans-without-placeholder",
+        "delimiter-of-two-characters",
+        "delimiter-not-text",
+        "delimiter-of-json-lines",
         "image-without-height",
         "embedding-size-with-one-hot",
     ],
