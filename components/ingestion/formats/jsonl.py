@@ -55,12 +55,13 @@ def read(
     return line_based.read(byte_range, file_layout, config, parse_jsonl_chunk)
 
 
-def _decoder() -> json.JSONDecoder:
+def decoder() -> json.JSONDecoder:
+    """A JSON decoder keeping numbers as their text."""
     # Numbers as their own text: the value checks parse them as they parse CSV.
     return json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str)
 
 
-def _cell(value) -> bytes | None:
+def cell(value) -> bytes | None:
     """The raw text of one JSON value; None for a list or an object."""
     if value is None:
         return b""
@@ -84,14 +85,14 @@ def parse_jsonl_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionCon
     """
     failures, blank = check_lines(chunk, config)
     names = [spec.name for _, spec in layout.present]
-    decoder = _decoder()
+    json_decoder = decoder()
     rows, values = [], [[] for _ in names]
     for i in np.flatnonzero(~failures.failed).tolist():
         text = chunk.line(i).decode("utf-8")
         if chunk.offset == 0 and i == 0:  # the file's first line
             text = text.removeprefix(_BOM)
         try:
-            record = decoder.decode(text)
+            record = json_decoder.decode(text)
         except json.JSONDecodeError as error:
             failures.reject(i, "not_json", f"not valid JSON: {error.msg} at column {error.colno}")
             continue
@@ -100,7 +101,7 @@ def parse_jsonl_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionCon
                 i, "not_json_object", f"a JSON {type(record).__name__}, not an object of columns"
             )
             continue
-        cells = [_cell(record.get(name)) for name in names]
+        cells = [cell(record.get(name)) for name in names]
         nested = next((n for n, c in zip(names, cells, strict=True) if c is None), None)
         if nested is not None:
             failures.reject(
@@ -112,8 +113,8 @@ def parse_jsonl_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionCon
             )
             continue
         rows.append(i)
-        for column, cell in zip(values, cells, strict=True):
-            column.append(cell)
+        for column, text_of_cell in zip(values, cells, strict=True):
+            column.append(text_of_cell)
     return ParsedChunk(
         rows=np.array(rows, dtype=np.int64),
         columns={n: pa.array(v, pa.binary()) for n, v in zip(names, values, strict=True)},

@@ -85,7 +85,7 @@ def _float_text(value: float) -> bytes:
     return np.format_float_positional(np.float32(value), unique=True, trim="-").encode()
 
 
-def _cell(feature) -> tuple[bytes, int]:
+def cell(feature) -> tuple[bytes, int]:
     """The text of a feature's value (b"" when it has none), and how many values it has."""
     kind = feature.WhichOneof("kind")
     values = getattr(feature, kind).value if kind else ()
@@ -123,13 +123,13 @@ def read(
             else:
                 features = example.features.feature
                 for k, name in enumerate(names):
-                    row[k], count = _cell(features[name]) if name in features else (b"", 0)
+                    row[k], count = cell(features[name]) if name in features else (b"", 0)
                     if count > 1:
                         failures.reject(
                             i, "not_one_value", f"column '{name}': {count} values, not one"
                         )
-            for name, cell in zip(names, row, strict=True):
-                cells[name].append(cell)
+            for name, value in zip(names, row, strict=True):
+                cells[name].append(value)
         columns = {n: pa.array(v, pa.binary()) for n, v in cells.items()}
         yield rows_as_chunk(columns, first, failures)
         first += len(batch)
