@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from components.dataset import features as fs
-from components.dataset import options
+from components.dataset import options, yaml_errors
 from components.dataset.errors import SpecError, join_path
 from components.dataset.evaluation_spec import EvaluationSpec
 from components.dataset.expression import ExpressionError, parse_expression
@@ -85,10 +85,7 @@ def _compose(text: str, source: str) -> tuple[Any, dict[str, int]]:
         lines: dict[str, int] = {}
         return _plain(loader, node, "", lines, source), lines
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        raise SpecError(
-            "", f"not valid YAML: {error.problem or error.context}", source, mark and mark.line + 1
-        ) from None
+        raise yaml_errors.explain(error, text, source) from None
     finally:
         loader.dispose()
 
