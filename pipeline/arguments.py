@@ -61,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--data",
         default=None,
-        help="input CSV file, a folder whose *.csv files are read together, or a folder of "
-        "span-N folders (local, or gs:// on Vertex AI / Dataflow); default: the spec's source",
+        help="input file (.gz read through GZIP), a folder whose files of the spec's format "
+        "(*.csv, *.csv.gz, ...) are read together, or a folder of span-N folders (local, or "
+        "gs:// on Vertex AI / Dataflow); default: the spec's source",
     )
     data.add_argument(
         "--schema",
@@ -229,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common, dataset_options],
         help="check and convert rows to TFRecord splits, bad rows to quarantine",
         description="Read DATA (files of the spec's source.format: CSV, JSON lines, Parquet or "
-        "TFRecord; patterns or folders), check every row against the data set's columns, write "
+        "TFRecord, each but Parquet also as .gz; patterns or folders), check every row against "
+        "the data set's columns, write "
         "good rows as GZIP TFRecord shards of tf.Example per split (CsvExampleGen's layout) and "
         "bad rows with file, line and reason to <output>/quarantine/. Rows in = rows written + "
         "rows quarantined, always. The counts are in <output>/ingestion_summary.json (printed "
@@ -266,13 +268,18 @@ def build_parser() -> argparse.ArgumentParser:
     init_spec = commands.add_parser(
         "init-spec",
         parents=[common],
-        help="draft a data set spec (YAML) from a CSV, for you to review",
-        description="Profile DATA (the first rows of the CSV) and write a draft data set spec: "
-        "a kind and a transform per column, and the label's kind, each choice explained in a "
-        "comment.",
+        help="draft a data set spec (YAML) from a data file, for you to review",
+        description="Profile DATA (its first rows) and write a draft data set spec: its format "
+        "and CSV delimiter, a kind and a transform per column, and the label's kind, each "
+        "choice explained in a comment.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    init_spec.add_argument("data", metavar="DATA", help="CSV file to profile")
+    init_spec.add_argument(
+        "data",
+        metavar="DATA",
+        help="file to profile: .csv or .tsv, .jsonl, .parquet, .tfrecord (all but Parquet also "
+        "as .gz)",
+    )
     init_spec.add_argument("--label", required=True, help="the column to predict")
     init_spec.add_argument(
         "--output", metavar="FILE", default=None, help="write here; none: standard output"

@@ -316,12 +316,15 @@ def init_spec(args: argparse.Namespace) -> int:
     """`deepline init-spec DATA --label COLUMN`: a draft data set spec from the data."""
     from components import dataset
     from components.dataset import inference
+    from components.ingestion import sample
 
     if not os.path.isfile(args.data):
-        raise UsageError(f"{args.data} is not a file: give the CSV file to profile.")
+        raise UsageError(
+            f"{args.data} is not a file: give the data file to profile, named {sample.SUPPORTED}."
+        )
     try:
-        text = inference.init_spec_text(args.data, args.label, args.sample_rows)
-    except (dataset.SpecError, ValueError) as error:
+        text = inference.init_spec_text(sample.read_sample(args.data, args.sample_rows), args.label)
+    except (dataset.SpecError, ValueError) as error:  # IngestionError is a ValueError
         raise UsageError(str(error)) from None
     if args.output is None:
         sys.stdout.write(text)

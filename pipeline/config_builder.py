@@ -155,12 +155,12 @@ def split_data_path(path: str, extension: str = "csv") -> tuple[str, str]:
     """Returns (folder, file pattern) for a data file, or for a folder of `*.<extension>` files.
 
     A folder holding `span-<N>` subfolders gets the span pattern
-    `span-{SPAN}/*.<extension>`. A URI ending in ".<extension>" names one file;
-    any other URI names a folder.
+    `span-{SPAN}/*.<extension>`. A URI ending in ".<extension>" (or ".<extension>.gz") names
+    one file; any other URI names a folder.
     """
     files = f"*.{extension}"
     if config_lib.is_uri(path):
-        if path.endswith(f".{extension}"):
+        if path.endswith((f".{extension}", f".{extension}.gz")):
             return path.rsplit("/", 1)[0], path.rsplit("/", 1)[1]
         return path.rstrip("/"), files
     if os.path.isdir(path):

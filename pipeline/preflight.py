@@ -20,6 +20,7 @@ import os
 from components.dataset import DatasetSpec
 from components.ingestion import IngestionConfig, IngestionError, RawColumn, get_format
 from components.ingestion import input_files as ingestion_input_files
+from components.ingestion.formats import csv as csv_format
 from components.ingestion.layout import FileLayout
 from pipeline.config import SPAN_FOLDER, SPAN_PLACEHOLDER
 
@@ -49,7 +50,16 @@ def _header_config(spec: DatasetSpec, file_format: str) -> IngestionConfig:
     """The data set's raw columns, none of them required: a missing one is reported below,
     all of them at once, rather than by ingestion's check of required columns."""
     columns = tuple(RawColumn(name, "string") for name in spec.raw_columns)
-    return IngestionConfig(columns=columns, format=file_format)
+    return IngestionConfig(
+        columns=columns,
+        format=file_format,
+        delimiter=spec.source.delimiter,
+        spec_name=_spec_name(spec),
+    )
+
+
+def _spec_name(spec: DatasetSpec) -> str:
+    return os.path.basename(spec.origin) if spec.origin else "the data set spec"
 
 
 def check_layout(path: str, spec: DatasetSpec, file_format: str = "csv") -> FileLayout:
@@ -78,10 +88,13 @@ def check_layout(path: str, spec: DatasetSpec, file_format: str = "csv") -> File
     except IngestionError as error:
         raise InputDataError(str(error)) from None
     if layout.header_line and layout.absent:
+        hint = csv_format.delimiter_hint(
+            layout.header_line.decode("utf-8"), spec.source.delimiter, _spec_name(spec)
+        )
         raise InputDataError(
             f"{path}, line 1: missing column(s) {', '.join(layout.absent)}. The header has "
             f"{', '.join(layout.header)}. Add the columns, or describe this data in a spec of "
-            "its own (deepline init-spec, then --spec)."
+            "its own (deepline init-spec, then --spec)." + hint
         )
     return layout
 

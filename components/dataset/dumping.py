@@ -74,7 +74,9 @@ def spec_to_dict(spec: DatasetSpec) -> dict:
     if spec.name:
         data["name"] = spec.name
     data["source"] = {
-        k: _plain(v) for k, v in dataclasses.asdict(spec.source).items() if v is not None
+        field.name: _plain(getattr(spec.source, field.name))
+        for field in dataclasses.fields(spec.source)
+        if getattr(spec.source, field.name) != field.default
     }
     if spec.schema is not None:
         data["schema"] = spec.schema

@@ -1,8 +1,9 @@
-"""Drafts a data set spec from a CSV file: a starting point for a person to review.
+"""Drafts a data set spec from a sample of a data file: a starting point for a person to review.
 
-Reads the first `sample_rows` rows (deterministic: the same file always gives
-the same draft), profiles every column, and picks a kind per column by the
-first rule that matches:
+Profiles every column of a `Sample` (the first rows of a file as text cells,
+read by `components.ingestion.sample.read_sample` from any input format;
+deterministic: the same file always gives the same draft) and picks a kind
+per column by the first rule that matches:
 
 1. No value, or a single distinct value, in the sample → ignore.
 2. Integers from 0 or 1 spanning at most `IDENTITY_MAX_VALUES` → categorical identity.
@@ -27,7 +28,6 @@ most `MULTICLASS_MAX_CLASSES` values → multiclass; more integers → regressio
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import math
 import os
@@ -147,41 +147,43 @@ def profile_column(name: str, cells: list[str]) -> ColumnProfile:
     )
 
 
-def read_profiles(csv_path: str, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> list[ColumnProfile]:
-    """Profiles every column of the first `sample_rows` rows of a CSV file with a header.
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """The first rows of a data file, as the text of their cells, column by column.
+
+    Attributes:
+      path: The file.
+      format: Its input format.
+      columns: Column name -> one cell per row ("" for a missing value), in
+        the file's column order; every column has the same number of cells.
+      delimiter: CSV only: the delimiter the file uses. Defaults to ",".
+    """
+
+    path: str
+    format: SourceFormat
+    columns: dict[str, list[str]]
+    delimiter: str = ","
+
+    @property
+    def rows(self) -> int:
+        return len(next(iter(self.columns.values()), []))
+
+
+def read_profiles(sample: Sample) -> list[ColumnProfile]:
+    """Profiles every column of a sample.
 
     Args:
-      csv_path: The CSV file.
-      sample_rows: Rows read at most. Defaults to 100,000.
+      sample: The first rows of a file.
 
     Returns:
-      One profile per column, in the header's order.
+      One profile per column, in the file's order.
 
     Raises:
-      ValueError: The file has no header, a column name twice, or a row with
-        more cells than the header (the message gives the line).
+      ValueError: The sample has no column.
     """
-    with open(csv_path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if not header:
-            raise ValueError(f"{csv_path}: empty file; a CSV file with a header row is needed.")
-        repeated = sorted({n for n in header if header.count(n) > 1})
-        if repeated:
-            raise ValueError(f"{csv_path}:1: columns named twice in the header: {repeated}.")
-        columns: list[list[str]] = [[] for _ in header]
-        for row in reader:
-            if len(columns[0]) >= sample_rows:
-                break
-            if len(row) > len(header):
-                raise ValueError(
-                    f"{csv_path}:{reader.line_num}: {len(row)} cells but the header has "
-                    f"{len(header)}; quote cells that contain commas."
-                )
-            row = row + [""] * (len(header) - len(row))  # a short row: trailing cells missing
-            for cells, cell in zip(columns, row, strict=True):
-                cells.append(cell)
-    return [profile_column(name, cells) for name, cells in zip(header, columns, strict=True)]
+    if not sample.columns:
+        raise ValueError(f"{sample.path}: no column found in the first rows; is the file empty?")
+    return [profile_column(name, cells) for name, cells in sample.columns.items()]
 
 
 def _is_row_key(p: ColumnProfile) -> bool:
@@ -299,16 +301,23 @@ def infer_label(p: ColumnProfile, source: str) -> tuple[LabelSpec, str]:
     )
 
 
-def _draft(csv_path: str, label: str, sample_rows: int) -> tuple[DatasetSpec, list[str], int]:
-    profiles = read_profiles(csv_path, sample_rows)
+def _data_name(path: str) -> str:
+    """The file's name without its format's ending (and ".gz"): names the data set."""
+    name = os.path.basename(path).removesuffix(".gz")
+    return os.path.splitext(name)[0]
+
+
+def _draft(sample: Sample, label: str) -> tuple[DatasetSpec, list[str], int]:
+    path = sample.path
+    profiles = read_profiles(sample)
     by_name = {p.name: p for p in profiles}
     if label not in by_name:
         raise ValueError(
-            f"{csv_path}: no column {label!r} to use as the label; columns: {list(by_name)}."
+            f"{path}: no column {label!r} to use as the label; columns: {list(by_name)}."
         )
     if len(profiles) < 2:
-        raise ValueError(f"{csv_path}: only the label column; a model needs input columns.")
-    label_spec, label_reason = infer_label(by_name[label], csv_path)
+        raise ValueError(f"{path}: only the label column; a model needs input columns.")
+    label_spec, label_reason = infer_label(by_name[label], path)
     reasons = [f"label {label}: {label_reason}"]
     features, slices, keys = [], [], []
     for profile in profiles:
@@ -329,25 +338,24 @@ def _draft(csv_path: str, label: str, sample_rows: int) -> tuple[DatasetSpec, li
         features.append(feature)
         reasons.append(f"{profile.name}: {reason}")
     spec = DatasetSpec(
-        source=SourceSpec(SourceFormat.CSV, os.path.basename(csv_path)),
+        source=SourceSpec(sample.format, os.path.basename(path), delimiter=sample.delimiter),
         label=label_spec,
         features=tuple(features),
         slices=tuple(slices),
         split=SplitSpec(key=keys[0] if keys else None),
         # Names the pipeline (deepline-<name>) and its serving folder.
-        name=os.path.splitext(os.path.basename(csv_path))[0],
-        origin=csv_path,
+        name=_data_name(path),
+        origin=path,
     )
-    return spec, reasons, profiles[0].rows
+    return spec, reasons, sample.rows
 
 
-def infer_spec(csv_path: str, label: str, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> DatasetSpec:
-    """Drafts a spec for a CSV file; see the module docstring for the rules.
+def infer_spec(sample: Sample, label: str) -> DatasetSpec:
+    """Drafts a spec for a sample of a data file; see the module docstring for the rules.
 
     Args:
-      csv_path: The CSV file, with a header row.
+      sample: The first rows of the file (its format and delimiter go to `source`).
       label: The column to predict.
-      sample_rows: Rows read at most (the first ones). Defaults to 100,000.
 
     Returns:
       The draft spec; `source.path` is the file's name, i.e. the spec is meant
@@ -356,16 +364,15 @@ def infer_spec(csv_path: str, label: str, sample_rows: int = DEFAULT_SAMPLE_ROWS
     Raises:
       ValueError: The file or the label column cannot be used; the message says why.
     """
-    return _draft(os.fspath(csv_path), label, sample_rows)[0]
+    return _draft(sample, label)[0]
 
 
-def init_spec_text(csv_path: str, label: str, sample_rows: int = DEFAULT_SAMPLE_ROWS) -> str:
+def init_spec_text(sample: Sample, label: str) -> str:
     """The drafted spec as YAML to edit, with a header comment explaining each choice.
 
     Args:
-      csv_path: The CSV file, with a header row.
+      sample: The first rows of the file.
       label: The column to predict.
-      sample_rows: Rows read at most (the first ones). Defaults to 100,000.
 
     Returns:
       YAML text that `components.dataset.load_spec` reads.
@@ -373,9 +380,8 @@ def init_spec_text(csv_path: str, label: str, sample_rows: int = DEFAULT_SAMPLE_
     Raises:
       ValueError: As `infer_spec`.
     """
-    csv_path = os.fspath(csv_path)
-    spec, reasons, rows = _draft(csv_path, label, sample_rows)
-    name = os.path.basename(csv_path)
+    spec, reasons, rows = _draft(sample, label)
+    name = os.path.basename(sample.path)
     header = [
         f"Data set spec drafted from {name} (first {rows:,} rows). Review every choice below;",
         f"save this file next to {name}: source.path is relative to it.",
@@ -383,5 +389,7 @@ def init_spec_text(csv_path: str, label: str, sample_rows: int = DEFAULT_SAMPLE_
         "Why each column got its kind:",
         *(f"  {reason}" for reason in reasons),
     ]
+    if sample.delimiter != ",":
+        header.insert(2, f"Fields are separated by {sample.delimiter!r} (source.delimiter).")
     comment = "\n".join(f"# {line}".rstrip() for line in header)
     return f"{comment}\n\n{dump_spec(spec)}"

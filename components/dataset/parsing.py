@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from components.dataset import features as fs
-from components.dataset import options
+from components.dataset import options, yaml_errors
 from components.dataset.drift_spec import DriftAction, DriftSpec
 from components.dataset.errors import SpecError, join_path
 from components.dataset.evaluation_spec import EvaluationSpec
@@ -87,10 +87,7 @@ def _compose(text: str, source: str) -> tuple[Any, dict[str, int]]:
         lines: dict[str, int] = {}
         return _plain(loader, node, "", lines, source), lines
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        raise SpecError(
-            "", f"not valid YAML: {error.problem or error.context}", source, mark and mark.line + 1
-        ) from None
+        raise yaml_errors.explain(error, text, source) from None
     finally:
         loader.dispose()
 
@@ -228,11 +225,21 @@ class _Reader:
 
     def source_spec(self, value) -> SourceSpec:
         value = self.mapping(
-            value, "source", ("format", "path", "pattern", "spans"), ("format", "path")
+            value,
+            "source",
+            ("format", "path", "pattern", "spans", "delimiter"),
+            ("format", "path"),
         )
         optional = {
             k: self.text(value[k], f"source.{k}") for k in ("pattern", "spans") if k in value
         }
+        if "delimiter" in value:  # not `text`: a tab is blank
+            if not isinstance(value["delimiter"], str):
+                raise self.error(
+                    "source.delimiter",
+                    f"must be one character in quotes, e.g. ';', got {value['delimiter']!r}",
+                )
+            optional["delimiter"] = value["delimiter"]
         return self.build(
             "source",
             SourceSpec,

@@ -12,6 +12,9 @@ import math
 
 from components.dataset.errors import SpecError
 
+DEFAULT_DELIMITER = ","
+_ESCAPED_TAB = "\\t"  # a tab written in single quotes or unquoted in YAML: backslash, t
+
 
 class SourceFormat(str, enum.Enum):
     CSV = "csv"
@@ -31,16 +34,32 @@ class SourceSpec:
         `spans`). Defaults to None: `path` itself, or `*.<format>` files in it.
       spans: Folder layout of spans inside `path`, with `{SPAN}` where the span
         number goes, e.g. `span-{SPAN}`. Defaults to None (no spans).
+      delimiter: csv only: the one character between fields, e.g. `;`, `|`
+        or a tab (`"\t"`, or `\t` unquoted). Defaults to `,`.
     """
 
     format: SourceFormat
     path: str
     pattern: str | None = None
     spans: str | None = None
+    delimiter: str = DEFAULT_DELIMITER
 
     def __post_init__(self):
         if not self.path:
             raise SpecError("path", "must name a file or folder")
+        if self.delimiter == _ESCAPED_TAB:
+            object.__setattr__(self, "delimiter", "\t")
+        if len(self.delimiter) != 1 or self.delimiter in '"\r\n':
+            raise SpecError(
+                "delimiter",
+                f"must be one character other than a quote or a line break (e.g. ';', '|' or "
+                f'"\\t" for a tab), got {self.delimiter!r}',
+            )
+        if self.delimiter != DEFAULT_DELIMITER and self.format is not SourceFormat.CSV:
+            raise SpecError(
+                "delimiter",
+                f"applies to csv files only; remove it (source.format is {self.format.value})",
+            )
         if self.spans is not None and (self.spans.count("{SPAN}") != 1 or "/" in self.spans):
             raise SpecError(
                 "spans",

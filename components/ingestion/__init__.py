@@ -25,7 +25,9 @@ chunks), `chunks` (parsed chunks, line checks), `records` (rows of formats
 without lines as chunks), `checks` (value checks, value bounds), `encode`
 (Examples, splits), `writer` (shards, quarantine), `reader` (one unit end to
 end), `result` (summary, limits), `ingest` (planning and the local runner),
-`beam` (the Beam pipeline).
+`beam` (the Beam pipeline); beside them, `sample` (a file's first rows as
+text cells, which `init-spec` profiles). Files whose name ends in ".gz" are
+read through GZIP (`files.open_content`).
 """
 
 from components.ingestion.dataset import (

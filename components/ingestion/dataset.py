@@ -3,7 +3,8 @@
 The columns come from the curated schema when the data set has one (so the
 schema stays the one place the column types are written down), else from the
 types the spec implies; the label check from the label's classes; the splits
-from the spec's `split`; the value bounds from each column's `min` / `max`.
+from the spec's `split`; the value bounds from each column's `min` / `max`;
+the format and the CSV delimiter from its `source`.
 """
 
 from __future__ import annotations
@@ -157,6 +158,9 @@ def spec_config(
         )
     buckets = spec.split.hash_buckets()
     overrides.setdefault("format", spec.source.format.value)
+    overrides.setdefault("delimiter", spec.source.delimiter)
+    if spec.origin:
+        overrides.setdefault("spec_name", Path(spec.origin).name)
     overrides.setdefault("splits", tuple(zip(("train", "eval", "test"), buckets, strict=True)))
     key = overrides.pop("split_key", spec.split.key)
     if schema is None and spec.schema:

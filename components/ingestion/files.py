@@ -4,13 +4,27 @@ Local paths use the os module directly; anything with a scheme goes through
 Beam's FileSystems. The split matters for speed, not behaviour: importing
 Beam costs a local worker process about two seconds at start-up, as long
 as ingesting 100,000 rows.
+
+A file whose name ends in ".gz" is GZIP: `open_content` decompresses it,
+and the offsets of its content are offsets in the decompressed stream.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import gzip
 import os
 import shutil
+import zlib
+from collections.abc import Iterator
+
+from components.ingestion.settings import IngestionError
+
+GZIP_SUFFIX = ".gz"
+# What reading a ".gz" file that is not GZIP (OSError), is cut short (EOFError) or holds
+# corrupt data (zlib.error) raises.
+GZIP_ERRORS = (OSError, EOFError, zlib.error)
 
 
 def is_remote(path: str) -> bool:
@@ -38,6 +52,52 @@ def open_read(path: str):
         filesystems, uncompressed = _beam()
         return filesystems.open(path, compression_type=uncompressed)
     return open(path, "rb")
+
+
+def is_gzip(path: str) -> bool:
+    """True for a file read through GZIP (its name ends in ".gz")."""
+    return path.endswith(GZIP_SUFFIX)
+
+
+@contextlib.contextmanager
+def open_content(path: str) -> Iterator:
+    """Opens `path` for binary reading of its content: a ".gz" file decompressed.
+
+    A decompressed stream can seek (forward by reading, backward by reading
+    again from the start), so readers use offsets in the content either way.
+    Reading a ".gz" file that is not GZIP, or is cut short, raises `OSError`
+    or `EOFError` or `zlib.error` (`GZIP_ERRORS`).
+    """
+    with open_read(path) as raw:
+        if not is_gzip(path):
+            yield raw
+            return
+        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+            yield unzipped
+
+
+def _unreadable(path: str, error: BaseException) -> IngestionError:
+    """The error for a ".gz" file that cannot be decompressed, in words."""
+    return IngestionError(
+        f"{path}: cannot be read as GZIP ({error}); the file is cut short or is not "
+        "GZIP-compressed. Compress it again (gzip), download it again, or remove the .gz "
+        "ending if it is plain text."
+    )
+
+
+@contextlib.contextmanager
+def gzip_errors_in_words(path: str) -> Iterator[None]:
+    """Turns the decompression errors of a ".gz" file into one `IngestionError` naming it.
+
+    Raises:
+      IngestionError: reading `path`, a ".gz" file, raised one of `GZIP_ERRORS`.
+    """
+    try:
+        yield
+    except GZIP_ERRORS as error:
+        if not is_gzip(path):
+            raise
+        raise _unreadable(path, error) from None
 
 
 def open_write(path: str):
@@ -88,11 +148,16 @@ def rename(source: str, target: str) -> None:
 
 
 def match(pattern: str, extension: str = "csv") -> list[str]:
-    """Returns the files matching a glob pattern, sorted; a local folder means its *.<extension>."""
+    """Returns the files matching a glob pattern, sorted.
+
+    A local folder means its `*.<extension>` files and their GZIP copies
+    `*.<extension>.gz`.
+    """
     if is_remote(pattern):
         filesystems, _ = _beam()
         found = filesystems.match([pattern])[0].metadata_list
         return sorted(m.path for m in found)
+    patterns = [pattern]
     if os.path.isdir(pattern):
-        pattern = os.path.join(pattern, f"*.{extension}")
-    return sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
+        patterns = [os.path.join(pattern, f"*.{extension}{suffix}") for suffix in ("", GZIP_SUFFIX)]
+    return sorted({p for each in patterns for p in glob.glob(each) if os.path.isfile(p)})

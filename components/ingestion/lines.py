@@ -13,7 +13,9 @@ Reading streams in chunks of about `chunk_bytes`; a line longer than
 oversized line. Line numbers are absolute (the header is line 1); a range
 learns how many lines precede it only when it first needs a number (to
 quarantine a row), because counting means reading the file up to the range.
-Paths may be local or remote (gs://), see `files`.
+Paths may be local or remote (gs://), see `files`. A ".gz" file is read
+decompressed, offsets counting bytes of its content; its size is unknown
+without reading it all, so it is one range (`plan_ranges`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 from components.ingestion import files
 
 _READ_BYTES = 1 << 20  # block size for skipping and counting
+UNBOUNDED = 1 << 62  # the end of a range reaching the end of a file of unknown size
 RAW_PREVIEW_BYTES = 10_000  # bytes of an oversized line kept for the quarantine record
 
 
@@ -91,7 +94,7 @@ def read_first_line(path: str, max_line_bytes: int) -> tuple[bytes, int]:
     Raises:
       ValueError: the first line is longer than `max_line_bytes`.
     """
-    with files.open_read(path) as f:
+    with files.open_content(path) as f:
         head = b""
         while True:
             block = f.read(_READ_BYTES)
@@ -105,19 +108,24 @@ def read_first_line(path: str, max_line_bytes: int) -> tuple[bytes, int]:
                 raise ValueError(f"{path}: the header line is longer than {max_line_bytes} bytes.")
 
 
-def plan_ranges(path: str, body_start: int, size: int, range_bytes: int, first_shard: int):
+def plan_ranges(
+    path: str, body_start: int, size: int | None, range_bytes: int, first_shard: int
+) -> list[ByteRange]:
     """Returns the byte ranges covering `[body_start, size)` of one file.
 
     Args:
       path: The file.
       body_start: Offset of the first data line (after the header).
-      size: File size in bytes.
+      size: File size in bytes; None when unknown (a ".gz" file's content):
+        then the file is one range, from `body_start` to its end.
       range_bytes: About how many bytes a range covers.
       first_shard: Shard index of the first range.
 
     Returns:
       A list of `ByteRange`, empty when the file has no bytes after its header.
     """
+    if size is None:
+        return [ByteRange(path, body_start, UNBOUNDED, first_shard)]
     ranges = []
     start = body_start
     while start < size:
@@ -130,7 +138,7 @@ def plan_ranges(path: str, body_start: int, size: int, range_bytes: int, first_s
 def count_newlines(path: str, end: int) -> int:
     """Returns the number of newlines in the first `end` bytes of `path`."""
     count = 0
-    with files.open_read(path) as f:
+    with files.open_content(path) as f:
         remaining = end
         while remaining > 0:
             block = f.read(min(_READ_BYTES * 8, remaining))
@@ -143,7 +151,7 @@ def count_newlines(path: str, end: int) -> int:
 
 def count_rows_from(path: str, start: int) -> int:
     """Returns the number of non-blank lines of `path` from byte offset `start` on."""
-    with files.open_read(path) as f:
+    with files.open_content(path) as f:
         f.seek(start)
         return sum(1 for line in f if line.strip())
 
@@ -205,7 +213,7 @@ def read_chunks(
       `LineChunk`s and `OversizedLine`s; line indices count from 0 at the range's first line.
     """
     line_index = 0
-    with files.open_read(byte_range.path) as f:
+    with files.open_content(byte_range.path) as f:
         position = _skip_to_line_start(f, byte_range.start)
         pending = b""  # bytes of an unfinished line, starting at `position`
         while position < byte_range.end:

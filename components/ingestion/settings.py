@@ -140,7 +140,8 @@ class IngestionConfig:
         `columns` are ignored) or "parquet" (typed columns turned into the
         text a CSV cell would hold) or "tfrecord" (`tf.train.Example`s); see
         the modules of `components.ingestion.formats`. Defaults to "csv".
-      delimiter: CSV field separator, one character. Defaults to ",".
+      delimiter: CSV field separator, one character (a data set spec's
+        `source.delimiter`). Defaults to ",".
       splits: (name, hash buckets) pairs; a row goes to the split owning
         `hash % total buckets`. Defaults to train 14, eval 3, test 3 of 20,
         as in the pipeline.
@@ -157,6 +158,9 @@ class IngestionConfig:
       range_bytes: Files are cut into line-aligned byte ranges of about
         this size; each range is one unit of parallel work and one output
         shard per split. Defaults to 16 MiB.
+      spec_name: How error messages name where the settings come from (a
+        data set spec's file name), e.g. where to set the delimiter.
+        Defaults to "the data set spec".
       compression_level: zlib level of the GZIP TFRecord shards. Defaults to
         1. Measured on taxi Examples: level 1 compresses at ~150 MB/s to 16%
         of the raw size, level 6 (CsvExampleGen's) at ~50 MB/s to 13%; at
@@ -175,6 +179,7 @@ class IngestionConfig:
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
     range_bytes: int = DEFAULT_RANGE_BYTES
     compression_level: int = DEFAULT_COMPRESSION_LEVEL
+    spec_name: str = "the data set spec"
 
     def __post_init__(self):
         names = [c.name for c in self.columns]

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from components.ingestion import files
 from components.ingestion.chunks import ParsedChunk, check_lines
 from components.ingestion.formats import line_based
 from components.ingestion.layout import FileLayout, header_layout
@@ -40,17 +41,35 @@ from components.ingestion.settings import IngestionConfig, IngestionError
 
 _QUOTE = ord('"')
 _CARRIAGE_RETURN = ord("\r")
-_OTHER_DELIMITERS = (",", ";", "\t", "|")
+DELIMITERS = (",", ";", "\t", "|")  # the ones `guess_delimiter` recognizes
 _BOM = b"\xef\xbb\xbf"
 
 
-def _delimiter_hint(header: str, delimiter: str) -> str:
-    others = [d for d in _OTHER_DELIMITERS if d != delimiter and d in header]
-    if not others:
+def guess_delimiter(header: str) -> str | None:
+    """The delimiter a header line seems to use: the candidate it holds most often, else None."""
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties: the earlier candidate
+    return best if counts[best] else None
+
+
+def delimiter_hint(header: str, delimiter: str, spec: str = "the data set spec") -> str:
+    """A sentence naming the option to set when `header` seems split by another delimiter.
+
+    Args:
+      header: The file's header line, as text.
+      delimiter: The delimiter it was read with.
+      spec: The spec file to name. Defaults to "the data set spec".
+
+    Returns:
+      The sentence, with a leading space; "" when no other delimiter fits better.
+    """
+    guess = guess_delimiter(header)
+    if guess is None or guess == delimiter or header.count(guess) <= header.count(delimiter):
         return ""
+    as_yaml = '"\\t"' if guess == "\t" else repr(guess)  # YAML reads '\t' as backslash, t
     return (
-        f" The header contains {others[0]!r}: if that is the file's delimiter, pass "
-        f"delimiter={others[0]!r} (the configured delimiter is {delimiter!r})."
+        f" The header looks {as_yaml}-delimited, not {delimiter!r}: set "
+        f"`source.delimiter: {as_yaml}` in {spec}."
     )
 
 
@@ -65,13 +84,15 @@ def layout(path: str, config: IngestionConfig) -> FileLayout:
       The file's layout.
 
     Raises:
-      IngestionError: the file is empty, the header is not UTF-8 or has a
-        repeated name, or a required column is missing (naming it).
+      IngestionError: the file is empty or (".gz") not GZIP, the header is not
+        UTF-8 or has a repeated name, or a required column is missing (naming
+        it; when the header seems split by another delimiter, saying so).
     """
-    try:
-        header_line, body_start = read_first_line(path, config.max_line_bytes)
-    except ValueError as error:
-        raise IngestionError(f"{error} Is this a CSV file with a header line?") from None
+    with files.gzip_errors_in_words(path):
+        try:
+            header_line, body_start = read_first_line(path, config.max_line_bytes)
+        except ValueError as error:  # the header line is too long
+            raise IngestionError(f"{error} Is this a CSV file with a header line?") from None
     if not header_line:
         raise IngestionError(
             f"{path}: the file is empty (or starts with a blank line); expected a header "
@@ -98,14 +119,15 @@ def layout(path: str, config: IngestionConfig) -> FileLayout:
         raise IngestionError(
             f"{path}, line 1: missing required column(s) {', '.join(map(repr, missing))}. "
             f"The header has {', '.join(map(repr, names))}. Add the column(s) to the file, or "
-            "mark them not required in the column spec." + _delimiter_hint(text, config.delimiter)
+            "mark them not required in the column spec."
+            + delimiter_hint(text, config.delimiter, config.spec_name)
         )
     position = {name: i for i, name in enumerate(names)}
     if not any(c.name in position for c in config.columns):
         raise IngestionError(
             f"{path}, line 1: none of the expected columns is in the header "
             f"({', '.join(map(repr, names))}); is this the right file?"
-            + _delimiter_hint(text, config.delimiter)
+            + delimiter_hint(text, config.delimiter, config.spec_name)
         )
     return header_layout(path, names, config, header_line, body_start)
 

@@ -8,7 +8,8 @@ encoding and the quarantine are the ones CSV rows get: numbers keep their exact
 JSON text (`1e3` stays `1e3`, no float round trip), strings their characters,
 true / false become `true` / `false`, and null or an absent key an empty value.
 A line that is not a JSON object, or holds a list or an object as a column's
-value, fails alone, with its reason.
+value, fails alone, with its reason. A UTF-8 byte order mark at the start of
+the file is not part of the first object.
 """
 
 from __future__ import annotations
@@ -30,10 +31,16 @@ from components.ingestion.lines import (
 from components.ingestion.settings import IngestionConfig
 
 _LITERALS = {True: b"true", False: b"false"}
+_BOM = "\ufeff"
 
 
 def layout(path: str, config: IngestionConfig) -> FileLayout:
-    """Every spec column, looked up by key in each line's object (nothing is read)."""
+    """Every spec column, looked up by key in each line's object (no row is read).
+
+    Raises:
+      IngestionError: a ".gz" file is not GZIP.
+    """
+    line_based.check_readable(path)
     return keyed_layout(path, config)
 
 
@@ -48,12 +55,13 @@ def read(
     return line_based.read(byte_range, file_layout, config, parse_jsonl_chunk)
 
 
-def _decoder() -> json.JSONDecoder:
+def decoder() -> json.JSONDecoder:
+    """A JSON decoder keeping numbers as their text."""
     # Numbers as their own text: the value checks parse them as they parse CSV.
     return json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str)
 
 
-def _cell(value) -> bytes | None:
+def cell(value) -> bytes | None:
     """The raw text of one JSON value; None for a list or an object."""
     if value is None:
         return b""
@@ -77,12 +85,14 @@ def parse_jsonl_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionCon
     """
     failures, blank = check_lines(chunk, config)
     names = [spec.name for _, spec in layout.present]
-    decoder = _decoder()
+    json_decoder = decoder()
     rows, values = [], [[] for _ in names]
     for i in np.flatnonzero(~failures.failed).tolist():
         text = chunk.line(i).decode("utf-8")
+        if chunk.offset == 0 and i == 0:  # the file's first line
+            text = text.removeprefix(_BOM)
         try:
-            record = decoder.decode(text)
+            record = json_decoder.decode(text)
         except json.JSONDecodeError as error:
             failures.reject(i, "not_json", f"not valid JSON: {error.msg} at column {error.colno}")
             continue
@@ -91,7 +101,7 @@ def parse_jsonl_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionCon
                 i, "not_json_object", f"a JSON {type(record).__name__}, not an object of columns"
             )
             continue
-        cells = [_cell(record.get(name)) for name in names]
+        cells = [cell(record.get(name)) for name in names]
         nested = next((n for n, c in zip(names, cells, strict=True) if c is None), None)
         if nested is not None:
             failures.reject(
@@ -103,8 +113,8 @@ def parse_jsonl_chunk(chunk: LineChunk, layout: FileLayout, config: IngestionCon
             )
             continue
         rows.append(i)
-        for column, cell in zip(values, cells, strict=True):
-            column.append(cell)
+        for column, text_of_cell in zip(values, cells, strict=True):
+            column.append(text_of_cell)
     return ParsedChunk(
         rows=np.array(rows, dtype=np.int64),
         columns={n: pa.array(v, pa.binary()) for n, v in zip(names, values, strict=True)},

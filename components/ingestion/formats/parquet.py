@@ -80,7 +80,7 @@ def count_rows(file_layout: FileLayout) -> int:
         return parquet.metadata.num_rows
 
 
-def _as_text(column: pa.Array) -> pa.Array:
+def as_text(column: pa.Array) -> pa.Array:
     """Binary cell texts of a column; null becomes empty."""
     if pa.types.is_dictionary(column.type):
         column = column.dictionary_decode()
@@ -108,5 +108,5 @@ def read(
         for batch in parquet.iter_batches(
             batch_size=ROWS_PER_CHUNK, row_groups=[byte_range.start], columns=names
         ):
-            yield rows_as_chunk({n: _as_text(batch.column(n)) for n in names}, first)
+            yield rows_as_chunk({n: as_text(batch.column(n)) for n in names}, first)
             first += batch.num_rows

@@ -16,8 +16,6 @@ position in the file (`components.ingestion.records`).
 
 from __future__ import annotations
 
-import contextlib
-import gzip
 import struct
 from collections.abc import Iterator
 
@@ -35,23 +33,14 @@ RECORDS_PER_CHUNK = 4_096
 _HEADER = struct.Struct("<QI")  # record length, its masked CRC
 
 
-@contextlib.contextmanager
-def _open(path: str):
-    with files.open_read(path) as raw:
-        if not path.endswith(".gz"):
-            yield raw
-            return
-        with gzip.GzipFile(fileobj=raw) as unzipped:
-            yield unzipped
-
-
 def read_records(path: str) -> Iterator[bytes]:
     """Yields the records of a TFRecord file.
 
     Raises:
-      IngestionError: the file ends inside a record (truncated or not TFRecord).
+      IngestionError: the file ends inside a record (truncated or not TFRecord),
+        or a ".gz" file is not GZIP.
     """
-    with _open(path) as f:
+    with files.gzip_errors_in_words(path), files.open_content(path) as f:
         number = 0
         while True:
             header = f.read(_HEADER.size)
@@ -96,7 +85,7 @@ def _float_text(value: float) -> bytes:
     return np.format_float_positional(np.float32(value), unique=True, trim="-").encode()
 
 
-def _cell(feature) -> tuple[bytes, int]:
+def cell(feature) -> tuple[bytes, int]:
     """The text of a feature's value (b"" when it has none), and how many values it has."""
     kind = feature.WhichOneof("kind")
     values = getattr(feature, kind).value if kind else ()
@@ -134,13 +123,13 @@ def read(
             else:
                 features = example.features.feature
                 for k, name in enumerate(names):
-                    row[k], count = _cell(features[name]) if name in features else (b"", 0)
+                    row[k], count = cell(features[name]) if name in features else (b"", 0)
                     if count > 1:
                         failures.reject(
                             i, "not_one_value", f"column '{name}': {count} values, not one"
                         )
-            for name, cell in zip(names, row, strict=True):
-                cells[name].append(cell)
+            for name, value in zip(names, row, strict=True):
+                cells[name].append(value)
         columns = {n: pa.array(v, pa.binary()) for n, v in cells.items()}
         yield rows_as_chunk(columns, first, failures)
         first += len(batch)

@@ -2,6 +2,8 @@
 `init-spec` writes. `run` and `ingest` refuse the same inputs with the same exit code (2)."""
 
 import errno
+import gzip
+import json
 import os
 
 import pytest
@@ -90,14 +92,26 @@ def test_the_output_check_accepts_a_new_folder_under_a_writable_one(tmp_path):
 @pytest.mark.parametrize("command", ["run", "ingest"])
 @pytest.mark.parametrize(
     "damage, message",
-    [("missing-column", "line 1: missing column(s) company"), ("empty", "the file is empty")],
+    [
+        ("missing-column", "line 1: missing column(s) company"),
+        ("empty", "the file is empty"),
+        (
+            "semicolons",
+            "The header looks ';'-delimited, not ',': set `source.delimiter: ';'` in spec.yaml.",
+        ),
+        ("not-gzip", ": cannot be read as GZIP (Not a gzipped file"),
+    ],
 )
 def test_run_and_ingest_refuse_the_same_bad_file_with_exit_2(
     command, damage, message, tmp_path, taxi_rows, capsys
 ):
-    data = tmp_path / "trips.csv"
+    data = tmp_path / ("trips.csv.gz" if damage == "not-gzip" else "trips.csv")
     if damage == "empty":
         data.write_text("")
+    elif damage == "semicolons":
+        data.write_text("\n".join(r.replace(",", ";") for r in taxi_rows) + "\n")
+    elif damage == "not-gzip":
+        data.write_text("\n".join(taxi_rows) + "\n")
     else:
         header = taxi_rows[0].split(",")
         drop = header.index("company")
@@ -135,3 +149,57 @@ def test_init_spec_into_a_folder_it_cannot_write_is_a_usage_error(tmp_path, caps
     assert code == EXIT_USAGE
     err = _one_paragraph(capsys.readouterr().err)
     assert f"cannot write the spec to {tmp_path}: Is a directory" in err
+
+
+def _shop_rows(delimiter=","):
+    rows = ["price,color,bought"] + [
+        f"{1.5 * i},{'red' if i % 3 else 'blue'},{i % 2}" for i in range(60)
+    ]
+    return "".join(row.replace(",", delimiter) + "\n" for row in rows)
+
+
+WRITE_SHOP = {
+    "shop.csv": lambda p: p.write_text(_shop_rows(";")),
+    "shop.csv.gz": lambda p: p.write_bytes(gzip.compress(_shop_rows("\t").encode())),
+    "shop.jsonl.gz": lambda p: p.write_bytes(
+        gzip.compress(
+            "".join(
+                json.dumps({"price": 1.5 * i, "color": "red" if i % 3 else "blue", "bought": i % 2})
+                + "\n"
+                for i in range(60)
+            ).encode()
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WRITE_SHOP))
+def test_init_spec_drafts_a_spec_that_ingest_reads_the_same_file_with(name, tmp_path, capsys):
+    data = tmp_path / name
+    WRITE_SHOP[name](data)
+    spec_path = tmp_path / "spec.yaml"
+    code = cli.main(["init-spec", str(data), "--label", "bought", "--output", str(spec_path)])
+    assert code == 0, capsys.readouterr().err
+    draft = dataset.load_spec(str(spec_path))
+    expected = {
+        "shop.csv": ("csv", ";"),
+        "shop.csv.gz": ("csv", "\t"),
+        "shop.jsonl.gz": ("jsonl", ","),
+    }
+    assert (draft.source.format.value, draft.source.delimiter) == expected[name]
+    assert (draft.source.path, draft.name) == (name, "shop")
+    out = tmp_path / "out"
+    assert cli.main(["ingest", "--spec", str(spec_path), "--output", str(out), "-q"]) == 0
+    summary = json.loads((out / "ingestion_summary.json").read_text())
+    assert (summary["rows_in"], summary["rows_written"], summary["rows_quarantined"]) == (60, 60, 0)
+
+
+def test_init_spec_on_a_broken_parquet_file_is_one_paragraph_naming_it(tmp_path, capsys):
+    data = tmp_path / "shop.parquet"
+    data.write_bytes(b"PAR1 cut short")
+    assert cli.main(["init-spec", str(data), "--label", "bought"]) == EXIT_USAGE
+    err = _one_paragraph(capsys.readouterr().err)
+    assert f"{data}: not a readable Parquet file (" in err
+    assert err.rstrip().endswith(
+        "Check that the file is complete and is Parquet, or convert it to CSV."
+    )

@@ -1,5 +1,7 @@
 """Bad input files end in a clear error that names the file, line and column."""
 
+import dataclasses
+import gzip
 from pathlib import Path
 
 import pyarrow as pa
@@ -106,3 +108,33 @@ def test_a_file_that_is_not_parquet_is_named(tmp_path):
     path.write_text("fare\n1\n")
     with pytest.raises(preflight.InputDataError, match=r"rows\.parquet: not a readable Parquet"):
         preflight.check_file(str(path), TAXI, "parquet")
+
+
+def test_gzip_csv_is_counted_and_one_cut_short_is_refused_by_name(tmp_path, taxi_rows):
+    whole = gzip.compress("".join(line + "\n" for line in taxi_rows * 50).encode())
+    good = tmp_path / "good.csv.gz"
+    good.write_bytes(whole)
+    # The header repeated 49 times counts as rows here; ingestion quarantines them.
+    assert preflight.check_inputs(str(tmp_path), "good.csv.gz", TAXI) == {str(good): 40 * 50 + 49}
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(preflight.InputDataError) as e:
+        preflight.check_file(str(cut), TAXI)
+    assert str(e.value).startswith(f"{cut}: cannot be read as GZIP (Compressed file ended")
+
+
+def test_byte_order_mark_before_the_header_is_not_part_of_the_first_column(tmp_path, taxi_rows):
+    path = tmp_path / "trips.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "".join(line + "\n" for line in taxi_rows).encode())
+    assert preflight.check_file(str(path), TAXI) == 40
+
+
+def test_another_delimiter_names_the_spec_option_and_the_spec_file(write_csv, taxi_rows):
+    path = write_csv([row.replace(",", ";") for row in taxi_rows])
+    with pytest.raises(preflight.InputDataError) as e:
+        preflight.check_file(str(path), TAXI)
+    assert str(e.value).endswith(
+        "The header looks ';'-delimited, not ',': set `source.delimiter: ';'` in spec.yaml."
+    )
+    semicolons = dataclasses.replace(TAXI, source=dataclasses.replace(TAXI.source, delimiter=";"))
+    assert preflight.check_file(str(path), semicolons) == 40

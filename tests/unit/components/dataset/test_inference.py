@@ -8,6 +8,7 @@ import pytest
 
 from components import dataset as S
 from components.dataset import inference as I
+from components.ingestion.sample import read_sample
 
 TAXI_CSV = Path(__file__).parents[4] / "data" / "taxi" / "data.csv"
 WORDS = [f"word{i}" for i in range(40)]
@@ -84,7 +85,7 @@ def test_string_profile_counts_words():
 
 
 def test_synthetic_columns_get_exactly_the_expected_kinds(synthetic_csv):
-    spec = I.infer_spec(synthetic_csv, label="clicked")
+    spec = I.infer_spec(read_sample(str(synthetic_csv)), label="clicked")
     assert spec == S.DatasetSpec(
         source=S.SourceSpec(S.SourceFormat.CSV, "shop.csv"),
         label=S.LabelSpec("clicked", S.Task.BINARY, classes=("0", "1")),
@@ -120,13 +121,13 @@ def test_synthetic_columns_get_exactly_the_expected_kinds(synthetic_csv):
     ids=["binary", "multiclass-strings", "regression", "multiclass-integers", "many-integers"],
 )
 def test_label_kind_follows_its_values(synthetic_csv, label, expected):
-    spec = I.infer_spec(synthetic_csv, label=label)
+    spec = I.infer_spec(read_sample(str(synthetic_csv)), label=label)
     assert spec.label == expected
     assert label not in spec.feature_names
 
 
 def test_taxi_columns_get_sensible_kinds():
-    spec = I.infer_spec(TAXI_CSV, label="tips")
+    spec = I.infer_spec(read_sample(str(TAXI_CSV)), label="tips")
     assert spec.label == S.LabelSpec("tips", S.Task.REGRESSION)
     expected = {
         "payment_type": S.CategoricalFeature("payment_type", top_k=20),  # 7 strings
@@ -161,14 +162,14 @@ def test_taxi_columns_get_sensible_kinds():
 
 
 def test_taxi_multiclass_label_lists_its_classes():
-    label = I.infer_spec(TAXI_CSV, label="payment_type").label
+    label = I.infer_spec(read_sample(str(TAXI_CSV)), label="payment_type").label
     assert label.classes == (
         "Cash", "Credit Card", "Dispute", "No Charge", "Pcard", "Prcard", "Unknown"
     )  # fmt: skip
 
 
 def test_init_text_explains_choices_and_loads_back(synthetic_csv, tmp_path):
-    text = I.init_spec_text(synthetic_csv, label="clicked")
+    text = I.init_spec_text(read_sample(str(synthetic_csv)), label="clicked")
     header = text.split("\n\n")[0].splitlines()
     assert header[0] == (
         "# Data set spec drafted from shop.csv (first 6,000 rows). Review every choice below;"
@@ -181,11 +182,11 @@ def test_init_text_explains_choices_and_loads_back(synthetic_csv, tmp_path):
     assert any(line.startswith("#   comment: 8.0 words per value") for line in header)
     path = tmp_path / "spec.yaml"
     path.write_text(text)
-    assert S.load_spec(path) == I.infer_spec(synthetic_csv, label="clicked")
+    assert S.load_spec(path) == I.infer_spec(read_sample(str(synthetic_csv)), label="clicked")
 
 
 def test_sample_rows_limits_what_is_read(synthetic_csv):
-    profiles = I.read_profiles(synthetic_csv, sample_rows=100)
+    profiles = I.read_profiles(read_sample(str(synthetic_csv), sample_rows=100))
     assert [p.rows for p in profiles] == [100] * 10
     assert profiles[0].maximum == 99.0
 
@@ -206,6 +207,6 @@ def test_unusable_files_are_reported_with_the_file(tmp_path, content, label, mes
     path = tmp_path / "data.csv"
     path.write_text(content)
     with pytest.raises(ValueError) as caught:
-        I.infer_spec(path, label=label)
+        I.infer_spec(read_sample(str(path)), label=label)
     assert str(caught.value).startswith(str(path))
     assert message in str(caught.value)

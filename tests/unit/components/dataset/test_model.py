@@ -52,6 +52,31 @@ def test_dump_writes_short_yaml_that_loads_back_equal(tmp_path):
     assert S.load_spec(path) == spec
 
 
+@pytest.mark.parametrize(
+    "written, delimiter, dumped",
+    [
+        ("';'", ";", "delimiter: ;"),
+        ('"\\t"', "\t", 'delimiter: "\\t"'),
+        ("\\t", "\t", 'delimiter: "\\t"'),
+    ],
+    ids=["semicolon", "tab-quoted", "tab-unquoted"],
+)
+def test_source_delimiter_loads_and_dumps_back(tmp_path, written, delimiter, dumped):
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        f"source: {{format: csv, path: d.csv, delimiter: {written}}}\n"
+        "label: {column: y, kind: regression}\nfeatures: {x: numeric}\n"
+    )
+    spec = S.load_spec(path)
+    assert spec.source.delimiter == delimiter
+    text = S.dump_spec(spec)
+    assert f"  {dumped}\n" in text
+    path.write_text(text)
+    assert S.load_spec(path) == spec
+    default = dataclasses.replace(spec, source=S.SourceSpec(S.SourceFormat.CSV, "d.csv"))
+    assert "delimiter" not in S.dump_spec(default)
+
+
 def test_taxi_spec_round_trips():
     spec = S.load_spec(TAXI_SPEC)
     assert S.parse_spec(yaml.safe_load(S.dump_spec(spec))) == spec

@@ -227,6 +227,20 @@ def test_the_valid_yaml_of_the_error_table_loads(tmp_path):
             "d.yaml: source.spans: must be one folder name with one {SPAN}",
         ),
         (
+            {"source": {"format": "csv", "path": "a", "delimiter": ";;"}},
+            "d.yaml: source.delimiter: must be one character other than a quote or a line "
+            "break (e.g. ';', '|' or \"\\t\" for a tab), got ';;'",
+        ),
+        (
+            {"source": {"format": "csv", "path": "a", "delimiter": 1}},
+            "d.yaml: source.delimiter: must be one character in quotes, e.g. ';', got 1",
+        ),
+        (
+            {"source": {"format": "jsonl", "path": "a", "delimiter": ";"}},
+            "d.yaml: source.delimiter: applies to csv files only; remove it (source.format is "
+            "jsonl)",
+        ),
+        (
             {"features": {"x": {"kind": "image", "encoding": "png", "width": 3}}},
             "d.yaml: features.x.height: missing; required for kind image",
         ),
@@ -248,6 +262,9 @@ def test_the_valid_yaml_of_the_error_table_loads(tmp_path):
         "derived-regression",
         "unknown-format",
         "spans-without-placeholder",
+        "delimiter-of-two-characters",
+        "delimiter-not-text",
+        "delimiter-of-json-lines",
         "image-without-height",
         "embedding-size-with-one-hot",
     ],
@@ -291,3 +308,63 @@ def test_invalid_yaml_and_empty_files_are_reported_with_the_file(tmp_path):
     path.write_text("# nothing yet\n")
     with pytest.raises(S.SpecError, match=r"broken\.yaml: the file is empty"):
         S.load_spec(path)
+
+
+YAML_MISTAKES = [
+    (
+        "  column: big_tipper\n",
+        "  column big_tipper\n",
+        3,
+        "not valid YAML in `column big_tipper`: a key and its value need a colon and a space "
+        "between them, `key: value`",
+    ),
+    (
+        "  kind: binary\n",
+        "    kind: binary\n",
+        4,
+        "not valid YAML in `kind: binary`: this key is indented deeper than the key above it; "
+        "indent it like its sibling keys",
+    ),
+    (
+        "label:\n",
+        " label:\n",
+        2,
+        "not valid YAML in `label:`: its indentation matches no key above it; indent it like its "
+        "sibling keys (the same number of spaces)",
+    ),
+    (
+        "  tips: ignore\n",
+        "\ttips: ignore\n",
+        9,
+        "not valid YAML in `tips: ignore`: YAML indents with spaces, not tabs; replace the tab "
+        "with spaces",
+    ),
+    (
+        "path: data.csv}",
+        "path: data.csv",
+        1,
+        "not valid YAML in `source: {format: csv, path: data.csv`: the `{` opened here is not "
+        "closed on its line; close it with `}`",
+    ),
+    (
+        "path: data.csv}",
+        'path: "data.csv}',
+        1,
+        'not valid YAML in `source: {format: csv, path: "data.csv}`: a quote opened here is '
+        "never closed; close it",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "old, new, line, message",
+    YAML_MISTAKES,
+    ids=["key-without-colon", "indented-too-deep", "matches-no-key", "tab", "open-brace", "quote"],
+)
+def test_yaml_mistakes_name_the_line_at_fault_and_quote_it(tmp_path, old, new, line, message):
+    assert old in VALID_YAML
+    path = tmp_path / "spec.yaml"
+    path.write_text(VALID_YAML.replace(old, new, 1))
+    with pytest.raises(S.SpecError) as caught:
+        S.load_spec(path)
+    assert str(caught.value) == f"{path}:{line}: {message}"

@@ -110,6 +110,14 @@ def test_a_split_key_column_becomes_required():
     assert config.splits == (("train", 8), ("eval", 1), ("test", 1))
 
 
+def test_the_delimiter_and_the_spec_file_name_come_from_the_spec(tmp_path):
+    data = _spec({"column": "y", "kind": "regression"})
+    data["source"]["delimiter"] = "|"
+    config = spec_config(parse_spec(data, str(tmp_path / "pipes.yaml")))
+    assert (config.delimiter, config.spec_name) == ("|", "pipes.yaml")
+    assert spec_config(parse_spec(_spec({"column": "y", "kind": "regression"}))).delimiter == ","
+
+
 def test_rows_with_a_value_outside_the_classes_or_no_label_are_quarantined(tmp_path):
     spec = parse_spec(
         _spec(

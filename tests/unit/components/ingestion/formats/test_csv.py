@@ -116,8 +116,28 @@ def test_wrong_delimiter_in_whole_file_is_a_clear_error(tmp_path, trips):
     with pytest.raises(IngestionError, match=r"trips\.csv, line 1: missing required column") as e:
         trips.run(tmp_path, content)
     assert "'id', 'fare'" in str(e.value)
-    assert "The header contains ';'" in str(e.value)
-    assert "delimiter=';'" in str(e.value)
+    assert str(e.value).endswith(
+        "The header looks ';'-delimited, not ',': set `source.delimiter: ';'` in the data set spec."
+    )
+
+
+@pytest.mark.parametrize(
+    "delimiter,shown",
+    [(";", "';'"), ("\t", '"\\t"'), ("|", "'|'")],
+    ids=["semicolon", "tab", "pipe"],
+)
+def test_file_with_another_delimiter_is_read_with_that_delimiter(tmp_path, trips, delimiter, shown):
+    rows = [g.replace(",", delimiter) for g in (trips.header, *trips.good)]
+    with pytest.raises(IngestionError) as e:
+        trips.run(tmp_path / "default", trips.lines(*rows), trips.config(spec_name="spec.yaml"))
+    assert f"set `source.delimiter: {shown}` in spec.yaml." in str(e.value)
+    settings = trips.config(delimiter=delimiter, splits=(("all", 1),))
+    result, records = trips.run(tmp_path, trips.lines(*rows), settings)
+    assert (result.rows_in, result.rows_written, records) == (2, 2, [])
+    assert [(r["fare"], r["company"]) for r in trips.examples(tmp_path / "out", "all")] == [
+        (("float_list", [10.5]), ("bytes_list", [b"Acme"])),
+        (("float_list", [7.25]), ("bytes_list", [b"Bolt"])),
+    ]
 
 
 def test_wrong_delimiter_in_rows_quarantines_every_row(tmp_path, trips):
