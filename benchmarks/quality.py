@@ -421,7 +421,9 @@ def benchmark_data_set(args, data_set: DataSet) -> dict:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", nargs="+", choices=[d.name for d in SUITE], help="data sets")
+    parser.add_argument(
+        "--only", nargs="+", choices=[d.name for d in SUITE], help="these data sets, in this order"
+    )
     parser.add_argument("--seeds", type=int, default=3, help=f"seeds {FIRST_SEED}, +1, ...")
     parser.add_argument(
         "--models",
@@ -464,7 +466,8 @@ def _commit(code: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    suite = [d for d in SUITE if not args.only or d.name in args.only]
+    by_name = {d.name: d for d in SUITE}
+    suite = [by_name[name] for name in args.only] if args.only else list(SUITE)  # in that order
     header = {
         "command": " ".join([Path(sys.argv[0]).name, *(sys.argv[1:] if argv is None else argv)]),
         "code": str(args.code),
