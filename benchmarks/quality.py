@@ -272,20 +272,35 @@ def reference_frames(spec, splits: dict[str, list[dict]]):
     return frames
 
 
-def _scores(task: str, y, predicted) -> dict:
+def _scores(task: str, y, predicted, classes=None) -> dict:
+    """Accuracy and AUC (binary), accuracy (multiclass) or RMSE of one model's predictions.
+
+    `predicted` holds numbers (regression) or probabilities per class of `classes`.
+    """
     import numpy as np
     from sklearn.metrics import accuracy_score, roc_auc_score
 
     if task == "regression":
         return {"rmse": float(np.sqrt(np.mean((np.asarray(predicted) - y) ** 2)))}
-    result = {"accuracy": float(accuracy_score(y, np.argmax(predicted, axis=1)))}
+    result = {"accuracy": float(accuracy_score(y, classes[np.argmax(predicted, axis=1)]))}
     if task == "binary":
         result["auc"] = float(roc_auc_score(y, predicted[:, 1]))
     return result
 
 
 def fit_references(task: str, frames: dict, seed: int) -> dict:
-    """HistGradientBoosting at defaults (train + eval) and LightGBM early-stopped on eval."""
+    """HistGradientBoosting at defaults (train + eval) and LightGBM early-stopped on eval.
+
+    Both on one thread: the benchmark shares its cores with Deepline's runs and others, and
+    OpenMP's spinning threads on an oversubscribed machine made an 871-row fit take 140 s.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _fit_references(task, frames, seed)
+
+
+def _fit_references(task: str, frames: dict, seed: int) -> dict:
     import lightgbm
     import numpy as np
     import pandas as pd
@@ -315,10 +330,15 @@ def fit_references(task: str, frames: dict, seed: int) -> dict:
     seconds = time.monotonic() - started
     test = as_codes(x_test)
     predicted = hgb.predict(test) if task == "regression" else hgb.predict_proba(test)
-    results["hgb"] = {**_scores(task, y_test, predicted), "seconds": round(seconds, 2)}
+    classes = getattr(hgb, "classes_", None)
+    results["hgb"] = {**_scores(task, y_test, predicted, classes), "seconds": round(seconds, 2)}
 
     options = dict(
-        n_estimators=LIGHTGBM_ROUNDS, learning_rate=LIGHTGBM_RATE, random_state=seed, verbose=-1
+        n_estimators=LIGHTGBM_ROUNDS,
+        learning_rate=LIGHTGBM_RATE,
+        random_state=seed,
+        n_jobs=1,
+        verbose=-1,
     )
     kind = lightgbm.LGBMRegressor if task == "regression" else lightgbm.LGBMClassifier
     booster = kind(**options)
@@ -326,13 +346,14 @@ def fit_references(task: str, frames: dict, seed: int) -> dict:
     booster.fit(
         x_train,
         y_train,
-        eval_set=[(x_eval, y_eval)],
+        eval_X=x_eval,
+        eval_y=y_eval,
         callbacks=[lightgbm.early_stopping(LIGHTGBM_PATIENCE, verbose=False)],
     )
     seconds = time.monotonic() - started
     predicted = booster.predict(x_test) if task == "regression" else booster.predict_proba(x_test)
     results["lightgbm"] = {
-        **_scores(task, y_test, predicted),
+        **_scores(task, y_test, predicted, getattr(booster, "classes_", None)),
         "seconds": round(seconds, 2),
         "trees": int(booster.best_iteration_ or LIGHTGBM_ROUNDS),
     }
