@@ -28,7 +28,8 @@ which is a hash of each row (or of its `split.key`), the same for every seed.
 `--models` values are handed to `deepline run --model VALUE`; without `--models`, runs use
 the current default (no `--model` option). `--code` runs another checkout of Deepline (e.g. a
 `git archive` of an older commit) with this script. Rows finish one by one and are written to
-the results file as they do; `--resume` reuses runs whose summary is already in `--work`.
+the results file as they do; `--resume` reuses runs whose summary is already in `--work`, and
+`--no-run` only tabulates those (a data set without one is a "not run" row).
 Prints a table (mean ± standard deviation over seeds) and writes it as markdown, with the
 raw numbers as JSON beside it. Not a test: nothing here asserts.
 """
@@ -136,7 +137,7 @@ def prepare_spec(args, data_set: DataSet, folder: Path) -> tuple[list[str], Path
         return ["--dataset", data_set.name], args.code / "data" / data_set.name / "spec.yaml"
     csv = write_csv(data_set, folder / "data")
     spec = folder / "spec.yaml"
-    if not spec.exists() or not args.resume:
+    if not spec.exists() or not (args.resume or args.no_run):
         code = _deepline(
             args, "init-spec", str(csv), "--label", data_set.label, "--output", str(spec), "-q",
             log=folder / "deepline.log",
@@ -149,8 +150,10 @@ def prepare_spec(args, data_set: DataSet, folder: Path) -> tuple[list[str], Path
 def run_deepline(args, data_set, folder: Path, which: list[str], model: str, seed: int) -> dict:
     """One `deepline run`; returns its summary (with `exit_code`), kept in `folder/summaries`."""
     kept = folder / "summaries" / f"{model}-seed{seed}.json"
-    if args.resume and kept.exists():
+    if (args.resume or args.no_run) and kept.exists():
         return json.loads(kept.read_text())
+    if args.no_run:
+        return {"error": "not run (--no-run)"}
     output = folder / "run"  # shared by a data set's runs: its Transform is cached for all
     argv = ["run", *which, "--output", str(output), "--seed", str(seed), "-q"]
     if model != DEFAULT_MODEL:
@@ -413,7 +416,9 @@ def benchmark_data_set(args, data_set: DataSet) -> dict:
     from components.dataset import load_spec
 
     folder = args.work / data_set.name
-    if folder.exists() and not args.resume:
+    if args.no_run and not (folder / "summaries").is_dir():
+        raise RuntimeError("not run (--no-run)")
+    if folder.exists() and not (args.resume or args.no_run):
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     which, spec_path = prepare_spec(args, data_set, folder)
@@ -466,6 +471,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--python", default=sys.executable, help="the Python that runs Deepline (default: this)"
     )
     parser.add_argument("--resume", action="store_true", help="reuse finished runs in --work")
+    parser.add_argument(
+        "--no-run",
+        action="store_true",
+        help="start no run: the table of the runs already finished in --work (references "
+        "fitted again)",
+    )
     args = parser.parse_args(argv)
     args.seeds = [FIRST_SEED + i for i in range(args.seeds)]
     args.code = args.code.resolve()
