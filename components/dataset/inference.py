@@ -6,21 +6,33 @@ deterministic: the same file always gives the same draft) and picks a kind
 per column by the first rule that matches:
 
 1. No value, or a single distinct value, in the sample → ignore.
-2. Integers from 0 or 1 spanning at most `IDENTITY_MAX_VALUES` → categorical identity.
-3. Integers with at most `INTEGER_CATEGORY_MAX_VALUES` distinct values (and a
-   distinct ratio of at most `CATEGORY_MAX_DISTINCT_RATIO`) → categorical vocabulary.
-4. Integers, all different → ignore: a row key (suggested as `split.key`).
-5. Positive integers clustered far from zero (spread / mean below
-   `CODE_MAX_RELATIVE_SPREAD`, e.g. census tracts, postal codes) → codes:
-   categorical, by the string rules 7 and 10.
-6. Other numbers → numeric z-score, after log1p when never negative and
+2. Integers from 0 or 1 spanning at most `IDENTITY_MAX_VALUES` → categorical identity
+   (one-hot when at most `ONE_HOT_MAX_VALUES` values).
+3. Positive integers clustered far from zero (spread / mean below
+   `CODE_MAX_RELATIVE_SPREAD`, e.g. census tracts, postal codes) with at most
+   `INTEGER_CATEGORY_MAX_VALUES` distinct values → codes: categorical vocabulary.
+4. Other integers with at most `INTEGER_CATEGORY_MAX_VALUES` distinct values (and a
+   distinct ratio of at most `CATEGORY_MAX_DISTINCT_RATIO`), e.g. an age or a count →
+   numeric, piecewise-linear over quantile buckets (at most `ORDERED_INTEGER_MAX_BUCKETS`).
+5. Integers, all different → ignore: a row key (suggested as `split.key`).
+6. More codes as in rule 3 → categorical, by the string rules 8 and 11.
+7. Other numbers → numeric z-score, after log1p when never negative and
    skewed by at least `LOG1P_MIN_SKEW`.
-7. Strings with at most `VOCABULARY_MAX_DISTINCT` distinct values (distinct ratio
-   at most `CATEGORY_MAX_DISTINCT_RATIO`) → categorical vocabulary; also a slice
-   when at most `SLICE_MAX_DISTINCT`.
-8. Strings of more than `TEXT_MIN_MEAN_TOKENS` words on average → text.
-9. Strings, all different → ignore: a row key.
-10. Other strings (high-cardinality ids) → categorical hash.
+8. Strings with at most `VOCABULARY_MAX_DISTINCT` distinct values (distinct ratio
+   at most `CATEGORY_MAX_DISTINCT_RATIO`) → categorical vocabulary, one-hot when at
+   most `ONE_HOT_MAX_VALUES` values; also a slice when at most `SLICE_MAX_DISTINCT`.
+9. Strings of more than `TEXT_MIN_MEAN_TOKENS` words on average → text.
+10. Strings, all different → ignore: a row key.
+11. Other strings (high-cardinality ids) → categorical hash.
+
+Why rule 4: an integer with a few dozen values (an age, years at a company, a count of
+messages) is a quantity whose order matters. As a vocabulary, each value would be an
+unrelated id whose embedding learns only from its own rows, and a value unseen in
+training would fall into an OOV bucket; a z-score alone gives the network one straight
+line to bend. Piecewise-linear encoding over quantile buckets (Gorishniy et al. 2022)
+keeps the order and lets each bucket have its own slope; TF Transform computes the
+buckets, so serving applies the training ones. log1p is left out there: quantile
+buckets do not change under a monotone transform.
 
 The label's kind: two values → binary; non-integer numbers → regression; at
 most `MULTICLASS_MAX_CLASSES` values → multiclass; more integers → regression.
@@ -39,12 +51,19 @@ from components.dataset import features as fs
 from components.dataset.dumping import dump_spec
 from components.dataset.label import LabelSpec, Task
 from components.dataset.model import DatasetSpec
-from components.dataset.options import CategoricalTransform
+from components.dataset.options import CategoricalEncoding, CategoricalTransform, NumericTransform
 from components.dataset.source import SourceFormat, SourceSpec, SplitSpec
 
 DEFAULT_SAMPLE_ROWS = 100_000
 IDENTITY_MAX_VALUES = 32  # e.g. hours (24), days (7), months (12)
-INTEGER_CATEGORY_MAX_VALUES = 100  # more distinct integers read as a quantity
+INTEGER_CATEGORY_MAX_VALUES = 100  # more distinct integers: z-scored quantities or codes
+# Piecewise-linear buckets of an ordered integer (rule 4): one per gap between its distinct
+# values, at most this many, so each bucket still holds a few percent of the rows.
+ORDERED_INTEGER_MAX_BUCKETS = 16
+# Categories read one-hot instead of through an embedding: with so few, a learned
+# embedding saves nothing and starts from small random vectors; one-hot inputs are
+# usable from the first step (RealMLP, Holzmueller et al. 2024, one-hot up to 8).
+ONE_HOT_MAX_VALUES = 8
 CATEGORY_MAX_DISTINCT_RATIO = 0.5  # more distinct values per row read as ids or text
 CODE_MAX_RELATIVE_SPREAD = 0.01  # std / mean of numbers that are codes, not quantities
 VOCABULARY_MAX_DISTINCT = 1000
@@ -52,7 +71,9 @@ VOCABULARY_HEADROOM = 2  # top_k = this x distinct values seen, for values yet t
 SLICE_MAX_DISTINCT = 100  # more slices than this are unreadable in a report
 TEXT_MIN_MEAN_TOKENS = 3.0
 TEXT_MAX_VOCABULARY = 10_000
-LOG1P_MIN_SKEW = 2.0
+# Skew above 1 is commonly read as a long tail (incomes, areas, amounts): log1p then keeps
+# a few large values from squeezing the z-scores of the rest near the mean.
+LOG1P_MIN_SKEW = 1.0
 MULTICLASS_MAX_CLASSES = 50
 MAX_LISTED_VALUES = MULTICLASS_MAX_CLASSES  # distinct values kept by the profile
 
@@ -199,12 +220,22 @@ def _vocabulary_top_k(distinct: int) -> int:
     return math.ceil(VOCABULARY_HEADROOM * distinct / 10) * 10
 
 
+def _encoding(values: int) -> tuple[CategoricalEncoding, str]:
+    """One-hot for at most `ONE_HOT_MAX_VALUES` values, else an embedding; and the reason."""
+    if values <= ONE_HOT_MAX_VALUES:
+        return CategoricalEncoding.ONE_HOT, ", one-hot"
+    return CategoricalEncoding.EMBEDDING, ""
+
+
 def _categorical_by_count(p: ColumnProfile, what: str) -> tuple[fs.Feature, str]:
-    """Rules 7 and 10 (strings and codes): a vocabulary when few, else hashing."""
+    """Rules 8 and 11 (strings and codes): a vocabulary when few, else hashing."""
     if p.distinct <= VOCABULARY_MAX_DISTINCT and p.distinct_ratio <= CATEGORY_MAX_DISTINCT_RATIO:
         top_k = _vocabulary_top_k(p.distinct)
-        spec = fs.CategoricalFeature(p.name, CategoricalTransform.VOCABULARY, top_k=top_k)
-        return spec, f"{p.distinct:,} distinct {what} → vocabulary, top_k {top_k}"
+        encoding, how = _encoding(p.distinct)
+        spec = fs.CategoricalFeature(
+            p.name, CategoricalTransform.VOCABULARY, top_k=top_k, encoding=encoding
+        )
+        return spec, f"{p.distinct:,} distinct {what} → vocabulary, top_k {top_k}{how}"
     bins = _next_power_of_two(p.distinct)
     spec = fs.CategoricalFeature(p.name, CategoricalTransform.HASH, bins=bins)
     return spec, f"{p.distinct:,} distinct {what} → hashed into {bins} bins"
@@ -228,20 +259,32 @@ def infer_feature(p: ColumnProfile) -> tuple[fs.Feature, str]:
     if p.numeric and p.integral:
         low, high = int(p.minimum), int(p.maximum)
         if low in (0, 1) and high - low + 1 <= IDENTITY_MAX_VALUES:
+            values = high - low + 1
+            encoding, how = _encoding(values)
             spec = fs.CategoricalFeature(
-                p.name, CategoricalTransform.IDENTITY, num_values=high - low + 1, offset=low
+                p.name,
+                CategoricalTransform.IDENTITY,
+                num_values=values,
+                offset=low,
+                encoding=encoding,
             )
-            return spec, f"integers {low}..{high} → identity ids ({high - low + 1} values)"
+            return spec, f"integers {low}..{high} → identity ids ({values} values{how})"
+        codes = p.minimum > 0 and p.std / p.mean < CODE_MAX_RELATIVE_SPREAD
         if (
             p.distinct <= INTEGER_CATEGORY_MAX_VALUES
             and p.distinct_ratio <= CATEGORY_MAX_DISTINCT_RATIO
         ):
-            top_k = _vocabulary_top_k(p.distinct)
-            spec = fs.CategoricalFeature(p.name, CategoricalTransform.VOCABULARY, top_k=top_k)
-            return spec, f"{p.distinct:,} distinct integers → vocabulary, top_k {top_k}"
+            if codes:
+                return _categorical_by_count(p, f"codes around {p.mean:.3g}")
+            buckets = max(2, min(ORDERED_INTEGER_MAX_BUCKETS, p.distinct - 1))
+            spec = fs.NumericFeature(p.name, NumericTransform.PIECEWISE_LINEAR, buckets=buckets)
+            return spec, (
+                f"{p.distinct:,} distinct integers {low}..{high}, ordered → piecewise-linear "
+                f"over {buckets} quantile buckets"
+            )
         if _is_row_key(p):
             return fs.IgnoredColumn(p.name), "every value different → ignored (a row key)"
-        if p.minimum > 0 and p.std / p.mean < CODE_MAX_RELATIVE_SPREAD:
+        if codes:
             return _categorical_by_count(p, f"codes around {p.mean:.3g}")
     if p.numeric:
         if p.minimum >= 0 and p.skew >= LOG1P_MIN_SKEW:

@@ -93,11 +93,11 @@ def test_synthetic_columns_get_exactly_the_expected_kinds(synthetic_csv):
             S.IgnoredColumn("row_id"),
             S.NumericFeature("amount"),
             S.NumericFeature("wait_minutes", log1p=True),
-            S.CategoricalFeature("color", S.CategoricalTransform.VOCABULARY, top_k=10),
+            S.CategoricalFeature("color", top_k=10, encoding=S.CategoricalEncoding.ONE_HOT),
             S.CategoricalFeature("user_id", S.CategoricalTransform.HASH, bins=8192),
             S.TextFeature("comment", vocabulary_size=64, max_tokens=16),
             S.CategoricalFeature("hour", S.CategoricalTransform.IDENTITY, num_values=24),
-            S.CategoricalFeature("segment", S.CategoricalTransform.VOCABULARY, top_k=10),
+            S.CategoricalFeature("segment", top_k=10, encoding=S.CategoricalEncoding.ONE_HOT),
             S.NumericFeature("price"),
         ),
         slices=("color", "segment"),
@@ -126,11 +126,98 @@ def test_label_kind_follows_its_values(synthetic_csv, label, expected):
     assert label not in spec.feature_names
 
 
+def _column(values) -> I.ColumnProfile:
+    return I.profile_column("x", [str(v) for v in values])
+
+
+PLE = S.NumericTransform.PIECEWISE_LINEAR
+
+
+@pytest.mark.parametrize(
+    "values, expected, reason",
+    [
+        (
+            list(range(18, 61)) * 3,  # 43 ages, 3 rows each
+            S.NumericFeature("x", PLE, buckets=16),
+            "43 distinct integers 18..60, ordered → piecewise-linear over 16 quantile buckets",
+        ),
+        (
+            [10, 20, 30, 40] * 5,
+            S.NumericFeature("x", PLE, buckets=3),  # one bucket per gap between values
+            "4 distinct integers 10..40, ordered → piecewise-linear over 3 quantile buckets",
+        ),
+        (
+            [5, 9] * 5,
+            S.NumericFeature("x", PLE, buckets=2),  # the fewest piecewise_linear takes
+            "2 distinct integers 5..9, ordered → piecewise-linear over 2 quantile buckets",
+        ),
+        (
+            list(range(60601, 60621)) * 3,  # 20 postal codes: spread / mean 0.0001
+            S.CategoricalFeature("x", top_k=40),
+            "20 distinct codes around 6.06e+04 → vocabulary, top_k 40",
+        ),
+        (
+            list(range(100, 201)) * 2,  # 101 distinct: past INTEGER_CATEGORY_MAX_VALUES
+            S.NumericFeature("x"),
+            "numbers, skew 0.0 → z-score",
+        ),
+        (
+            list(range(0, 32)) * 2,
+            S.CategoricalFeature("x", S.CategoricalTransform.IDENTITY, num_values=32),
+            "integers 0..31 → identity ids (32 values)",
+        ),
+    ],
+    ids=["age", "four-levels", "two-levels", "postal-codes", "many-integers", "identity"],
+)
+def test_ordered_integers_stay_numeric_with_buckets(values, expected, reason):
+    assert I.infer_feature(_column(values)) == (expected, reason)
+
+
+@pytest.mark.parametrize(
+    "minimum, skew, log1p",
+    [(0.0, 1.6, True), (0.0, 1.0, True), (0.0, 0.99, False), (-0.5, 1.6, False)],
+    ids=["skew-1.6", "skew-1.0", "skew-0.99", "negative"],
+)
+def test_log1p_from_skew_one_for_non_negative_numbers(minimum, skew, log1p):
+    profile = I.ColumnProfile(
+        "x", rows=10, present=10, distinct=10, numeric=True, integral=False,
+        minimum=minimum, maximum=40.0, mean=5.0, std=6.0, skew=skew,
+    )  # fmt: skip
+    assert I.infer_feature(profile)[0] == S.NumericFeature("x", log1p=log1p)
+
+
+def test_a_skew_below_two_gets_log1p_with_its_reason():
+    # Mean 1.75, skew 1.76: under the threshold of 2 that drafts used before.
+    profile = _column([0.5, 0.5, 0.5, 0.5, 1.5, 1.5, 2.5, 6.5])
+    assert I.infer_feature(profile) == (
+        S.NumericFeature("x", log1p=True),
+        "numbers ≥ 0 with skew 1.8 → log1p, then z-score",
+    )
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        (list(range(8)) * 2, S.CategoricalEncoding.ONE_HOT),
+        (list(range(9)) * 2, S.CategoricalEncoding.EMBEDDING),
+        ([f"v{i}" for i in range(8)] * 2, S.CategoricalEncoding.ONE_HOT),
+        ([f"v{i}" for i in range(9)] * 2, S.CategoricalEncoding.EMBEDDING),
+    ],
+    ids=["8-ids", "9-ids", "8-strings", "9-strings"],
+)
+def test_at_most_eight_categories_are_one_hot(values, expected):
+    feature, reason = I.infer_feature(_column(values))
+    assert feature.encoding is expected
+    assert ("one-hot" in reason) is (expected is S.CategoricalEncoding.ONE_HOT)
+
+
 def test_taxi_columns_get_sensible_kinds():
     spec = I.infer_spec(read_sample(str(TAXI_CSV)), label="tips")
     assert spec.label == S.LabelSpec("tips", S.Task.REGRESSION)
     expected = {
-        "payment_type": S.CategoricalFeature("payment_type", top_k=20),  # 7 strings
+        "payment_type": S.CategoricalFeature(
+            "payment_type", top_k=20, encoding=S.CategoricalEncoding.ONE_HOT
+        ),  # 7 strings
         "company": S.CategoricalFeature("company", top_k=130),  # 61 strings
         "fare": S.NumericFeature("fare", log1p=True),  # skew 15.8
         "trip_miles": S.NumericFeature("trip_miles", log1p=True),  # skew 93.8
@@ -141,12 +228,20 @@ def test_taxi_columns_get_sensible_kinds():
             "trip_start_hour", S.CategoricalTransform.IDENTITY, num_values=24
         ),
         "trip_start_day": S.CategoricalFeature(
-            "trip_start_day", S.CategoricalTransform.IDENTITY, num_values=7, offset=1
+            "trip_start_day",
+            S.CategoricalTransform.IDENTITY,
+            num_values=7,
+            offset=1,
+            encoding=S.CategoricalEncoding.ONE_HOT,
         ),
         "trip_start_month": S.CategoricalFeature(
             "trip_start_month", S.CategoricalTransform.IDENTITY, num_values=12, offset=1
         ),
-        "pickup_community_area": S.CategoricalFeature("pickup_community_area", top_k=130),  # 62
+        # 62 integers 1..77: read as ordered, though these are area ids (the values cannot
+        # tell); bucketed, neighbouring areas still share buckets.
+        "pickup_community_area": S.NumericFeature(
+            "pickup_community_area", S.NumericTransform.PIECEWISE_LINEAR, buckets=16
+        ),
         # 229 codes
         "dropoff_census_tract": S.CategoricalFeature("dropoff_census_tract", top_k=460),
         # One value in 15,002 rows: nothing to learn from.
@@ -176,7 +271,7 @@ def test_init_text_explains_choices_and_loads_back(synthetic_csv, tmp_path):
     )
     assert "#   label clicked: 2 values ['0', '1'] → binary" in header
     assert "#   user_id: 5,000 distinct strings → hashed into 8192 bins" in header
-    assert "#   color: 5 distinct strings → vocabulary, top_k 10; slice" in header
+    assert "#   color: 5 distinct strings → vocabulary, top_k 10, one-hot; slice" in header
     assert "#   hour: integers 0..23 → identity ids (24 values)" in header
     assert "#   row_id: every value different → ignored (a row key), used as split.key" in header
     assert any(line.startswith("#   comment: 8.0 words per value") for line in header)
