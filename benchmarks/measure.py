@@ -58,7 +58,7 @@ def environment() -> dict[str, str]:
     return env
 
 
-def _tree_rss(process) -> int:
+def tree_rss(process) -> int:
     """Resident bytes of `process` and all its descendants (0 for those already gone)."""
     import psutil
 
@@ -71,7 +71,7 @@ def _tree_rss(process) -> int:
     return total
 
 
-def _children_cpu_seconds() -> float:
+def children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
@@ -83,7 +83,7 @@ def measure(command: list[str]) -> dict:
     CPU seconds (user + system, of the child and every descendant it waited for) move less
     than wall time when other work shares the cores; read both.
     """
-    cpu_before = _children_cpu_seconds()
+    cpu_before = children_cpu_seconds()
     started = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(command, stdout=out, stderr=err, env=environment(), cwd=ROOT)
@@ -93,13 +93,13 @@ def measure(command: list[str]) -> dict:
 
             watched = psutil.Process(child.pid)
             while child.poll() is None:
-                peak = max(peak, _tree_rss(watched))
+                peak = max(peak, tree_rss(watched))
                 time.sleep(POLL_SECONDS)
         except ImportError:  # no psutil: the largest single child process, from the kernel
             child.wait()
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         seconds = time.monotonic() - started
-        cpu_seconds = _children_cpu_seconds() - cpu_before
+        cpu_seconds = children_cpu_seconds() - cpu_before
         out.seek(0)
         err.seek(0)
         return {

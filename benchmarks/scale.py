@@ -34,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from measure import POLL_SECONDS, ROOT, _children_cpu_seconds, _tree_rss, environment, taxi_csv
+from measure import POLL_SECONDS, ROOT, children_cpu_seconds, environment, taxi_csv, tree_rss
 
 SPEC = ROOT / "data" / "taxi" / "spec.yaml"
 
@@ -98,7 +98,7 @@ def run_pipeline(csv: Path, output: Path, extra: list[str]) -> dict:
                 components[name]["cached"] = event.get("cached")
                 current[0] = None
 
-    cpu_before = _children_cpu_seconds()
+    cpu_before = children_cpu_seconds()
     started = time.monotonic()
     child = subprocess.Popen(
         command,
@@ -113,7 +113,7 @@ def run_pipeline(csv: Path, output: Path, extra: list[str]) -> dict:
     watched = psutil.Process(child.pid)
     peak = 0
     while child.poll() is None:
-        rss = _tree_rss(watched)
+        rss = tree_rss(watched)
         peak = max(peak, rss)
         name = current[0]
         if name in components:
@@ -131,7 +131,7 @@ def run_pipeline(csv: Path, output: Path, extra: list[str]) -> dict:
             numbers["rows_per_s"] = rows[name] / numbers["seconds"]
     return {
         "seconds": seconds,
-        "cpu_seconds": _children_cpu_seconds() - cpu_before,
+        "cpu_seconds": children_cpu_seconds() - cpu_before,
         "peak_bytes": peak,
         "components": components,
         "training": _training(output),
