@@ -5,14 +5,7 @@ with Deepline's ingestion (outside the timing), then runs TFX 1.16's Transform
 executor in a child process exactly as the pipeline configures it: the
 `preprocessing_fn` of `components/transform/`, the taxi spec in its
 custom config, the curated taxi schema, analysis on the train split, train and
-eval transformed, statistics off. Two executors, one after the other:
-
-- `deepline`: what the pipeline runs, `components.transform.executor.Executor`
-  (TFX's, batching 8,192 rows of tabular data per TensorFlow call);
-- `tfx`: TFX's own `tfx.components.transform.executor.Executor` as shipped
-  (batches tuned by Beam up to 1,000 rows), the reference.
-
-Each executor and Beam mode given is one timed run:
+eval transformed, statistics off. Each Beam mode given is one timed run:
 
 - `multi_processing`: the DirectRunner with a worker process per core, what
   `deepline run` uses for inputs over 64 MB;
@@ -20,13 +13,12 @@ Each executor and Beam mode given is one timed run:
 
 Rows/s counts the rows Transform reads (train + eval: it analyzes train, then
 transforms both), over the child's wall time, process start and imports
-included; CPU seconds are the child's and its workers' (steadier than wall
-time when other work shares the cores). Peak memory is that of the child and
-all its Beam workers.
+included; CPU seconds are the child's and its workers' user + system time,
+steadier than wall time when other work shares the cores. Peak memory is that
+of the child and all its Beam workers.
 
     TF_USE_LEGACY_KERAS=1 .venv/bin/python benchmarks/transform.py [--rows 1000000]
-        [--csv FILE] [--mode multi_processing] [--mode in_memory]
-        [--executor deepline] [--executor tfx] [--json FILE]
+        [--csv FILE] [--mode multi_processing] [--mode in_memory] [--json FILE]
 
 Prints one table; nothing here is a test.
 """
@@ -49,17 +41,11 @@ MODES = {
     "in_memory": ["--direct_running_mode=in_memory", "--direct_num_workers=1"],
 }
 SPLITS = ("train", "eval")  # the pipeline's SplitsConfig: analyze train, transform both
-EXECUTORS = ("deepline", "tfx")
 
 
-def run_transform(
-    examples: str, schema_dir: str, output: str, beam_args: list[str], executor_name: str
-) -> None:
-    """In the child: the Transform executor (ours or TFX's) with the pipeline's properties."""
-    if executor_name == "tfx":
-        from tfx.components.transform import executor
-    else:
-        from components.transform import executor
+def run_transform(examples: str, schema_dir: str, output: str, beam_args: list[str]) -> None:
+    """In the child: TFX's Transform executor with the pipeline's properties."""
+    from tfx.components.transform import executor
     from tfx.dsl.components.base import base_beam_executor
     from tfx.proto import transform_pb2
     from tfx.types import artifact_utils, standard_artifacts
@@ -136,19 +122,15 @@ def main() -> int:
     parser.add_argument(
         "--mode", action="append", choices=MODES, help="Beam mode(s); default: both."
     )
-    parser.add_argument(
-        "--executor", action="append", choices=EXECUTORS, help="Executor(s); default: both."
-    )
     parser.add_argument("--json", type=Path, help="Also write the numbers to this JSON file.")
-    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        examples, schema_dir, output, mode, executor_name = args.child
-        run_transform(examples, schema_dir, output, MODES[mode], executor_name)
+        examples, schema_dir, output, mode = args.child
+        run_transform(examples, schema_dir, output, MODES[mode])
         return 0
 
     modes = args.mode or list(MODES)
-    executors = args.executor or list(EXECUTORS)
     results = []
     with tempfile.TemporaryDirectory(prefix="deepline-transform-bench-") as scratch:
         work = Path(scratch)
@@ -163,35 +145,31 @@ def main() -> int:
             (ROOT / "data" / "taxi" / "schema.pbtxt").read_bytes()
         )
         for mode in modes:
-            for executor_name in executors:
-                output = work / f"transform-{mode}-{executor_name}"
-                child = [str(work / "examples"), str(schema_dir), str(output), mode, executor_name]
-                result = measure([sys.executable, __file__, "--child", *child])
-                name = f"{executor_name}, {mode}"
-                if result["returncode"] != 0:
-                    raise SystemExit(f"Transform ({name}) failed:\n{result['stderr'][-4000:]}")
-                written = count_transformed(output)
-                if written != rows:
-                    raise SystemExit(f"Transform ({name}) wrote {written:,} rows of {rows:,}.")
-                results.append(
-                    {
-                        "executor": executor_name,
-                        "mode": mode,
-                        "rows": rows,
-                        "seconds": result["seconds"],
-                        "cpu_seconds": result["cpu_seconds"],
-                        "rows_per_s": rows / result["seconds"],
-                        "peak_mb": result["peak_bytes"] / 1e6,
-                    }
-                )
-                print(json.dumps(results[-1]), flush=True)
+            output = work / f"transform-{mode}"
+            child = [str(work / "examples"), str(schema_dir), str(output), mode]
+            result = measure([sys.executable, __file__, "--child", *child])
+            if result["returncode"] != 0:
+                raise SystemExit(f"Transform ({mode}) failed:\n{result['stderr'][-4000:]}")
+            written = count_transformed(output)
+            if written != rows:
+                raise SystemExit(f"Transform ({mode}) wrote {written:,} rows of {rows:,}.")
+            results.append(
+                {
+                    "mode": mode,
+                    "rows": rows,
+                    "seconds": result["seconds"],
+                    "cpu_seconds": result["cpu_seconds"],
+                    "rows_per_s": rows / result["seconds"],
+                    "peak_mb": result["peak_bytes"] / 1e6,
+                }
+            )
     print(f"\nTransform of {rows:,} rows ({' + '.join(SPLITS)}), {os.cpu_count()} cores")
-    print("| executor | Beam mode | rows | seconds | CPU seconds | rows/s | peak memory |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| Beam mode | rows | seconds | CPU seconds | rows/s | peak memory |")
+    print("|---|---:|---:|---:|---:|---:|")
     for r in results:
         print(
-            f"| {r['executor']} | {r['mode']} | {r['rows']:,} | {r['seconds']:.1f} "
-            f"| {r['cpu_seconds']:.1f} | {r['rows_per_s']:,.0f} | {r['peak_mb']:,.0f} MB |"
+            f"| {r['mode']} | {r['rows']:,} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} "
+            f"| {r['rows_per_s']:,.0f} | {r['peak_mb']:,.0f} MB |"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")

@@ -24,7 +24,6 @@ from components import dataset
 from components.atomic_pusher import AtomicPusher
 from components.evaluation import make_eval_config
 from components.ingestion import example_gen as ingestion_example_gen
-from components.transform import executor as transform_executor
 from components.validation_gate import DataValidationGate
 from pipeline import contracts
 from pipeline.config import PipelineConfig
@@ -204,9 +203,6 @@ def create_pipeline(
             **dataset.to_custom_config(spec),
         },
     )
-    # TFX's executor, batching more rows of tabular data per TensorFlow call
-    # (components/transform/executor.py); the component, its artifacts and lineage are TFX's.
-    transform.executor_spec = executor_spec.BeamExecutorSpec(transform_executor.Executor)
     transform.add_upstream_node(validation_gate)
 
     baseline_model = tfx.dsl.Resolver(
