@@ -1,7 +1,8 @@
 """Runs a benchmark's contender in a child process (wall time and peak memory); the taxi-like
 CSV the benchmarks read; Deepline's ingestion of it as such a child.
 
-Wall time runs from process start to exit, imports included. Peak memory is
+Wall time runs from process start to exit, imports included; CPU time is the
+child's and its descendants' user + system seconds. Peak memory is
 the largest sum of the resident set sizes of the child and all its
 descendants (Beam workers included), polled with psutil every 50 ms.
 """
@@ -57,7 +58,7 @@ def environment() -> dict[str, str]:
     return env
 
 
-def _tree_rss(process) -> int:
+def tree_rss(process) -> int:
     """Resident bytes of `process` and all its descendants (0 for those already gone)."""
     import psutil
 
@@ -70,8 +71,19 @@ def _tree_rss(process) -> int:
     return total
 
 
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(command: list[str]) -> dict:
-    """Runs `command`; returns wall seconds, peak tree RSS in bytes, exit code and output."""
+    """Runs `command`; returns wall seconds, CPU seconds, peak tree RSS in bytes, exit code
+    and output.
+
+    CPU seconds (user + system, of the child and every descendant it waited for) move less
+    than wall time when other work shares the cores; read both.
+    """
+    cpu_before = children_cpu_seconds()
     started = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(command, stdout=out, stderr=err, env=environment(), cwd=ROOT)
@@ -81,16 +93,18 @@ def measure(command: list[str]) -> dict:
 
             watched = psutil.Process(child.pid)
             while child.poll() is None:
-                peak = max(peak, _tree_rss(watched))
+                peak = max(peak, tree_rss(watched))
                 time.sleep(POLL_SECONDS)
         except ImportError:  # no psutil: the largest single child process, from the kernel
             child.wait()
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         seconds = time.monotonic() - started
+        cpu_seconds = children_cpu_seconds() - cpu_before
         out.seek(0)
         err.seek(0)
         return {
             "seconds": seconds,
+            "cpu_seconds": cpu_seconds,
             "peak_bytes": peak,
             "returncode": child.returncode,
             "stdout": out.read().decode(errors="replace"),

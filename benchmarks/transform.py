@@ -13,7 +13,9 @@ eval transformed, statistics off. Each Beam mode given is one timed run:
 
 Rows/s counts the rows Transform reads (train + eval: it analyzes train, then
 transforms both), over the child's wall time, process start and imports
-included. Peak memory is that of the child and all its Beam workers.
+included; CPU seconds are the child's and its workers' user + system time,
+steadier than wall time when other work shares the cores. Peak memory is that
+of the child and all its Beam workers.
 
     TF_USE_LEGACY_KERAS=1 .venv/bin/python benchmarks/transform.py [--rows 1000000]
         [--csv FILE] [--mode multi_processing] [--mode in_memory] [--json FILE]
@@ -156,17 +158,18 @@ def main() -> int:
                     "mode": mode,
                     "rows": rows,
                     "seconds": result["seconds"],
+                    "cpu_seconds": result["cpu_seconds"],
                     "rows_per_s": rows / result["seconds"],
                     "peak_mb": result["peak_bytes"] / 1e6,
                 }
             )
     print(f"\nTransform of {rows:,} rows ({' + '.join(SPLITS)}), {os.cpu_count()} cores")
-    print("| Beam mode | rows | seconds | rows/s | peak memory |")
-    print("|---|---:|---:|---:|---:|")
+    print("| Beam mode | rows | seconds | CPU seconds | rows/s | peak memory |")
+    print("|---|---:|---:|---:|---:|---:|")
     for r in results:
         print(
-            f"| {r['mode']} | {r['rows']:,} | {r['seconds']:.1f} | {r['rows_per_s']:,.0f} "
-            f"| {r['peak_mb']:,.0f} MB |"
+            f"| {r['mode']} | {r['rows']:,} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} "
+            f"| {r['rows_per_s']:,.0f} | {r['peak_mb']:,.0f} MB |"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")

@@ -1,11 +1,12 @@
-"""Training callbacks that record and report: per-step rates, one log line per epoch,
-per-layer weight and gradient norms for TensorBoard."""
+"""Training callbacks that record and report (per-step rates, one log line per epoch,
+per-layer weight and gradient norms for TensorBoard), and early stopping with a relative margin."""
 
 from __future__ import annotations
 
 import logging
 import os
 
+import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
@@ -40,6 +41,44 @@ class StepRecorder(keras.callbacks.Callback):
             momentum = getattr(optimizer, "beta_1", None)
         if momentum is not None:
             self.momentum.append(float(keras.backend.get_value(momentum)))
+
+
+class MarginEarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' `EarlyStopping`, where an improvement must beat the best by a share of it.
+
+    An epoch counts as an improvement only when the monitored value is better
+    than the best counted so far by at least `relative_min_delta` times that
+    best (Keras' own `min_delta` is absolute, so its meaning would change with
+    the loss's scale: cross-entropy near 0.03 on easy data, near 0.3 on hard
+    data, any size for a regression's squared error). Patience counts epochs
+    since the last counted improvement, and `restore_best_weights` restores the
+    weights of that epoch: within the margin of any later, uncounted, value.
+
+    Args:
+      relative_min_delta: Smallest improvement that counts, as a fraction of
+        the best value counted so far; 0 counts any improvement.
+      **kwargs: `keras.callbacks.EarlyStopping` arguments (not `min_delta`).
+
+    Raises:
+      ValueError: `relative_min_delta` is negative or not below 1.
+    """
+
+    def __init__(self, relative_min_delta: float, **kwargs):
+        if not 0.0 <= relative_min_delta < 1.0:
+            raise ValueError(
+                f"relative_min_delta must be in [0, 1), got {relative_min_delta}: it is a "
+                "fraction of the best eval loss (e.g. 0.01 for 1%)."
+            )
+        super().__init__(**kwargs)
+        self.relative_min_delta = relative_min_delta
+
+    def _is_improvement(self, monitor_value, reference_value):
+        if not np.isfinite(reference_value):  # nothing counted yet
+            return super()._is_improvement(monitor_value, reference_value)
+        margin = self.relative_min_delta * abs(reference_value)
+        if self.monitor_op == np.less:
+            return monitor_value < reference_value - margin
+        return monitor_value > reference_value + margin
 
 
 class EpochLogger(keras.callbacks.Callback):

@@ -172,6 +172,12 @@ class HParams:
         Defaults to 200.
       early_stopping_patience: Epochs without eval-loss improvement before
         training stops and the best weights are restored. Defaults to 8.
+      early_stopping_min_delta: Smallest eval-loss improvement that counts
+        for early stopping, as a fraction of the best eval loss so far
+        (`callbacks.MarginEarlyStopping`): training goes on only while the loss
+        drops by at least this share within `early_stopping_patience` epochs;
+        0 counts any drop. Defaults to 0.01 (1%; the README's
+        "Early stopping" says why).
       reduce_lr_patience: Epochs without improvement before the learning rate
         is multiplied by `reduce_lr_factor`. Defaults to 3.
       reduce_lr_factor: Defaults to 0.3.
@@ -250,6 +256,7 @@ class HParams:
     batch_size: int | None = None
     max_epochs: int = 200
     early_stopping_patience: int = 8
+    early_stopping_min_delta: float = 0.01
     reduce_lr_patience: int = 3
     reduce_lr_factor: float = 0.3
     min_learning_rate: float = 1e-5
@@ -317,6 +324,11 @@ class HParams:
         for name in ("l1", "l2", "weight_decay", "tabm_weight_decay"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}.")
+        if not 0.0 <= self.early_stopping_min_delta < 1.0:
+            raise ValueError(
+                "early_stopping_min_delta is a fraction of the best eval loss, in [0, 1); got "
+                f"{self.early_stopping_min_delta}."
+            )
         if self.batch_size is not None and self.batch_size < 1:
             raise ValueError(f"batch_size must be positive or None, got {self.batch_size}.")
         for name in (

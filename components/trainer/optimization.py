@@ -4,8 +4,9 @@ Every optimizer of Hands-On ML ch. 11 is available by name, with gradient
 clipping by global norm (direction kept) or by value. The rate either drops
 when the eval loss plateaus (a callback) or follows a per-step schedule
 (power, exponential, piecewise constant, 1cycle with momentum cycled
-inversely); training stops when the eval loss has not improved for a while,
-restoring the best weights seen, except under 1cycle, which runs to its end.
+inversely); training stops when the eval loss has not improved by a margin
+that matters (`early_stopping_min_delta`) for a while, restoring the best
+weights counted, except under 1cycle, which runs to its end.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ def make_callbacks(
         )
     if hparams.lr_schedule != "one_cycle":
         callbacks.append(
-            keras.callbacks.EarlyStopping(
+            training_callbacks.MarginEarlyStopping(
+                hparams.early_stopping_min_delta,
                 monitor=MONITOR,
                 patience=hparams.early_stopping_patience,
                 restore_best_weights=True,

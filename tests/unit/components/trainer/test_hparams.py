@@ -177,3 +177,26 @@ def test_json_round_trip():
 def test_invalid_values_are_refused(values, message):
     with pytest.raises(ValueError, match=message):
         HParams.from_dict(values)
+
+
+@pytest.mark.parametrize(
+    "preset, tflite_copies, mc_dropout_samples",
+    [
+        ("shallow", False, 0),
+        ("deep", False, 0),
+        ("self_normalizing", False, 0),
+        ("low_latency", True, 0),
+        ("risk_sensitive", False, 30),
+    ],
+    ids=str,
+)
+def test_costly_exports_are_off_unless_a_preset_or_the_user_asks(
+    preset, tflite_copies, mc_dropout_samples
+):
+    resolved = HParams(preset=preset).resolve()
+    assert (resolved.tflite_copies, resolved.mc_dropout_samples) == (
+        tflite_copies,
+        mc_dropout_samples,
+    )
+    asked = HParams(preset=preset, tflite_copies=True, mc_dropout_samples=5).resolve()
+    assert (asked.tflite_copies, asked.mc_dropout_samples) == (True, 5)

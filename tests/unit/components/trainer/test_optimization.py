@@ -109,7 +109,7 @@ def test_callbacks_follow_the_schedule(schedule, has_plateau, has_early_stop, ha
     )
     kinds = {type(c) for c in callbacks}
     assert (keras.callbacks.ReduceLROnPlateau in kinds) is has_plateau
-    assert (keras.callbacks.EarlyStopping in kinds) is has_early_stop
+    assert any(isinstance(c, keras.callbacks.EarlyStopping) for c in callbacks) is has_early_stop
     assert (momentum.MomentumScheduler in kinds) is has_momentum_cycle
     epochs = optimization.training_epochs(HParams(lr_schedule=schedule).resolve())
     assert epochs == (200 if schedule == "plateau" else 12)
@@ -206,3 +206,48 @@ def test_norm_logger_writes_each_layers_weight_and_gradient_norm(tmp_path):
         for event in tf.compat.v1.train.summary_iterator(str(path)):
             tags |= {value.tag for value in event.summary.value}
     assert {"weight_norm/a/kernel_0", "gradient_norm/b/bias_0"} <= tags
+
+
+def test_early_stopping_has_a_relative_margin_by_default():
+    made = optimization.make_callbacks(HParams().resolve())
+    stopping = next(c for c in made if isinstance(c, keras.callbacks.EarlyStopping))
+    assert isinstance(stopping, callbacks.MarginEarlyStopping)
+    assert stopping.relative_min_delta == HParams().early_stopping_min_delta == 0.01
+
+
+@pytest.mark.parametrize(
+    "min_delta, losses, epochs_run, restored_epoch",
+    [
+        # 0.98 is 2% under 1.0: counted; the slide after it (under 1% of 0.98 within
+        # two epochs) is not, so patience 2 runs out two epochs after epoch 1.
+        (0.01, [1.0, 0.98, 0.975, 0.971, 0.968], 4, 1),
+        # Without a margin every drop counts and training runs on.
+        (0.0, [1.0, 0.98, 0.975, 0.971, 0.968], 5, 4),
+        # A rise is never an improvement, whatever the margin.
+        (0.01, [1.0, 1.2, 1.1, 0.5], 3, 0),
+    ],
+    ids=["margin-stops-the-slide", "no-margin-runs-on", "rise"],
+)
+def test_margin_early_stopping_counts_only_drops_beyond_the_margin(
+    min_delta, losses, epochs_run, restored_epoch
+):
+    model = keras.Sequential([keras.layers.Dense(1, input_shape=(1,))])
+    stopping = callbacks.MarginEarlyStopping(
+        min_delta, monitor="val_loss", patience=2, restore_best_weights=True
+    )
+    stopping.set_model(model)
+    stopping.on_train_begin()
+    for epoch, loss in enumerate(losses):
+        stopping.on_epoch_end(epoch, {"val_loss": loss})
+        if model.stop_training:
+            break
+    assert epoch + 1 == epochs_run
+    assert stopping.best_epoch == restored_epoch
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0])
+def test_margin_outside_zero_to_one_is_refused(bad):
+    with pytest.raises(ValueError, match="early_stopping_min_delta"):
+        HParams(early_stopping_min_delta=bad)
+    with pytest.raises(ValueError, match="relative_min_delta"):
+        callbacks.MarginEarlyStopping(bad)
