@@ -256,9 +256,11 @@ def reference_frames(spec, splits: dict[str, list[dict]]):
     """(X, y) per split: the spec's model inputs, numbers as floats, strings as categories."""
     import pandas as pd
 
-    columns = [
-        f.name for features in (spec.numeric, spec.categorical) for f in features
-    ]  # text and images are left out
+    # In the data's own column order, whatever kind the draft gave them: the trees' results
+    # must not move with the draft (split ties fall by column order). Text and images are
+    # left out.
+    kept = {f.name for features in (spec.numeric, spec.categorical) for f in features}
+    columns = [f.name for f in spec.features if f.name in kept]
     raw = {s: pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
            for s, rows in splits.items()}  # fmt: skip
     every = pd.concat(raw.values(), keys=list(raw))
