@@ -51,8 +51,9 @@ class MarginEarlyStopping(keras.callbacks.EarlyStopping):
     best (Keras' own `min_delta` is absolute, so its meaning would change with
     the loss's scale: cross-entropy near 0.03 on easy data, near 0.3 on hard
     data, any size for a regression's squared error). Patience counts epochs
-    since the last counted improvement, and `restore_best_weights` restores the
-    weights of that epoch: within the margin of any later, uncounted, value.
+    since the last counted improvement; `restore_best_weights` restores the
+    weights of the epoch with the best value seen, counted or not (the epoch the
+    Trainer reports as best).
 
     Args:
       relative_min_delta: Smallest improvement that counts, as a fraction of
@@ -71,6 +72,23 @@ class MarginEarlyStopping(keras.callbacks.EarlyStopping):
             )
         super().__init__(**kwargs)
         self.relative_min_delta = relative_min_delta
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._best_seen = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = self.get_monitor_value(logs)
+        if current is not None and (
+            self._best_seen is None or self.monitor_op(current, self._best_seen)
+        ):
+            # The best value so far, though maybe not by the margin: its weights are the
+            # ones to restore; Keras replaces them only on a counted improvement.
+            self._best_seen = current
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+                self.best_epoch = epoch
+        super().on_epoch_end(epoch, logs)
 
     def _is_improvement(self, monitor_value, reference_value):
         if not np.isfinite(reference_value):  # nothing counted yet

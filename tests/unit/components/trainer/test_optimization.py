@@ -219,8 +219,9 @@ def test_early_stopping_has_a_relative_margin_by_default():
     "min_delta, losses, epochs_run, restored_epoch",
     [
         # 0.98 is 2% under 1.0: counted; the slide after it (under 1% of 0.98 within
-        # two epochs) is not, so patience 2 runs out two epochs after epoch 1.
-        (0.01, [1.0, 0.98, 0.975, 0.971, 0.968], 4, 1),
+        # two epochs) is not, so patience 2 runs out two epochs after epoch 1; the
+        # weights restored are the lowest loss's all the same (epoch 3).
+        (0.01, [1.0, 0.98, 0.975, 0.971, 0.968], 4, 3),
         # Without a margin every drop counts and training runs on.
         (0.0, [1.0, 0.98, 0.975, 0.971, 0.968], 5, 4),
         # A rise is never an improvement, whatever the margin.
@@ -238,10 +239,13 @@ def test_margin_early_stopping_counts_only_drops_beyond_the_margin(
     stopping.set_model(model)
     stopping.on_train_begin()
     for epoch, loss in enumerate(losses):
+        model.set_weights([np.full((1, 1), float(epoch)), np.zeros(1)])
         stopping.on_epoch_end(epoch, {"val_loss": loss})
         if model.stop_training:
             break
+    stopping.on_train_end()
     assert epoch + 1 == epochs_run
+    assert model.get_weights()[0][0, 0] == restored_epoch
     assert stopping.best_epoch == restored_epoch
 
 
