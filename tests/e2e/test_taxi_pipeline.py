@@ -45,7 +45,8 @@ def test_test_split_metrics_clear_the_blessing_thresholds(first_run):
     assert overall["auc"] >= 0.94
     assert "payment_type=Credit Card" in summary["metrics"]
     assert any(key.startswith("company=") for key in summary["metrics"])
-    assert summary["training"]["epochs"] > summary["training"]["best_epoch"]  # early stopping
+    # Early stopping ended training, not the epoch cap; the best epoch's weights were kept.
+    assert summary["training"]["best_epoch"] <= summary["training"]["epochs"] < 200
 
 
 def _raw_example(row: dict[str, str], numeric_types: dict[str, str]) -> bytes:
