@@ -2,18 +2,13 @@
 graph, and scores with the trained weights; numbers checked on a few rows by hand."""
 
 import math
-import tempfile
 
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_transform as tft
-import tensorflow_transform.beam as tft_beam
 import tf_keras as keras
-from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
 from components import dataset as S
-from components import transform
 from components.trainer import export
 
 SPEC = S.DatasetSpec(
@@ -27,17 +22,9 @@ ROWS = [{"x": [1.0], "y": [0]}, {"x": [2.0], "y": [1]}, {"x": [3.0], "y": [1]}]
 
 
 @pytest.fixture(scope="module")
-def transform_output(tmp_path_factory):
-    """The Transform graph of `SPEC` analyzed on `ROWS`, as TFX's Transform writes it."""
-    folder = str(tmp_path_factory.mktemp("transform"))
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
-    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
-        transform_fn = (ROWS, metadata) | tft_beam.AnalyzeDataset(
-            lambda inputs: transform.transform_features(inputs, SPEC)
-        )
-        _ = transform_fn | tft_beam.WriteTransformFn(folder)
-    metadata_io.write_metadata(metadata, f"{folder}/{tft.TFTransformOutput.RAW_METADATA_DIR}")
-    return tft.TFTransformOutput(folder)
+def transform_output(tmp_path_factory, analyze_transform):
+    """The Transform graph of `SPEC` analyzed on `ROWS`."""
+    return analyze_transform(str(tmp_path_factory.mktemp("transform")), SPEC, RAW_SPEC, ROWS)
 
 
 def _model() -> keras.Model:

@@ -2,17 +2,11 @@
 (a periodic numeric feature and identity ids), the served prediction the members' mean, and
 warm start from an exported tabm."""
 
-import tempfile
-
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_transform as tft
-import tensorflow_transform.beam as tft_beam
-from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
 from components import dataset as S
-from components import transform
 from components.trainer import export
 from components.trainer.families import tabm
 from components.trainer.heads import Head
@@ -46,17 +40,9 @@ def _hparams(**changes) -> HParams:
 
 
 @pytest.fixture(scope="module")
-def transform_output(tmp_path_factory):
-    """The Transform graph of `SPEC` analyzed on `ROWS`, as TFX's Transform writes it."""
-    folder = str(tmp_path_factory.mktemp("transform"))
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
-    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
-        transform_fn = (ROWS, metadata) | tft_beam.AnalyzeDataset(
-            lambda inputs: transform.transform_features(inputs, SPEC)
-        )
-        _ = transform_fn | tft_beam.WriteTransformFn(folder)
-    metadata_io.write_metadata(metadata, f"{folder}/{tft.TFTransformOutput.RAW_METADATA_DIR}")
-    return tft.TFTransformOutput(folder)
+def transform_output(tmp_path_factory, analyze_transform):
+    """The Transform graph of `SPEC` analyzed on `ROWS`."""
+    return analyze_transform(str(tmp_path_factory.mktemp("transform")), SPEC, RAW_SPEC, ROWS)
 
 
 def _build(hparams: HParams, seed: int = 0):

@@ -3,18 +3,14 @@ better than the trivial model, with the head's output shape; and through the ser
 contract on raw rows with missing values."""
 
 import math
-import tempfile
 
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_transform as tft
-import tensorflow_transform.beam as tft_beam
 import tf_keras as keras
-from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
 from components import dataset as S
-from components import serving_ops, transform
+from components import serving_ops
 from components.trainer import export, prepare, warm_start
 from components.trainer import model as model_lib
 from components.trainer.families import gbdt, selection
@@ -175,16 +171,11 @@ def _examples(rows: list[dict]) -> tf.Tensor:
 
 
 @pytest.fixture(scope="module")
-def transform_output(tmp_path_factory):
-    folder = str(tmp_path_factory.mktemp("transform"))
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
-    with tempfile.TemporaryDirectory() as tmp, tft_beam.Context(temp_dir=tmp):
-        transform_fn = (_raw_rows(300, seed=0), metadata) | tft_beam.AnalyzeDataset(
-            lambda inputs: transform.transform_features(inputs, SPEC)
-        )
-        _ = transform_fn | tft_beam.WriteTransformFn(folder)
-    metadata_io.write_metadata(metadata, f"{folder}/{tft.TFTransformOutput.RAW_METADATA_DIR}")
-    return tft.TFTransformOutput(folder)
+def transform_output(tmp_path_factory, analyze_transform):
+    """The Transform graph of `SPEC` analyzed on 300 generated rows."""
+    return analyze_transform(
+        str(tmp_path_factory.mktemp("transform")), SPEC, RAW_SPEC, _raw_rows(300, seed=0)
+    )
 
 
 def _transformed(tf_transform_output, rows):
