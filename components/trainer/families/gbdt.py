@@ -10,7 +10,7 @@ scratch, and the record says so. None of the DNN-only export options apply
 (`Trained.network` is None).
 
 A SavedModel holding these trees runs TF-DF's inference ops: whatever process loads it
-imports `tensorflow_decision_forests` first (`components.trainer.custom_ops`).
+imports `tensorflow_decision_forests` first (`components.serving_ops`).
 """
 
 from __future__ import annotations
