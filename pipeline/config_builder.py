@@ -179,16 +179,17 @@ def drift_check_from_args(
     schema's (read here, at the edge), else the spec's.
 
     Raises:
-      ValueError: a drift threshold outside (0, 1], or a curated schema that cannot be read.
+      ValueError: a drift threshold outside (0, 1], or a curated schema that cannot be read
+        or parsed (the message names the file).
     """
-    from components.ingestion.dataset import schema_columns
+    from components.ingestion.dataset import schema_columns, unreadable_schema
 
     column_types = {}
     if schema and not config_lib.is_uri(schema):  # a remote schema: the spec's types
         try:
             column_types = {column.name: column.kind for column in schema_columns(schema)}
-        except OSError as error:
-            raise ValueError(f"cannot read the schema {schema}: {error}") from None
+        except Exception as error:  # noqa: BLE001 - any unreadable schema is the user's input
+            raise ValueError(unreadable_schema(schema, error)) from None
     return resolve_drift_check(
         spec,
         column_types,

@@ -25,6 +25,14 @@ from components.ingestion.settings import (
 _SCHEMA_KINDS = {"INT": "int", "FLOAT": "float", "BYTES": "string"}
 
 
+def unreadable_schema(schema_path: str | Path, error: Exception) -> str:
+    """The one-paragraph message for a curated schema that cannot be read or parsed."""
+    return (
+        f"{schema_path}: cannot read the schema ({type(error).__name__}: {error}). Fix the "
+        "file (a text-format tensorflow_metadata Schema) or pass another with --schema."
+    )
+
+
 def schema_columns(schema_path: str | Path) -> tuple[RawColumn, ...]:
     """Returns a column spec per schema feature: type from `type`, required from presence.
 

@@ -29,7 +29,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
 from components import dataset
-from components.ingestion.dataset import spec_config
+from components.ingestion.dataset import spec_config, unreadable_schema
 from components.ingestion.ingest import ingest
 from components.ingestion.settings import IngestionError
 from pipeline import contracts
@@ -134,10 +134,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         except IngestionError:
             raise
         except Exception as error:  # noqa: BLE001 - any unreadable schema is the user's input
-            raise IngestionError(
-                f"{schema}: cannot read the schema ({type(error).__name__}: {error}). Fix the "
-                "file (a text-format tensorflow_metadata Schema) or pass another with --schema."
-            ) from error
+            raise IngestionError(unreadable_schema(schema, error)) from error
         result = ingest(
             inputs,
             examples.uri,
