@@ -29,13 +29,10 @@ UPSTREAM = {
     "CsvExampleGen": [],
     "ImportSchemaGen": [],
     "StatisticsGen": ["CsvExampleGen"],
-    # The drift check's: the schema and the live model's training statistics (components.drift).
-    "live_model_training_data_resolver": ["ImportSchemaGen", "StatisticsGen"],
-    "DistributionValidator": ["live_model_training_data_resolver"],
-    "ExampleValidator": ["StatisticsGen", "live_model_training_data_resolver"],
-    "DataValidationGate": ["DistributionValidator", "ExampleValidator"],
-    "Transform": ["CsvExampleGen", "DataValidationGate", "live_model_training_data_resolver"],
-    "Trainer": ["Transform", "live_model_training_data_resolver"],
+    "ExampleValidator": ["ImportSchemaGen", "StatisticsGen"],
+    "DataValidationGate": ["ExampleValidator"],
+    "Transform": ["CsvExampleGen", "DataValidationGate", "ImportSchemaGen"],
+    "Trainer": ["ImportSchemaGen", "Transform"],
     "latest_blessed_model_resolver": [],
     "Evaluator": ["CsvExampleGen", "Trainer", "latest_blessed_model_resolver"],
     "Pusher": ["Evaluator", "Trainer"],
@@ -175,9 +172,7 @@ def test_a_dag_run_pushes_a_model_that_serves_raw_rows(first_dag_run, dag_run_ou
 
     first = [e for e in _executions(dag_run_output) if e["run_id"].startswith("manual__2024-01-02")]
     assert {e["component_id"]: e["state"] for e in first} == dict.fromkeys(UPSTREAM, "complete") | {
-        # how TFX records any resolver
-        "latest_blessed_model_resolver": "cached",
-        "live_model_training_data_resolver": "cached",
+        "latest_blessed_model_resolver": "cached"  # how TFX records any resolver
     }
     versions = list((dag_run_output / "serving_model" / DAG_ID).iterdir())
     assert len(versions) == 1
