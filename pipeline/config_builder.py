@@ -82,7 +82,7 @@ def config_from_args(args: argparse.Namespace) -> config_lib.PipelineConfig:
         **dataset,
         **placement,
         code_fingerprint=module_code_fingerprint(),
-        **tunable_fields(args),
+        **tunable_fields(args, dataset["dataset"]),
     ).absolute()
 
 
@@ -199,12 +199,17 @@ def drift_check_from_args(
     )
 
 
-def tunable_fields(args: argparse.Namespace) -> dict:
+def tunable_fields(args: argparse.Namespace, spec: DatasetSpec | None = None) -> dict:
     """The PipelineConfig fields set by the span, training and blessing options.
 
+    Args:
+      args: The parsed command line.
+      spec: The data set, whose feature kinds some model families cannot read; None
+        checks the options alone.
+
     Raises:
-      ValueError: an unknown or invalid hyperparameter (`--hparam`), or
-        hyperparameters that contradict their preset.
+      ValueError: an unknown or invalid hyperparameter (`--hparam`), hyperparameters
+        that contradict their preset, or a `--model` that cannot honour them or the data.
     """
     values = {
         "preset": args.preset,
@@ -222,7 +227,7 @@ def tunable_fields(args: argparse.Namespace) -> dict:
     # as given ("auto" included): the Trainer and the Tuner resolve them again.
     resolved = hparams.resolve()
     # A family asked for an option it cannot honour is refused now, by name.
-    families.plan(args.model, resolved, tuning=args.tune > 0)
+    families.plan(args.model, resolved, tuning=args.tune > 0, spec=spec)
     thresholds = BlessingThresholds(
         min_auc=args.min_auc, min_accuracy=args.min_accuracy, min_auc_gain=args.min_auc_gain
     )

@@ -53,8 +53,8 @@ def run_fn(fn_args) -> None:
         hparams = tuning.best_hparams(base, tuned)
     else:
         hparams = base.resolve()
-    plan = families.plan(custom_config.get(MODEL_KEY, families.AUTO), hparams, bool(tuned))
     spec = dataset.spec_from_custom_config(custom_config)
+    plan = families.plan(custom_config.get(MODEL_KEY, families.AUTO), hparams, bool(tuned), spec)
     head = Head.for_spec(spec)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     features = spec.transformed_features()

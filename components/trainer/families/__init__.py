@@ -22,6 +22,7 @@ import enum
 import importlib
 from typing import TYPE_CHECKING
 
+from components.dataset import DatasetSpec
 from components.trainer.hparams import HParams
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ class FamilyOption(str, enum.Enum):
     TUNING = "tuner_trials"
     CUSTOM_LOOP = "training_loop=custom"
     WARM_START = "warm_start"
+    # Not a setting but the data: text tokens or image pixels, which only a network reads.
+    TEXT_OR_IMAGES = "text or image features"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,13 +76,14 @@ FAMILIES: dict[str, FamilyEntry] = {
         FamilyEntry(
             "tabm",
             "k MLPs sharing weights, averaged (TabM); AdamW, label smoothing, flat-cosine rate",
-            frozenset({FamilyOption.WARM_START}),
+            frozenset({FamilyOption.WARM_START, FamilyOption.TEXT_OR_IMAGES}),
         ),
         FamilyEntry(
             "gbdt",
             "gradient-boosted trees (TensorFlow Decision Forests) on the same transformed features",
             # Trees have no dense network to fold, drop out, quantize or tune, are trained
-            # by TF-DF rather than a Keras loop, and cannot continue from a previous model.
+            # by TF-DF rather than a Keras loop, and cannot continue from a previous model;
+            # token and pixel positions are not the tabular columns trees split well.
             frozenset(),
         ),
     )
@@ -94,8 +98,11 @@ TREE_CHALLENGER: str | None = "gbdt"
 MODEL_CHOICES = (AUTO, *FAMILIES, ENSEMBLE)
 
 
-def requested_options(hparams: HParams, tuning: bool = False) -> frozenset[FamilyOption]:
-    """The options that resolved `hparams` (and a Tuner upstream) ask of a family.
+def requested_options(
+    hparams: HParams, tuning: bool = False, spec: DatasetSpec | None = None
+) -> frozenset[FamilyOption]:
+    """The options that resolved `hparams` (a Tuner upstream, the data set `spec`) ask of a
+    family; a spec with text or image features asks for `TEXT_OR_IMAGES`.
 
     Warm start is not among them: it is asked by the run (a base model from the previous
     span), not by the user; a family without it trains from scratch and its training
@@ -107,6 +114,7 @@ def requested_options(hparams: HParams, tuning: bool = False) -> frozenset[Famil
         FamilyOption.TFLITE: bool(hparams.tflite_copies),
         FamilyOption.TUNING: tuning,
         FamilyOption.CUSTOM_LOOP: hparams.training_loop == "custom",
+        FamilyOption.TEXT_OR_IMAGES: bool(spec and (spec.text or spec.images)),
     }
     return frozenset(option for option, on in asked.items() if on)
 
@@ -131,8 +139,10 @@ class Plan:
     left_out: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-def plan(choice: str, hparams: HParams, tuning: bool = False) -> Plan:
-    """What `--model choice` trains with these (resolved) hyperparameters.
+def plan(
+    choice: str, hparams: HParams, tuning: bool = False, spec: DatasetSpec | None = None
+) -> Plan:
+    """What `--model choice` trains with these (resolved) hyperparameters on data set `spec`.
 
     `auto` leaves out the families that cannot honour an option the user asked for (and
     says why); an explicit family or `ensemble` that cannot is refused.
@@ -143,7 +153,7 @@ def plan(choice: str, hparams: HParams, tuning: bool = False) -> Plan:
     """
     if choice not in MODEL_CHOICES:
         raise ValueError(f"--model must be one of {', '.join(MODEL_CHOICES)}; got {choice!r}.")
-    asked = requested_options(hparams, tuning)
+    asked = requested_options(hparams, tuning, spec)
     pair = tuple(name for name in (DEEP_DEFAULT, TREE_CHALLENGER) if name)
     if choice == AUTO:
         left_out = {}

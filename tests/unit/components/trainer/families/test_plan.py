@@ -89,3 +89,33 @@ def test_without_a_tree_family_auto_is_the_deep_default(monkeypatch):
     monkeypatch.setattr(families, "TREE_CHALLENGER", None)
     plan = families.plan("auto", HParams().resolve())
     assert plan == families.Plan("auto", (families.DEEP_DEFAULT,), ensemble=False, select=False)
+
+
+def _spec_with(*features):
+    from components import dataset as S
+
+    return S.DatasetSpec(
+        S.SourceSpec(S.SourceFormat.CSV, "rows.csv"), S.LabelSpec("y", S.Task.BINARY), features
+    )
+
+
+def test_text_or_images_are_asked_of_a_family_by_the_data():
+    from components import dataset as S
+
+    tabular = _spec_with(S.NumericFeature("x"))
+    text = _spec_with(S.NumericFeature("x"), S.TextFeature("review"))
+    hparams = HParams().resolve()
+    assert families.requested_options(hparams, spec=tabular) == frozenset()
+    assert families.requested_options(hparams, spec=text) == {FamilyOption.TEXT_OR_IMAGES}
+
+
+def test_auto_leaves_the_trees_out_of_a_text_data_set_and_gbdt_is_refused():
+    from components import dataset as S
+
+    text = _spec_with(S.TextFeature("review"))
+    plan = families.plan("auto", HParams().resolve(), spec=text)
+    assert plan.families == ("dnn",)
+    assert plan.left_out == {"gbdt": "gbdt cannot honour text or image features"}
+    with pytest.raises(ValueError, match="--model gbdt: gbdt cannot honour text or image"):
+        families.plan("gbdt", HParams().resolve(), spec=text)
+    assert families.plan("tabm", HParams().resolve(), spec=text).families == ("tabm",)
