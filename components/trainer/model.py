@@ -109,11 +109,16 @@ def feature_inputs(
             )
             inputs[feature.name] = ids
             if feature.one_hot:
-                parts.append(
-                    keras.layers.CategoryEncoding(
-                        n, output_mode="one_hot", name=f"{feature.name}_one_hot"
-                    )(ids)
-                )
+                # A frozen identity embedding: row i is the one-hot vector of id i. Keras'
+                # CategoryEncoding computes the same with a bincount, which TFLite cannot run.
+                one_hot = keras.layers.Embedding(
+                    n,
+                    n,
+                    embeddings_initializer=keras.initializers.Identity(),
+                    trainable=False,
+                    name=f"{feature.name}_one_hot",
+                )(ids)
+                parts.append(keras.layers.Flatten()(one_hot))
             elif feature.width == 1:
                 embedded = keras.layers.Embedding(n, width, name=f"{feature.name}_embedding")(ids)
                 parts.append(keras.layers.Flatten()(embedded))

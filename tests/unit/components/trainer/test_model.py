@@ -253,6 +253,7 @@ def test_one_hot_ids_and_an_explicit_embedding_size():
     dnn = model_lib.build_model((hot, sized), {"c_xf": 4, "d_xf": 50}, HParams(hidden_units=(4,)))
     one_hot = keras.Model(dnn.inputs, dnn.get_layer("c_xf_one_hot").output)
     out = one_hot({"c_xf": tf.constant([[2], [0]]), "d_xf": tf.constant([[1], [1]])})
-    np.testing.assert_array_equal(out, [[0, 0, 1, 0], [1, 0, 0, 0]])
+    np.testing.assert_array_equal(np.reshape(out, (2, 4)), [[0, 0, 1, 0], [1, 0, 0, 0]])
+    assert not dnn.get_layer("c_xf_one_hot").trainable_weights  # a fixed encoding
     assert dnn.get_layer("d_xf_embedding").output_shape == (None, 1, 3)
     assert dnn.get_layer("features").output_shape == (None, 4 + 3)

@@ -378,3 +378,14 @@ def test_regression_float16_copy_predicts_in_the_labels_units(regression_written
     # prediction change: |MAE' - MAE| <= mean |copy - Keras| <= max.
     assert abs(entry["mae_diff"]) <= entry["max_abs_diff"]
     assert abs(entry["rmse_diff"]) <= entry["max_abs_diff"]
+
+
+def test_a_one_hot_categorical_converts_and_predicts_as_the_keras_model():
+    """One-hot ids (init-spec drafts them for few categories) use only ops TFLite has."""
+    hot = TransformedFeature("c_xf", True, cardinality=3, one_hot=True)
+    dnn = model_lib.build_model((hot,), {"c_xf": 3}, HParams(hidden_units=(4,)))
+    copy = tflite.convert(dnn, "float16")
+    ids = np.array([[0], [1], [2]], np.int64)
+    np.testing.assert_allclose(
+        tflite.predict(copy, {"c_xf": ids}), dnn({"c_xf": ids}).numpy(), rtol=1e-2, atol=1e-3
+    )
