@@ -182,16 +182,26 @@ def collect_layers(run: RunArtifacts) -> tuple[report_model.LayerRow, ...]:
     from components import serving_ops
 
     serving_ops.register()  # the served model may hold TF-DF trees
-    model = keras.models.load_model(path, compile=False)
+    return layer_rows(keras.models.load_model(path, compile=False))
+
+
+def layer_rows(model, prefix: str = "") -> tuple[report_model.LayerRow, ...]:
+    """One row per layer of `model`; the layers of a model nested in it (the members of an
+    ensemble) are listed in its place, named `<member>/<layer>`."""
+    import tf_keras as keras
+
     rows = []
     for layer in model.layers:
+        if isinstance(layer, keras.Model) and layer.layers:
+            rows.extend(layer_rows(layer, f"{prefix}{layer.name}/"))
+            continue
         try:
             shape = str(layer.output_shape)
         except AttributeError:  # layers with several outputs
             shape = "multiple"
         rows.append(
             report_model.LayerRow(
-                name=layer.name,
+                name=f"{prefix}{layer.name}",
                 kind=type(layer).__name__,
                 output_shape=shape,
                 params=int(layer.count_params()),
