@@ -9,7 +9,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-SECTIONS = ("summary", "data", "training", "evaluation", "model")
+SECTIONS = ("summary", "data", "training", "candidates", "evaluation", "model")
 
 
 def _section(page: str, section_id: str) -> str:
@@ -32,7 +32,7 @@ def test_run_writes_a_self_contained_report(first_run):
     assert not re.search(r"https?://", page)
     assert "<script src" not in page
     assert "payment_type" in _section(page, "data")
-    assert "hidden_0" in _section(page, "model")
+    assert _served_layer(summary) in _section(page, "model")
 
 
 def _without_images(html: str) -> str:
@@ -56,7 +56,7 @@ def test_report_command_rebuilds_the_page(first_run, cli):
         ), section_id
     assert _section(page, "evaluation").count("data:image/png;base64,") >= 3
     assert "payment_type" in _section(page, "data")
-    assert "hidden_0" in _section(page, "model")
+    assert _served_layer(summary) in _section(page, "model")
     model = summary["model_dir"] or "No model was pushed."
     assert f"<dt>Model</dt><dd>{model}</dd>" in _section(page, "summary")
 
@@ -116,3 +116,8 @@ def test_report_renders_in_headless_chromium(first_run, tmp_path):
     # Non-blank: real contrast, and many distinct grey levels (text and plots).
     assert ImageStat.Stat(image).stddev[0] > 20
     assert len(image.getcolors(maxcolors=256 * 256) or []) > 50
+
+
+def _served_layer(summary: dict) -> str:
+    """A layer the served model's table must list: `--model auto` may serve the trees."""
+    return "GradientBoostedTreesModel" if summary["model"]["chosen"] == "gbdt" else "hidden_0"
