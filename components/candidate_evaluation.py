@@ -12,6 +12,9 @@ signature derives the label from a raw test example, its `serving_default` predi
 
 from __future__ import annotations
 
+import logging
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -19,6 +22,8 @@ from components.dataset import DatasetSpec
 from components.trainer.export import SERVING_INPUT, TRANSFORM_SIGNATURE
 from components.trainer.heads import Head
 from components.trainer.prediction_metrics import TASK_METRICS
+
+logger = logging.getLogger(__name__)
 
 # Serialized examples per call of the signatures.
 BATCH = 4096
@@ -47,6 +52,18 @@ def score_saved_model(model_dir: str, files: list[str], spec: DatasetSpec) -> di
     return TASK_METRICS[head.task].compute(np.concatenate(labels), np.concatenate(predictions))
 
 
-def test_metrics(model_dirs: dict[str, str], test_files: list[str], spec: DatasetSpec) -> dict:
-    """{candidate: its metrics on `test_files`} for each exported candidate."""
-    return {name: score_saved_model(path, test_files, spec) for name, path in model_dirs.items()}
+def add_test_metrics(model: dict, spec: DatasetSpec) -> None:
+    """Adds each candidate's test metrics, as "test", to a run summary's "model" block.
+
+    Only when the Trainer had more than one candidate. A candidate that cannot be scored
+    gets None and a logged reason: these numbers inform, and the run's result stands.
+    """
+    if len(model["candidates"]) < 2 or not model["test_examples"]:
+        return
+    files = sorted(tf.io.gfile.glob(os.path.join(model["test_examples"], "*")))
+    for name, candidate in model["candidates"].items():
+        try:
+            candidate["test"] = score_saved_model(candidate["model_dir"], files, spec)
+        except Exception:  # noqa: BLE001 - informative numbers only; the run stands
+            logger.exception("Could not score candidate %s on the test split", name)
+            candidate["test"] = None

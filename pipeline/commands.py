@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import glob
 import json
 import logging
 import os
@@ -137,7 +136,10 @@ def _run_locked(args: argparse.Namespace, config: PipelineConfig) -> int:
         progress.close()
     # This run's executions (by its run id), whatever else the store recorded meanwhile.
     run_summary = summary.collect(config, progress.timings, started, run_id)
-    _score_candidates(run_summary, config)
+    if run_summary.get("model"):
+        from components import candidate_evaluation
+
+        candidate_evaluation.add_test_metrics(run_summary["model"], config.dataset)
     # The report is built from what the run wrote, summary.json included; the
     # summary then records where the report went.
     summary.write(run_summary, config.summary_path)
@@ -163,28 +165,6 @@ def _print_result(args: argparse.Namespace, text: str, run_summary: dict) -> Non
         print(text)
         if run_summary.get("report"):
             print(f"Report: {run_summary['report']}")
-
-
-def _score_candidates(run_summary: dict, config) -> None:
-    """Adds each Trainer candidate's test metrics to the summary (`candidate_evaluation`).
-
-    Only when the Trainer had more than one candidate; a scoring failure is logged and
-    leaves the run's result alone (the Evaluator, not this, blesses).
-    """
-    model = run_summary.get("model")
-    if not model or len(model["candidates"]) < 2 or not model["test_examples"]:
-        return
-    from components import candidate_evaluation
-
-    files = sorted(glob.glob(os.path.join(model["test_examples"], "*")))
-    for name, candidate in model["candidates"].items():
-        try:
-            candidate["test"] = candidate_evaluation.score_saved_model(
-                candidate["model_dir"], files, config.dataset
-            )
-        except Exception:  # noqa: BLE001 - informative numbers only; the run stands
-            logger.exception("Could not score candidate %s on the test split", name)
-            candidate["test"] = None
 
 
 def _write_report(output_dir: str) -> str | None:
