@@ -37,6 +37,7 @@ raw numbers as JSON beside it. Not a test: nothing here asserts.
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import datetime
 import glob
@@ -184,6 +185,15 @@ def deepline_metrics(summary: dict, task: str) -> dict:
         result.update(accuracy=overall.get("binary_accuracy"), auc=overall.get("auc"))
     else:
         result["accuracy"] = overall.get("sparse_categorical_accuracy")
+    # Every candidate of a run that had several (`--model auto`), scored by the run on the
+    # same test rows (`components.candidate_evaluation`): one run gives each family's numbers.
+    model = summary.get("model") or {}
+    result["chosen"] = model.get("chosen")
+    result["candidates"] = {
+        name: {key: candidate["test"].get(key) for key in ("accuracy", "auc", "rmse")}
+        for name, candidate in model.get("candidates", {}).items()
+        if candidate.get("test")
+    }
     return result
 
 
@@ -391,10 +401,29 @@ def _cell(runs: list[dict], task: str) -> str:
     return cell
 
 
+def _candidate_names(rows: list[dict], model: str) -> list[str]:
+    """The candidates runs of `model` scored, in the order they were trained."""
+    names: list[str] = []
+    for row in rows:
+        for run in row.get("deepline", {}).get(model, []):
+            names.extend(n for n in run.get("candidates", {}) if n not in names)
+    return names
+
+
+def _chosen(runs: list[dict]) -> str:
+    counts = collections.Counter(r.get("chosen") for r in runs if r.get("chosen"))
+    return ", ".join(f"{name} ×{n}" for name, n in counts.most_common()) or "—"
+
+
 def render_table(rows: list[dict], models: list[str]) -> str:
-    """The results as a markdown table: one line per data set."""
+    """The results as a markdown table: one line per data set; for a model whose runs had
+    several candidates, each candidate's test metrics and which one was served."""
+    candidates = {m: _candidate_names(rows, m) for m in models}
     head = ["data set", "task", "rows (train / eval / test)"]
-    head += [f"Deepline {m}" for m in models] + [f"Trainer s ({m})" for m in models]
+    for m in models:
+        head += [f"Deepline {m}"] + [f"{m}: {name}" for name in candidates[m]]
+        head += [f"{m}: served"] if candidates[m] else []
+    head += [f"Trainer s ({m})" for m in models]
     head += ["HistGradientBoosting", "LightGBM (early-stopped)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
@@ -403,7 +432,13 @@ def render_table(rows: list[dict], models: list[str]) -> str:
             continue
         cells = [row["data_set"], row["task"], " / ".join(f"{n:,}" for n in row["rows"])]
         for model in models:
-            cells.append(_cell(row["deepline"][model], row["task"]))
+            runs = row["deepline"][model]
+            cells.append(_cell(runs, row["task"]))
+            for name in candidates[model]:
+                scored = [r["candidates"][name] for r in runs if name in r.get("candidates", {})]
+                cells.append(_cell(scored, row["task"]) if scored else "—")
+            if candidates[model]:
+                cells.append(_chosen(runs))
         for model in models:
             runs = [r for r in row["deepline"][model] if "error" not in r]
             cells.append(_mean_spread([r["trainer_seconds"] for r in runs], 1))

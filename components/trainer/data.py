@@ -83,6 +83,17 @@ def make_dataset(
     return batches.prefetch(AUTOTUNE)
 
 
+def count_records(file_pattern: str | list[str], at_most: int) -> int:
+    """The number of records in the GZIP TFRecord files matching `file_pattern`, counted up
+    to `at_most` (reading stops there, so a large split costs no more than a small one)."""
+    patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
+    files = sorted(f for p in patterns for f in tf.io.gfile.glob(p))
+    if not files:
+        return 0
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP").take(at_most)
+    return int(records.reduce(tf.constant(0, tf.int64), lambda count, _: count + 1))
+
+
 def load_columns(
     files: list[str], feature_spec: dict, block_size: int = LOAD_BATCH
 ) -> dict[str, tf.Tensor]:

@@ -54,6 +54,12 @@ BATCH_NORM_POSITIONS = ("before", "after")
 # Batch size and learning rate of a preset that names none.
 DEFAULT_BATCH_SIZE = 256
 DEFAULT_LEARNING_RATE = 1e-3
+# Fewest steps an epoch over the training rows should have when the batch size is the
+# preset's: on a few hundred rows a batch of 1024 is one step per epoch, and early stopping
+# (counted in epochs) ends training after a few dozen steps. Below it the batch halves, to
+# no less than MIN_BATCH_SIZE (`HParams.for_training_rows`).
+MIN_STEPS_PER_EPOCH = 8
+MIN_BATCH_SIZE = 32
 
 # What each preset sets for the fields left at "auto" / None.
 _PRESET_CHOICES: dict[str, dict[str, Any]] = {
@@ -167,7 +173,8 @@ class HParams:
       lr_finder: Run the learning-rate finder before training and save its
         curve (always run for 1cycle without a max rate). Defaults to False.
       batch_size: Examples per training step (per replica); None for the
-        preset's (1024 for shallow, 256 for the others). Defaults to None.
+        preset's (1024 for shallow, 256 for the others), halved on small data
+        until an epoch has MIN_STEPS_PER_EPOCH steps. Defaults to None.
       max_epochs: Upper bound only; early stopping decides the length.
         Defaults to 200.
       early_stopping_patience: Epochs without eval-loss improvement before
@@ -353,6 +360,24 @@ class HParams:
         if self.preset != AUTO:
             return self.preset
         return "deep" if self.is_deep else "shallow"
+
+    def for_training_rows(self, rows: int) -> HParams:
+        """A copy whose batch gives an epoch over `rows` examples at least
+        MIN_STEPS_PER_EPOCH steps: the preset's batch halved as often as needed, to no
+        less than MIN_BATCH_SIZE. A batch size set explicitly is kept, and so is this
+        copy's learning rate rule (`resolve()` scales the preset's rate by the square
+        root of the batch ratio).
+
+        Args:
+          rows: Training examples per replica.
+        """
+        if self.batch_size is not None:
+            return self
+        batch = _PRESET_CHOICES[self.resolved_preset].get("batch_size", DEFAULT_BATCH_SIZE)
+        preset_batch = batch
+        while batch > MIN_BATCH_SIZE and rows < MIN_STEPS_PER_EPOCH * batch:
+            batch //= 2
+        return self if batch == preset_batch else dataclasses.replace(self, batch_size=batch)
 
     def resolve(self) -> HParams:
         """Returns a copy with every "auto" / None choice made by the preset.

@@ -4,6 +4,8 @@ how it is compiled, so both train exactly the same way."""
 
 from __future__ import annotations
 
+import logging
+
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
@@ -11,7 +13,9 @@ import tf_keras as keras
 from components.dataset import DatasetSpec, TransformedFeature
 from components.trainer import data, model, optimization
 from components.trainer.heads import BINARY_HEAD, Head, adapt_prior_bias, adapt_target_scale
-from components.trainer.hparams import HParams
+from components.trainer.hparams import MIN_STEPS_PER_EPOCH, HParams
+
+logger = logging.getLogger(__name__)
 
 # Training batches `adapt_to_training_data` measures.
 STANDARDIZATION_BATCHES = 20
@@ -45,6 +49,25 @@ def categorical_cardinalities(
         else:
             sizes[feature.name] = feature.cardinality
     return sizes
+
+
+def fit_batch_to_data(hparams: HParams, train_files, replicas: int) -> HParams:
+    """`hparams` with the batch the training split's size calls for
+    (`HParams.for_training_rows`); the split is counted only as far as that needs."""
+    if hparams.batch_size is not None:
+        return hparams
+    preset_batch = hparams.resolve().batch_size
+    rows = data.count_records(train_files, at_most=MIN_STEPS_PER_EPOCH * preset_batch * replicas)
+    fitted = hparams.for_training_rows(rows // replicas)
+    if fitted.batch_size is not None:
+        logger.info(
+            "%d training rows: batch size %d instead of %d, so an epoch is at least %d steps.",
+            rows,
+            fitted.batch_size,
+            preset_batch,
+            MIN_STEPS_PER_EPOCH,
+        )
+    return fitted
 
 
 def make_datasets(

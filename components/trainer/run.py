@@ -44,6 +44,7 @@ def run_fn(fn_args) -> None:
     prepare.check_keras_mode()
     custom_config = fn_args.custom_config or {}
     base = HParams.from_dict(custom_config.get(HPARAMS_KEY, {}))
+    strategy = distribution.choose_strategy()
     # With a Tuner upstream, its best trial's values override the searched fields.
     tuned = getattr(fn_args, "hyperparameters", None)
     if tuned:
@@ -52,14 +53,14 @@ def run_fn(fn_args) -> None:
 
         hparams = tuning.best_hparams(base, tuned)
     else:
-        hparams = base.resolve()
+        replicas = strategy.num_replicas_in_sync
+        hparams = prepare.fit_batch_to_data(base, fn_args.train_files, replicas).resolve()
     spec = dataset.spec_from_custom_config(custom_config)
     plan = families.plan(custom_config.get(MODEL_KEY, families.AUTO), hparams, bool(tuned), spec)
     head = Head.for_spec(spec)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     features = spec.transformed_features()
 
-    strategy = distribution.choose_strategy()
     keras.mixed_precision.set_global_policy(distribution.choose_precision())
     train_ds, eval_ds = prepare.make_datasets(
         fn_args.train_files,

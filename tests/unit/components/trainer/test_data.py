@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from components.trainer import data
+from components.trainer import data, prepare
+from components.trainer.hparams import HParams
 
 SPEC = {
     "x_xf": tf.io.FixedLenFeature([], tf.float32),
@@ -176,3 +177,21 @@ def test_both_paths_train_under_mirrored_strategy_on_two_devices(shards, on_two_
         *shards,
     )
     assert words[-4:] == ["2", "True", "2", "True"]
+
+
+@pytest.mark.parametrize("at_most, expected", [(10_000, SHARDS * PER_SHARD), (500, 500)])
+def test_records_are_counted_up_to_a_bound(shards, at_most, expected):
+    assert data.count_records(shards, at_most=at_most) == expected
+    assert data.count_records([], at_most=at_most) == 0
+
+
+@pytest.mark.parametrize(
+    "hparams, replicas, batch_size",
+    [
+        (HParams(), 1, 64),  # 900 rows: 1024 halved to 64, 14 steps per epoch
+        (HParams(), 2, 32),  # 450 rows per replica
+        (HParams(batch_size=512), 1, 512),
+    ],
+)
+def test_the_batch_is_fitted_to_the_training_split(shards, hparams, replicas, batch_size):
+    assert prepare.fit_batch_to_data(hparams, shards, replicas).resolve().batch_size == batch_size

@@ -140,6 +140,24 @@ def test_batch_size_and_learning_rate_come_from_the_preset(overrides, batch_size
     assert resolved.learning_rate == pytest.approx(learning_rate, rel=1e-12)
 
 
+@pytest.mark.parametrize(
+    "overrides, rows, batch_size, learning_rate",
+    [
+        ({}, 8192, 1024, 8e-3),  # 8 steps of the preset's 1024: kept
+        ({}, 8191, 512, 8e-3 * 0.5**0.5),  # one row fewer: halved
+        ({}, 732, 64, 8e-3 * 0.25),  # 11 steps of 64 (concrete's train split)
+        ({}, 100, 32, 8e-3 * (32 / 1024) ** 0.5),  # never below 32
+        ({"preset": "deep"}, 1000, 64, 1e-3 * 0.5),
+        ({"batch_size": 1024}, 100, 1024, 8e-3),  # set explicitly: kept
+        ({"learning_rate": 0.05}, 732, 64, 0.05),  # a rate set is kept
+    ],
+)
+def test_small_training_splits_get_a_smaller_batch(overrides, rows, batch_size, learning_rate):
+    resolved = HParams(**overrides).for_training_rows(rows).resolve()
+    assert resolved.batch_size == batch_size
+    assert resolved.learning_rate == pytest.approx(learning_rate, rel=1e-12)
+
+
 def test_json_round_trip():
     hparams = HParams(hidden_units=(3, 2), learning_rate=0.5, optimizer="nesterov", clip_norm=1.0)
     assert HParams.from_dict(json.loads(json.dumps(hparams.to_dict()))) == hparams
