@@ -13,13 +13,32 @@ Outside Deepline, such a model needs TF Serving built with TF-DF's ops, or Pytho
 
 from __future__ import annotations
 
+import ctypes
+import os
 from collections.abc import Callable
 from typing import Any
 
+# Yggdrasil Decision Forests' logging level for its C++ code: 0 prints nothing.
+QUIET = 0
+_YDF_LOGGING_LEVEL = "_ZN26yggdrasil_decision_forests7logging13logging_levelE"
+
 
 def register() -> None:
-    """Registers TF-DF's inference ops in this process (importing the package does it)."""
-    import tensorflow_decision_forests  # noqa: F401
+    """Registers TF-DF's inference ops in this process (importing the package does it) and
+    keeps its C++ library's info lines (loading a model, choosing an engine, unused
+    hyperparameters) off the console: errors still raise in Python."""
+    from tensorflow_decision_forests.tensorflow import cc_logging
+    from tensorflow_decision_forests.tensorflow.ops import inference
+
+    cc_logging.set_yggdrasil_logging_level(QUIET)  # the training ops' library
+    # The inference ops are a library of their own with its own copy of the level and no
+    # op to set it: it is an exported global, set here (already loaded, so dlopen returns
+    # the same library). Left as it is if a TF-DF release renames it.
+    library = ctypes.CDLL(os.path.join(os.path.dirname(inference.__file__), "inference.so"))
+    try:
+        ctypes.c_int.in_dll(library, _YDF_LOGGING_LEVEL).value = QUIET
+    except ValueError:
+        pass
 
 
 class WithServingOps:

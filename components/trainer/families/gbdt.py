@@ -22,6 +22,7 @@ import tensorflow as tf
 import tensorflow_decision_forests as tfdf
 import tf_keras as keras
 
+from components import serving_ops
 from components.dataset import Task
 from components.trainer.families.base import ModelFamily, Trained, TrainingContext
 
@@ -69,6 +70,7 @@ class GradientBoostedTrees(ModelFamily):
     """`--model gbdt`."""
 
     def train(self, context: TrainingContext) -> Trained:
+        serving_ops.register()  # quiet: TF-DF's C++ info lines stay off the console
         head, hparams = context.head, context.hparams
         task = (
             tfdf.keras.Task.REGRESSION

@@ -287,3 +287,15 @@ def test_warm_start_from_trees_alone_copies_nothing(served, transform_output, tm
     before = target.get_layer("hidden_0").get_weights()[0].copy()
     assert warm_start.transfer_weights(target, str(tmp_path / "live")) == []
     np.testing.assert_array_equal(target.get_layer("hidden_0").get_weights()[0], before)
+
+
+def test_training_and_loading_trees_print_nothing_of_tf_dfs_own(
+    served, transform_output, tmp_path, capfd
+):
+    # TF-DF's C++ code writes its info lines (loading a model, building an engine) straight
+    # to the process's stderr: `serving_ops.register()` silences both of its libraries.
+    trees = served[0]
+    export.export_serving_model(trees, transform_output, SPEC, str(tmp_path / "model"))
+    capfd.readouterr()
+    tf.saved_model.load(str(tmp_path / "model"))
+    assert "kernel.cc" not in capfd.readouterr().err
