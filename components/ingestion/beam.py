@@ -23,7 +23,11 @@ from components.ingestion.reader import RangeTask, ingest_range
 from components.ingestion.result import finalize
 from components.ingestion.settings import IngestionConfig
 
-DEFAULT_BEAM_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=0")
+DEFAULT_BEAM_ARGS = (
+    "--direct_running_mode=multi_processing",
+    "--direct_num_workers=0",
+    "--pickle_library=cloudpickle",  # as the pipeline's (`pipeline.config.PICKLE_LIBRARY_ARG`)
+)
 
 
 class IngestRanges(beam.PTransform):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pipeline.config import SETUP_FILE
+from pipeline.config import PICKLE_LIBRARY_ARG, SETUP_FILE
 
 DIRECT_RUNNER = "DirectRunner"
 DATAFLOW_RUNNER = "DataflowRunner"
@@ -110,12 +110,18 @@ class BeamOptions:
         """Returns the Beam pipeline arguments, e.g. for `PipelineConfig.beam_args`."""
         setup_file = f"--setup_file={self.setup_file or SETUP_FILE}"
         if self.runner == DIRECT_RUNNER and self.in_memory:
-            return ("--direct_running_mode=in_memory", "--direct_num_workers=1", setup_file)
+            return (
+                "--direct_running_mode=in_memory",
+                "--direct_num_workers=1",
+                setup_file,
+                PICKLE_LIBRARY_ARG,
+            )
         if self.runner == DIRECT_RUNNER:
             return (
                 "--direct_running_mode=multi_processing",
                 f"--direct_num_workers={self.direct_num_workers}",
                 setup_file,
+                PICKLE_LIBRARY_ARG,
             )
         args = [
             f"--runner={DATAFLOW_RUNNER}",
@@ -130,4 +136,5 @@ class BeamOptions:
             args.append(f"--max_num_workers={self.max_num_workers}")
         if self.machine_type:
             args.append(f"--machine_type={self.machine_type}")
+        args.append(PICKLE_LIBRARY_ARG)
         return tuple(args)

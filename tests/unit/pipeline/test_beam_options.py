@@ -5,7 +5,7 @@ import re
 import pytest
 from tfx.utils import dependency_utils
 
-from pipeline.config import DEFAULT_BEAM_ARGS, PACKAGE_ROOT, SETUP_FILE
+from pipeline.config import DEFAULT_BEAM_ARGS, PACKAGE_ROOT, PICKLE_LIBRARY_ARG, SETUP_FILE
 from pipeline.runners.beam_options import BeamOptions
 
 DATAFLOW = {
@@ -25,6 +25,7 @@ def test_direct_runner_with_four_workers():
         "--direct_running_mode=multi_processing",
         "--direct_num_workers=4",
         f"--setup_file={SETUP_FILE}",
+        PICKLE_LIBRARY_ARG,
     )
 
 
@@ -33,6 +34,7 @@ def test_direct_runner_in_this_process():
         "--direct_running_mode=in_memory",
         "--direct_num_workers=1",
         f"--setup_file={SETUP_FILE}",
+        PICKLE_LIBRARY_ARG,
     )
 
 
@@ -57,6 +59,7 @@ def test_dataflow_runner_installs_our_package_on_the_workers():
         "--region=europe-west4",
         "--temp_location=gs://deepline-test/tmp",
         f"--setup_file={PACKAGE_ROOT / 'setup.py'}",
+        PICKLE_LIBRARY_ARG,
     )
     assert (PACKAGE_ROOT / "setup.py").is_file()
 
@@ -78,6 +81,7 @@ def test_dataflow_runner_with_every_option():
         "--setup_file=/src/setup.py",
         "--max_num_workers=8",
         "--machine_type=n1-standard-4",
+        PICKLE_LIBRARY_ARG,
     )
 
 

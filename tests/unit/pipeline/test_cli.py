@@ -15,6 +15,7 @@ IN_MEMORY = (
     "--direct_running_mode=in_memory",
     "--direct_num_workers=1",
     f"--setup_file={config_lib.SETUP_FILE}",
+    config_lib.PICKLE_LIBRARY_ARG,
 )
 
 
