@@ -44,6 +44,10 @@ def configure_logging(args: argparse.Namespace):
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
+    # Never without a handler: the first module-level `logging.info(...)` a library calls
+    # on a root logger without one installs a stderr handler (`logging.basicConfig`) that
+    # prints every record, TFX's and Beam's INFO lines too (so it did under --quiet).
+    root.addHandler(logging.NullHandler())
     root.setLevel(logging.INFO)
     if args.verbose:
         root.addHandler(logging.StreamHandler(sys.stderr))

@@ -153,6 +153,7 @@ def test_a_model_below_the_bar_is_not_pushed_and_exits_4(strict_run):
     assert proc.stdout.strip().splitlines() == [
         "deepline: not blessed: " + "; ".join(summary["not_blessed_reasons"])
     ]
+    assert "INFO:" not in proc.stderr, proc.stderr[:2000]  # nor TFX's, Beam's or TFMA's log lines
 
 
 def test_a_candidate_worse_than_the_live_model_is_not_pushed(worse_run):

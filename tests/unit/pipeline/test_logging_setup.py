@@ -32,8 +32,8 @@ def configure(monkeypatch):
     monkeypatch.setenv("PYTHONWARNINGS", "ignore::FutureWarning")
     monkeypatch.setattr(warnings, "filters", list(warnings.filters))
 
-    def configure(verbose: bool):
-        args = argparse.Namespace(quiet=False, log_format="text", verbose=verbose)
+    def configure(verbose: bool, quiet: bool = False):
+        args = argparse.Namespace(quiet=quiet, log_format="text", verbose=verbose)
         logging_setup.configure_logging(args).close()
         # As a run: numpy's warnings are shown once per place (pytest's own filters aside).
         warnings.simplefilter("default", RuntimeWarning)
@@ -78,3 +78,14 @@ def test_a_warning_of_our_own_code_is_shown(configure, capsys):
         warnings.warn_explicit("a value was clipped", UserWarning, own_file, 7)
     err = capsys.readouterr().err
     assert err.startswith(f"{own_file}:7: UserWarning: a value was clipped\n")
+
+
+@pytest.mark.parametrize("quiet", [False, True], ids=["default", "quiet"])
+def test_a_librarys_log_lines_stay_off_the_console(configure, capsys, quiet):
+    configure(verbose=False, quiet=quiet)
+    # Module-level calls, as libraries make them: on a root logger without a handler the
+    # first one would install a stderr handler printing every record.
+    logging.info("a library's progress line")
+    logging.getLogger("absl").info("Excluding no splits because exclude_splits is not set.")
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", "")
