@@ -21,7 +21,7 @@ import tensorflow as tf
 from components.dataset import DatasetSpec
 from components.trainer.export import SERVING_INPUT, TRANSFORM_SIGNATURE
 from components.trainer.heads import Head
-from components.trainer.prediction_metrics import TASK_METRICS
+from components.trainer.prediction_metrics import candidate_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def score_saved_model(model_dir: str, files: list[str], spec: DatasetSpec) -> di
         predictions.append(serve(**{SERVING_INPUT: batch})[head.prediction_key].numpy())
     if not labels:
         raise ValueError(f"No test example in {files}: the candidates cannot be scored.")
-    return TASK_METRICS[head.task].compute(np.concatenate(labels), np.concatenate(predictions))
+    return candidate_metrics(head.task, np.concatenate(labels), np.concatenate(predictions))
 
 
 def add_test_metrics(model: dict, spec: DatasetSpec) -> None:

@@ -3,6 +3,8 @@
   binary:     accuracy (score > 0.5, Keras' rule) and exact AUC;
   multiclass: accuracy (argmax against the integer class id);
   regression: mean absolute error (mae) and root mean squared error (rmse).
+A Trainer candidate is also scored by its log loss when it is a classifier
+(`candidate_metrics`).
 
 `TASK_METRICS` says, per task, how to compute them and which ones two models
 (a TFLite copy and its Keras model, say) are compared by.
@@ -97,6 +99,38 @@ TASK_METRICS = {
     Task.MULTICLASS: TaskMetrics(multiclass_metrics, ("accuracy",)),
     Task.REGRESSION: TaskMetrics(regression_metrics, ("rmse", "mae")),
 }
+
+
+# Probabilities are clipped to [EPSILON, 1 - EPSILON] in the log loss, so one confident
+# mistake costs a finite -log(EPSILON) (about 16) rather than infinity.
+EPSILON = 1e-7
+
+
+def log_loss(task: Task, labels: np.ndarray, probabilities: np.ndarray) -> float:
+    """Mean negative log-likelihood of the labels under predicted probabilities: a proper
+    scoring rule, so it separates models whose accuracy (or AUC) is the same.
+
+    Args:
+      task: BINARY ((N, 1) probabilities of the positive class, 0/1 labels) or MULTICLASS
+        ((N, K) class probabilities, integer class ids).
+    """
+    labels = np.asarray(labels).ravel()
+    probabilities = np.clip(np.asarray(probabilities, np.float64), EPSILON, 1.0 - EPSILON)
+    if task is Task.BINARY:
+        p = probabilities.ravel()
+        positive = labels > THRESHOLD
+        return float(-np.mean(np.where(positive, np.log(p), np.log(1.0 - p))))
+    picked = probabilities[np.arange(labels.size), labels.astype(np.int64)]
+    return float(-np.mean(np.log(picked)))
+
+
+def candidate_metrics(task: Task, labels: np.ndarray, predictions: np.ndarray) -> dict:
+    """What a Trainer candidate is scored by: the task's metrics, and for a classifier its
+    log loss (the tie-break of `families.selection.choose`)."""
+    metrics = TASK_METRICS[task].compute(labels, predictions)
+    if task is not Task.REGRESSION:
+        metrics["log_loss"] = log_loss(task, labels, predictions)
+    return metrics
 
 
 def main_metric(task: Task | str) -> str:

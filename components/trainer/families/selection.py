@@ -13,7 +13,11 @@ import tensorflow as tf
 import tf_keras as keras
 
 from components.trainer.heads import Head
-from components.trainer.prediction_metrics import TASK_METRICS
+from components.trainer.prediction_metrics import candidate_metrics
+
+# Between candidates equal on the head's quality metric (accuracy ties are common on a small
+# eval split), the lower eval log loss wins: how much probability each put on the truth.
+TIE_BREAK = "log_loss"
 
 
 @dataclasses.dataclass
@@ -48,9 +52,10 @@ def predictions(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarra
 
 
 def score(model: keras.Model, dataset: tf.data.Dataset, head: Head) -> dict[str, float | None]:
-    """The head's metrics of `model` on `dataset` (accuracy/AUC, accuracy, or RMSE/MAE)."""
+    """The head's metrics of `model` on `dataset` (accuracy/AUC, accuracy, or RMSE/MAE), and
+    a classifier's log loss."""
     labels, predicted = predictions(model, dataset)
-    return TASK_METRICS[head.task].compute(labels, predicted)
+    return candidate_metrics(head.task, labels, predicted)
 
 
 def average(models: dict[str, keras.Model], element_spec: dict, head: Head) -> keras.Model:
@@ -83,15 +88,20 @@ def average(models: dict[str, keras.Model], element_spec: dict, head: Head) -> k
 def choose(candidates: list[Candidate], head: Head) -> tuple[Candidate, str]:
     """The candidate with the best eval score by the head's quality metric, and why.
 
-    Ties go to the earlier candidate. A candidate whose metric is undefined (AUC of a
-    one-class eval split) ranks last.
+    A tie on that metric goes to the lower eval log loss (`TIE_BREAK`, scored for
+    classifiers), then to the earlier candidate. A candidate whose metric is undefined
+    (AUC of a one-class eval split) ranks last.
     """
     metric = head.quality_metric
     sign = 1.0 if head.higher_is_better else -1.0
 
-    def key(candidate: Candidate) -> float:
+    def primary(candidate: Candidate) -> float:
         value = candidate.eval_metrics.get(metric)
         return -np.inf if value is None else sign * value
+
+    def key(candidate: Candidate) -> tuple[float, float]:
+        loss = candidate.eval_metrics.get(TIE_BREAK)
+        return primary(candidate), -np.inf if loss is None else -loss
 
     best = candidates[0]
     for candidate in candidates[1:]:
@@ -104,6 +114,12 @@ def choose(candidates: list[Candidate], head: Head) -> tuple[Candidate, str]:
     reason = f"{best.name}: {direction} eval {metric} {_fmt(best.eval_metrics.get(metric))}" + (
         f" (against {others})" if others else ""
     )
+    tied = [c.name for c in candidates if c is not best and primary(c) == primary(best)]
+    if tied and best.eval_metrics.get(TIE_BREAK) is not None:
+        reason += (
+            f"; tied with {', '.join(tied)}, it has the lowest eval log loss "
+            f"{_fmt(best.eval_metrics[TIE_BREAK])}"
+        )
     return best, reason
 
 

@@ -76,3 +76,25 @@ def test_main_metric(task, expected):
 def test_unknown_task_lists_the_tasks():
     with pytest.raises(ValueError, match=r"Unknown task 'ordinal'.*'multiclass'"):
         prediction_metrics.main_metric("ordinal")
+
+
+def test_log_loss_by_hand():
+    # Binary: -(ln 0.8 + ln 0.9 + ln 0.4) / 3 for P(1) = 0.2, 0.9, 0.6 and labels 0, 1, 0;
+    # a certain mistake is clipped to -ln(1e-7).
+    binary = prediction_metrics.log_loss(
+        Task.BINARY, np.array([0, 1, 0]), np.array([[0.2], [0.9], [0.6]])
+    )
+    assert binary == pytest.approx(-(np.log(0.8) + np.log(0.9) + np.log(0.4)) / 3)
+    certain = prediction_metrics.log_loss(Task.BINARY, np.array([1]), np.array([[0.0]]))
+    assert certain == pytest.approx(-np.log(1e-7))
+    # Multiclass: the probability of each row's class, [0.7, 0.6, 0.4].
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1]])
+    multiclass = prediction_metrics.log_loss(Task.MULTICLASS, np.array([0, 2, 1]), probabilities)
+    assert multiclass == pytest.approx(-(np.log(0.7) + np.log(0.6) + np.log(0.4)) / 3)
+    # A candidate's metrics: the task's, and the log loss for a classifier only.
+    assert set(
+        prediction_metrics.candidate_metrics(Task.MULTICLASS, np.array([0, 2, 1]), probabilities)
+    ) == {"accuracy", "log_loss"}
+    assert set(
+        prediction_metrics.candidate_metrics(Task.REGRESSION, np.array([1.0]), np.array([[2.0]]))
+    ) == {"mae", "rmse"}

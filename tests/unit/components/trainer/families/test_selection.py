@@ -48,7 +48,13 @@ def test_score_computes_the_heads_metrics_exactly_over_every_batch():
     # Predictions 0.2, 0.9, 0.6 for labels 0, 1, 0: accuracy 2/3, AUC 1.0.
     model = _scaled(1.0, "p")
     metrics = selection.score(model, _dataset([0.2, 0.9, 0.6], [0, 1, 0]), BINARY)
-    assert metrics == {"accuracy": pytest.approx(2 / 3), "auc": 1.0}
+    # Log loss: -(ln 0.8 + ln 0.9 + ln 0.4) / 3.
+    log_loss = -(np.log(0.8) + np.log(0.9) + np.log(0.4)) / 3
+    assert metrics == {
+        "accuracy": pytest.approx(2 / 3),
+        "auc": 1.0,
+        "log_loss": pytest.approx(log_loss),
+    }
 
 
 def test_score_refuses_an_empty_eval_split():
@@ -76,6 +82,23 @@ def test_choose_keeps_the_first_on_a_tie_and_ranks_an_undefined_metric_last():
     assert selection.choose(tied, BINARY)[0].name == "dnn"
     undefined = [_candidate("dnn", auc=None), _candidate("gbdt", auc=0.6)]
     assert selection.choose(undefined, BINARY)[0].name == "gbdt"
+
+
+def test_a_tie_goes_to_the_lower_log_loss_and_the_reason_says_so():
+    tied = [
+        _candidate("dnn", accuracy=0.95, log_loss=0.20),
+        _candidate("gbdt", accuracy=0.95, log_loss=0.30),
+        _candidate("ensemble", accuracy=0.95, log_loss=0.15),
+    ]
+    chosen, reason = selection.choose(tied, Head(Task.MULTICLASS))
+    assert chosen.name == "ensemble"
+    assert reason == (
+        "ensemble: highest eval accuracy 0.9500 (against dnn 0.9500, gbdt 0.9500); "
+        "tied with dnn, gbdt, it has the lowest eval log loss 0.1500"
+    )
+    # The quality metric comes first: a better accuracy wins whatever its log loss.
+    better = [*tied, _candidate("tabm", accuracy=0.96, log_loss=0.90)]
+    assert selection.choose(better, Head(Task.MULTICLASS))[0].name == "tabm"
 
 
 def test_the_choice_reads_the_eval_split_only():
