@@ -361,6 +361,11 @@ class HParams:
             return self.preset
         return "deep" if self.is_deep else "shallow"
 
+    @property
+    def preset_batch_size(self) -> int:
+        """The batch size of the preset (before `batch_size` or the training rows change it)."""
+        return _PRESET_CHOICES[self.resolved_preset].get("batch_size", DEFAULT_BATCH_SIZE)
+
     def for_training_rows(self, rows: int) -> HParams:
         """A copy whose batch gives an epoch over `rows` examples at least
         MIN_STEPS_PER_EPOCH steps: the preset's batch halved as often as needed, to no
@@ -373,11 +378,12 @@ class HParams:
         """
         if self.batch_size is not None:
             return self
-        batch = _PRESET_CHOICES[self.resolved_preset].get("batch_size", DEFAULT_BATCH_SIZE)
-        preset_batch = batch
+        batch = self.preset_batch_size
         while batch > MIN_BATCH_SIZE and rows < MIN_STEPS_PER_EPOCH * batch:
             batch //= 2
-        return self if batch == preset_batch else dataclasses.replace(self, batch_size=batch)
+        if batch == self.preset_batch_size:
+            return self
+        return dataclasses.replace(self, batch_size=batch)
 
     def resolve(self) -> HParams:
         """Returns a copy with every "auto" / None choice made by the preset.
@@ -401,7 +407,7 @@ class HParams:
                 updates[name] = choices.get(name, default)
         if self.mc_dropout_samples is None:
             updates["mc_dropout_samples"] = choices.get("mc_dropout_samples", 0)
-        preset_batch = choices.get("batch_size", DEFAULT_BATCH_SIZE)
+        preset_batch = self.preset_batch_size
         updates["batch_size"] = self.batch_size or preset_batch
         if self.learning_rate is None:
             rate = choices.get("learning_rate", DEFAULT_LEARNING_RATE)

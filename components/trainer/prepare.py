@@ -56,7 +56,7 @@ def fit_batch_to_data(hparams: HParams, train_files, replicas: int) -> HParams:
     (`HParams.for_training_rows`); the split is counted only as far as that needs."""
     if hparams.batch_size is not None:
         return hparams
-    preset_batch = hparams.resolve().batch_size
+    preset_batch = hparams.preset_batch_size
     rows = data.count_records(train_files, at_most=MIN_STEPS_PER_EPOCH * preset_batch * replicas)
     fitted = hparams.for_training_rows(rows // replicas)
     if fitted.batch_size is not None:
