@@ -7,13 +7,12 @@ piece of text from the run is HTML-escaped.
 
 from __future__ import annotations
 
-import base64
 import html
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.report import plots
+from pipeline.report import markup, plots
 from pipeline.report.model import (
     Drift,
     Evaluation,
@@ -31,90 +30,6 @@ CONFUSION_THRESHOLD = 0.5
 _COUNT_METRICS = frozenset({"example_count", "weighted_example_count"})
 _OVERALL = "overall"
 
-_STYLE = """
-:root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --head: #f6f8fa;
-        --good: #1a7f37; --bad: #cf222e; --link: #0969da; }
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-       color: var(--fg); max-width: 1100px; margin: 0 auto; padding: 0 1.5rem 3rem; }
-header { border-bottom: 1px solid var(--line); padding: 1rem 0 .5rem; }
-h1 { margin: 0 0 .25rem; font-size: 1.6rem; }
-h2 { margin-top: 2.5rem; padding-bottom: .25rem; border-bottom: 1px solid var(--line); }
-h3 { margin-top: 1.5rem; font-size: 1.05rem; }
-nav a { color: var(--link); text-decoration: none; margin-right: 1.25rem; }
-dl.facts { display: grid; grid-template-columns: max-content auto; gap: .2rem 1.25rem; }
-dl.facts dt { color: var(--muted); }
-dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-.good { color: var(--good); font-weight: 600; }
-.bad { color: var(--bad); font-weight: 600; }
-.note { color: var(--muted); }
-table { border-collapse: collapse; margin: .75rem 0; font-size: 14px; }
-th, td { border: 1px solid var(--line); padding: .25rem .6rem; text-align: left;
-         vertical-align: top; }
-th { background: var(--head); font-weight: 600; }
-td:last-child { min-width: 12rem; }
-.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tfoot td { font-weight: 600; background: var(--head); }
-.tag { font-size: 12px; padding: 0 .45rem; border-radius: 1rem; background: #ddf4ff; }
-.figures { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
-figure { margin: .75rem 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
-figcaption { color: var(--muted); font-size: 13px; }
-"""
-
-
-class _Raw(str):
-    """Markup built here from escaped parts; a table puts it in a cell as is."""
-
-
-class _Num(str):
-    """A formatted number; a table right-aligns it."""
-
-
-def _cell(tag: str, value: str) -> str:
-    if isinstance(value, _Num):
-        return f'<{tag} class="num">{html.escape(value)}</{tag}>'
-    if isinstance(value, _Raw):
-        return f"<{tag}>{value}</{tag}>"
-    return f"<{tag}>{html.escape(value)}</{tag}>"
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], footer: Sequence[str] = ()) -> str:
-    head = "".join(_cell("th", h) for h in header)
-    body = "".join("<tr>" + "".join(_cell("td", c) for c in row) + "</tr>" for row in rows)
-    foot = "<tfoot><tr>" + "".join(_cell("td", c) for c in footer) + "</tr></tfoot>"
-    return (
-        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-        f"{foot if footer else ''}</table>"
-    )
-
-
-def _metric(value: float) -> _Num:
-    return _Num(f"{value:.4f}")
-
-
-def _count(value: float) -> _Num:
-    return _Num(f"{value:,.0f}")
-
-
-def _paragraph(text: str, css_class: str = "") -> str:
-    attribute = f' class="{css_class}"' if css_class else ""
-    return f"<p{attribute}>{html.escape(text)}</p>"
-
-
-def _bullets(items: Iterable[str]) -> str:
-    return "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>"
-
-
-def _image(png: bytes, alt: str, caption: str = "") -> str:
-    data = base64.b64encode(png).decode("ascii")
-    text = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    image = f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
-    return f"<figure>{image}{text}</figure>"
-
-
-def _section(section_id: str, title: str, body: str) -> str:
-    return f'<section id="{section_id}"><h2>{html.escape(title)}</h2>{body}</section>'
-
 
 def _verdict(run: RunInfo) -> str:
     if run.pushed:
@@ -123,7 +38,7 @@ def _verdict(run: RunInfo) -> str:
         return '<p class="good">Blessed, but not pushed.</p>'
     verdict = '<p class="bad">Not blessed, not pushed: the live model is unchanged.</p>'
     reasons = run.not_blessed_reasons or ("No reason was recorded; see the Evaluator output.",)
-    return verdict + _bullets(reasons)
+    return verdict + markup.bullets(reasons)
 
 
 def _summary(run: RunInfo) -> str:
@@ -135,34 +50,36 @@ def _summary(run: RunInfo) -> str:
         ("Model", run.model_dir or "No model was pushed."),
     )
     listing = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in facts)
-    cached = _Raw('<span class="tag">cached</span>')
+    cached = markup.Raw('<span class="tag">cached</span>')
     rows = [
-        (name, _Num(f"{seconds:.1f}"), cached if was_cached else "")
+        (name, markup.Num(f"{seconds:.1f}"), cached if was_cached else "")
         for name, seconds, was_cached in run.component_seconds
     ]
     total = sum(seconds for _, seconds, _ in run.component_seconds)
-    times = _table(
-        ("Component", _Num("Seconds"), "Cache"), rows, ("Total", _Num(f"{total:.1f}"), "")
+    times = markup.table(
+        ("Component", markup.Num("Seconds"), "Cache"),
+        rows,
+        ("Total", markup.Num(f"{total:.1f}"), ""),
     )
     return f'<dl class="facts">{listing}</dl>{_verdict(run)}<h3>Time per component</h3>{times}'
 
 
 def _feature_row(feature: FeatureStats) -> tuple[str, ...]:
     examples = feature.count + feature.missing
-    share = _Num(f"{100 * feature.missing / examples:.1f}%") if examples else ""
+    share = markup.Num(f"{100 * feature.missing / examples:.1f}%") if examples else ""
     if feature.kind == "categorical":
         summary = ("", "", "", "")
         top = ", ".join(f"{value} ({frequency:,})" for value, frequency in feature.top_values)
     else:
         numbers = (feature.mean, feature.std, feature.minimum, feature.maximum)
         # Four significant digits keep ids like census tracts (1.703e+10) narrow.
-        summary = tuple("" if n is None else _Num(f"{n:.4g}") for n in numbers)
+        summary = tuple("" if n is None else markup.Num(f"{n:.4g}") for n in numbers)
         top = ""
     return (
         feature.name,
         feature.kind,
-        _count(feature.count),
-        _count(feature.missing),
+        markup.count(feature.count),
+        markup.count(feature.missing),
         share,
         *summary,
         top,
@@ -171,15 +88,15 @@ def _feature_row(feature: FeatureStats) -> tuple[str, ...]:
 
 def _data(statistics: dict[str, tuple[FeatureStats, ...]], anomalies: Sequence[str]) -> str:
     numeric = ("Count", "Missing", "Missing %", "Mean", "Std", "Min", "Max")
-    header = ("Feature", "Type", *map(_Num, numeric), "Top values")
+    header = ("Feature", "Type", *map(markup.Num, numeric), "Top values")
     parts = [
-        f"<h3>Split: {html.escape(split)}</h3>" + _table(header, map(_feature_row, features))
+        f"<h3>Split: {html.escape(split)}</h3>" + markup.table(header, map(_feature_row, features))
         for split, features in statistics.items()
     ]
     if not parts:
-        parts.append(_paragraph("No data statistics were recorded for this run.", "note"))
+        parts.append(markup.paragraph("No data statistics were recorded for this run.", "note"))
     parts.append("<h3>Anomalies</h3>")
-    parts.append(_bullets(anomalies) if anomalies else _paragraph("No anomalies."))
+    parts.append(markup.bullets(anomalies) if anomalies else markup.paragraph("No anomalies."))
     return "".join(parts)
 
 
@@ -189,21 +106,21 @@ def _drift(drift: Drift | None) -> str:
     parts = ["<h3>Drift against the live model's training data</h3>"]
     if not drift.compared:
         parts.append(
-            _paragraph(
+            markup.paragraph(
                 "Nothing to compare with: no live model yet, or this run's data is the data "
                 "the live model was trained on.",
                 "note",
             )
         )
         return "".join(parts)
-    header = ("Column", "Measure", _Num("Distance"), _Num("Threshold"), "Drifted")
+    header = ("Column", "Measure", markup.Num("Distance"), markup.Num("Threshold"), "Drifted")
     rows = [
         (
             row.column,
             row.measure,
-            _Num(f"{row.distance:.4f}"),
-            _Num(f"{row.threshold:.4f}"),
-            _Raw('<span class="bad">drifted</span>') if row.drifted else "no",
+            markup.Num(f"{row.distance:.4f}"),
+            markup.Num(f"{row.threshold:.4f}"),
+            markup.Raw('<span class="bad">drifted</span>') if row.drifted else "no",
         )
         for row in drift.rows
     ]
@@ -212,8 +129,8 @@ def _drift(drift: Drift | None) -> str:
         if drift.action == "stop"
         else "Drift only warns for this data set: the run went on."
     )
-    parts.append(_paragraph(f"Measured on the train split. {verdict}"))
-    parts.append(_table(header, rows))
+    parts.append(markup.paragraph(f"Measured on the train split. {verdict}"))
+    parts.append(markup.table(header, rows))
     return "".join(parts)
 
 
@@ -223,9 +140,11 @@ def _is_number(value: object) -> bool:
 
 def _training(training: Training | None) -> str:
     if training is None:
-        return _paragraph("No training record: the Trainer did not run or left no history.", "note")
+        return markup.paragraph(
+            "No training record: the Trainer did not run or left no history.", "note"
+        )
     parts = [
-        _paragraph(
+        markup.paragraph(
             f"Trained for {training.epochs} epochs; "
             f"the weights of epoch {training.best_epoch} were kept."
         )
@@ -233,17 +152,17 @@ def _training(training: Training | None) -> str:
     figures = []
     if training.history:
         figures.append(
-            _image(
+            markup.image(
                 plots.learning_curves(training),
                 "Loss and metrics per epoch",
                 "Loss and metrics per epoch, train and eval; the dashed line marks the best epoch.",
             )
         )
     if training.learning_rate_per_step:
-        figures.append(_image(plots.learning_rate(training), "Learning rate per step"))
+        figures.append(markup.image(plots.learning_rate(training), "Learning rate per step"))
     if training.lr_finder:
         figures.append(
-            _image(
+            markup.image(
                 plots.lr_finder(training.lr_finder),
                 "Learning-rate finder",
                 "Loss against learning rate in a range test before training.",
@@ -252,38 +171,38 @@ def _training(training: Training | None) -> str:
     parts.append(f'<div class="figures">{"".join(figures)}</div>')
     if training.hparams:
         rows = [
-            (name, _Num(str(value)) if _is_number(value) else str(value))
+            (name, markup.Num(str(value)) if _is_number(value) else str(value))
             for name, value in training.hparams.items()
         ]
-        parts.append("<h3>Hyperparameters</h3>" + _table(("Name", "Value"), rows))
+        parts.append("<h3>Hyperparameters</h3>" + markup.table(("Name", "Value"), rows))
     return "".join(parts)
 
 
 def _candidates(choice: ModelChoice | None) -> str:
     if choice is None:
-        return _paragraph("No model choice was recorded.", "note")
-    parts = [_paragraph(f"--model {choice.choice} serves {choice.reason}.")]
+        return markup.paragraph("No model choice was recorded.", "note")
+    parts = [markup.paragraph(f"--model {choice.choice} serves {choice.reason}.")]
     if choice.left_out:
-        parts.append(_bullets(f"Left out: {why}." for why in choice.left_out))
+        parts.append(markup.bullets(f"Left out: {why}." for why in choice.left_out))
     names = sorted({m for c in choice.candidates for m in c.eval_metrics})
     rows = [
         (
             f"{c.name} (served)" if c.chosen else c.name,
             *(_format_metric(m, c.eval_metrics.get(m)) for m in names),
             *(_format_metric(m, c.test_metrics.get(m)) if c.test_metrics else "-" for m in names),
-            _Num(f"{c.trainer_seconds:.1f}"),
+            markup.Num(f"{c.trainer_seconds:.1f}"),
         )
         for c in choice.candidates
     ]
     header = (
         "Candidate",
-        *(_Num(f"eval {m}") for m in names),
-        *(_Num(f"test {m}") for m in names),
-        _Num("Trainer s"),
+        *(markup.Num(f"eval {m}") for m in names),
+        *(markup.Num(f"test {m}") for m in names),
+        markup.Num("Trainer s"),
     )
-    parts.append(_table(header, rows))
+    parts.append(markup.table(header, rows))
     parts.append(
-        _paragraph(
+        markup.paragraph(
             "Chosen on the eval split only; the test columns are for reading (the Evaluator "
             "judges the served model on the test split).",
             "note",
@@ -302,19 +221,19 @@ def _slice_order(metrics_by_slice: dict[str, dict[str, float]]) -> list[str]:
 def _format_metric(name: str, value: float | None) -> str:
     if value is None:
         return ""
-    return _count(value) if name in _COUNT_METRICS else _metric(value)
+    return markup.count(value) if name in _COUNT_METRICS else markup.metric(value)
 
 
 def _metrics_table(metrics_by_slice: dict[str, dict[str, float]]) -> str:
     slices = _slice_order(metrics_by_slice)
     names = list(dict.fromkeys(name for s in slices for name in metrics_by_slice[s]))
     rows = [(s, *(_format_metric(n, metrics_by_slice[s].get(n)) for n in names)) for s in slices]
-    return _table(("Slice", *map(_Num, names)), rows)
+    return markup.table(("Slice", *map(markup.Num, names)), rows)
 
 
 def _baseline(evaluation: Evaluation) -> str:
     if not evaluation.baseline_diff:
-        return _paragraph("No baseline model: first blessed model.")
+        return markup.paragraph("No baseline model: first blessed model.")
     overall = evaluation.metrics_by_slice.get(_OVERALL, {})
     rows = []
     for name, change in evaluation.baseline_diff.items():
@@ -325,18 +244,18 @@ def _baseline(evaluation: Evaluation) -> str:
                 name,
                 _format_metric(name, candidate),
                 _format_metric(name, baseline),
-                _Num(f"{change:+.4f}"),
+                markup.Num(f"{change:+.4f}"),
             )
         )
-    header = ("Metric", *map(_Num, ("Candidate", "Baseline", "Candidate - baseline")))
-    return _table(header, rows)
+    header = ("Metric", *map(markup.Num, ("Candidate", "Baseline", "Candidate - baseline")))
+    return markup.table(header, rows)
 
 
 def _evaluation_figures(evaluation: Evaluation) -> list[str]:
     figures = []
     if evaluation.calibration:
         figures.append(
-            _image(
+            markup.image(
                 plots.calibration(evaluation.calibration),
                 "Calibration plot",
                 "Mean label against mean prediction per bucket; "
@@ -347,7 +266,7 @@ def _evaluation_figures(evaluation: Evaluation) -> list[str]:
         return figures
     chosen = plots.nearest_threshold(evaluation.confusion, CONFUSION_THRESHOLD)
     figures.append(
-        _image(
+        markup.image(
             plots.confusion_matrix(evaluation.confusion, CONFUSION_THRESHOLD),
             "Confusion matrix",
             f"At threshold {chosen.threshold:.4f}, the recorded one nearest to "
@@ -358,10 +277,10 @@ def _evaluation_figures(evaluation: Evaluation) -> list[str]:
         png, auc = plots.roc(evaluation.confusion)
     except ValueError as error:
         # A test split holding one class has no ROC curve; the rest of the report still stands.
-        figures.append(_paragraph(f"ROC curve not drawn: {error}", "note"))
+        figures.append(markup.paragraph(f"ROC curve not drawn: {error}", "note"))
     else:
         figures.append(
-            _image(
+            markup.image(
                 png,
                 "ROC curve",
                 f"AUC {auc:.4f} by the trapezoid rule over {len(evaluation.confusion)} thresholds.",
@@ -372,11 +291,13 @@ def _evaluation_figures(evaluation: Evaluation) -> list[str]:
 
 def _evaluation(evaluation: Evaluation | None) -> str:
     if evaluation is None:
-        return _paragraph("No evaluation: the Evaluator did not run or left no results.", "note")
+        return markup.paragraph(
+            "No evaluation: the Evaluator did not run or left no results.", "note"
+        )
     if evaluation.metrics_by_slice:
         parts = ["<h3>Metrics by slice</h3>" + _metrics_table(evaluation.metrics_by_slice)]
     else:
-        parts = [_paragraph("No metrics were recorded.", "note")]
+        parts = [markup.paragraph("No metrics were recorded.", "note")]
     parts.append(f'<div class="figures">{"".join(_evaluation_figures(evaluation))}</div>')
     parts.append("<h3>Against the baseline</h3>" + _baseline(evaluation))
     return "".join(parts)
@@ -384,22 +305,22 @@ def _evaluation(evaluation: Evaluation | None) -> str:
 
 def _model(layers: Sequence[LayerRow]) -> str:
     if not layers:
-        return _paragraph("No model summary was recorded for this run.", "note")
+        return markup.paragraph("No model summary was recorded for this run.", "note")
     rows = [
         (
             layer.name,
             layer.kind,
             layer.output_shape,
-            _count(layer.params),
+            markup.count(layer.params),
             "yes" if layer.trainable else "no",
         )
         for layer in layers
     ]
     total = sum(layer.params for layer in layers)
     trainable = sum(layer.params for layer in layers if layer.trainable)
-    header = ("Layer", "Type", "Output shape", _Num("Params"), "Trainable")
-    footer = ("Total", "", "", _count(total), f"{trainable:,} trainable")
-    return _table(header, rows, footer)
+    header = ("Layer", "Type", "Output shape", markup.Num("Params"), "Trainable")
+    footer = ("Total", "", "", markup.count(total), f"{trainable:,} trainable")
+    return markup.table(header, rows, footer)
 
 
 _SECTIONS = (
@@ -429,13 +350,13 @@ def render(data: ReportData) -> str:
         "evaluation": _evaluation(data.evaluation),
         "model": _model(data.layers),
     }
-    sections = "".join(_section(key, title, bodies[key]) for key, title in _SECTIONS)
+    sections = "".join(markup.section(key, title, bodies[key]) for key, title in _SECTIONS)
     nav = "".join(f'<a href="#{key}">{title}</a>' for key, title in _SECTIONS)
     title = html.escape(f"Run report: {data.run.pipeline_name}")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{title}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        f"<title>{title}</title>\n<style>{markup.STYLE}</style>\n</head>\n<body>\n"
         f"<header><h1>{title}</h1><nav>{nav}</nav></header>\n"
         f"<main>{sections}</main>\n</body>\n</html>\n"
     )
