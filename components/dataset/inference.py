@@ -1,9 +1,9 @@
 """Drafts a data set spec from a sample of a data file: a starting point for a person to review.
 
-Profiles every column of a `Sample` (the first rows of a file as text cells,
-read by `components.ingestion.sample.read_sample` from any input format;
-deterministic: the same file always gives the same draft) and picks a kind
-per column by the first rule that matches:
+Reads the profile of every column of a `profiling.Sample` (the first rows of a
+file as text cells, read by `components.ingestion.sample.read_sample` from any input
+format; deterministic: the same file always gives the same draft) and picks a kind per
+column by the first rule that matches:
 
 1. No value, or a single distinct value, in the sample → ignore.
 2. Integers from 0 or 1 spanning at most `IDENTITY_MAX_VALUES` → categorical identity
@@ -40,21 +40,17 @@ most `MULTICLASS_MAX_CLASSES` values → multiclass; more integers → regressio
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import os
-import re
-
-import numpy as np
 
 from components.dataset import features as fs
 from components.dataset.dumping import dump_spec
 from components.dataset.label import LabelSpec, Task
 from components.dataset.model import DatasetSpec
 from components.dataset.options import CategoricalEncoding, CategoricalTransform, NumericTransform
-from components.dataset.source import SourceFormat, SourceSpec, SplitSpec
+from components.dataset.profiling import MAX_LISTED_VALUES, ColumnProfile, Sample, read_profiles
+from components.dataset.source import SourceSpec, SplitSpec
 
-DEFAULT_SAMPLE_ROWS = 100_000
 IDENTITY_MAX_VALUES = 32  # e.g. hours (24), days (7), months (12)
 INTEGER_CATEGORY_MAX_VALUES = 100  # more distinct integers: z-scored quantities or codes
 # Piecewise-linear buckets of an ordered integer (rule 4): one per gap between its distinct
@@ -74,137 +70,8 @@ TEXT_MAX_VOCABULARY = 10_000
 # Skew above 1 is commonly read as a long tail (incomes, areas, amounts): log1p then keeps
 # a few large values from squeezing the z-scores of the rest near the mean.
 LOG1P_MIN_SKEW = 1.0
-MULTICLASS_MAX_CLASSES = 50
-MAX_LISTED_VALUES = MULTICLASS_MAX_CLASSES  # distinct values kept by the profile
-
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-@dataclasses.dataclass(frozen=True)
-class ColumnProfile:
-    """What the sample says about one column. Empty cells are missing values.
-
-    Attributes:
-      name: Column name.
-      rows: Rows sampled.
-      present: Rows with a value.
-      distinct: Distinct values.
-      numeric: Every value is a number.
-      integral: Every value is a whole number (numeric columns).
-      minimum, maximum, mean, std, skew: Of the values (numeric columns), else None.
-      mean_tokens: Mean whitespace-separated words per value (string columns), else 0.
-      p95_tokens: 95th percentile of words per value (string columns), else 0.
-      distinct_tokens: Distinct lower-cased words (string columns), else 0.
-      values: The distinct values, sorted (numerically for numbers), when at
-        most `MAX_LISTED_VALUES`; else ().
-    """
-
-    name: str
-    rows: int
-    present: int
-    distinct: int
-    numeric: bool
-    integral: bool = False
-    minimum: float | None = None
-    maximum: float | None = None
-    mean: float | None = None
-    std: float | None = None
-    skew: float | None = None
-    mean_tokens: float = 0.0
-    p95_tokens: int = 0
-    distinct_tokens: int = 0
-    values: tuple[str, ...] = ()
-
-    @property
-    def distinct_ratio(self) -> float:
-        return self.distinct / self.present if self.present else 0.0
-
-
-def _canonical(value: float, integral: bool) -> str:
-    return str(int(value)) if integral else repr(float(value))
-
-
-def profile_column(name: str, cells: list[str]) -> ColumnProfile:
-    """Profiles one column's raw cells.
-
-    Args:
-      name: Column name.
-      cells: The column's cells as read from the CSV; "" is a missing value.
-
-    Returns:
-      The column's profile.
-    """
-    present = [c.strip() for c in cells if c.strip()]
-    common = dict(name=name, rows=len(cells), present=len(present), distinct=len(set(present)))
-    if present and all(_NUMBER.fullmatch(c) for c in present):
-        numbers = np.array([float(c) for c in present])
-        integral = bool(np.all(np.isfinite(numbers)) and np.all(np.floor(numbers) == numbers))
-        distinct = np.unique(numbers)
-        std = float(numbers.std())
-        centered = (numbers - numbers.mean()) / std if std > 0 else np.zeros_like(numbers)
-        listed = len(distinct) <= MAX_LISTED_VALUES
-        return ColumnProfile(
-            **{**common, "distinct": len(distinct)},
-            numeric=True,
-            integral=integral,
-            minimum=float(numbers.min()),
-            maximum=float(numbers.max()),
-            mean=float(numbers.mean()),
-            std=std,
-            skew=float(np.mean(centered**3)),
-            values=tuple(_canonical(v, integral) for v in distinct) if listed else (),
-        )
-    tokens = [c.split() for c in present]
-    counts = np.array([len(t) for t in tokens]) if tokens else np.zeros(1)
-    vocabulary = {word.lower() for words in tokens for word in words}
-    distinct = sorted(set(present))
-    return ColumnProfile(
-        **common,
-        numeric=False,
-        mean_tokens=float(counts.mean()),
-        p95_tokens=int(np.percentile(counts, 95, method="higher")),
-        distinct_tokens=len(vocabulary),
-        values=tuple(distinct) if len(distinct) <= MAX_LISTED_VALUES else (),
-    )
-
-
-@dataclasses.dataclass(frozen=True)
-class Sample:
-    """The first rows of a data file, as the text of their cells, column by column.
-
-    Attributes:
-      path: The file.
-      format: Its input format.
-      columns: Column name -> one cell per row ("" for a missing value), in
-        the file's column order; every column has the same number of cells.
-      delimiter: CSV only: the delimiter the file uses. Defaults to ",".
-    """
-
-    path: str
-    format: SourceFormat
-    columns: dict[str, list[str]]
-    delimiter: str = ","
-
-    @property
-    def rows(self) -> int:
-        return len(next(iter(self.columns.values()), []))
-
-
-def read_profiles(sample: Sample) -> list[ColumnProfile]:
-    """Profiles every column of a sample.
-
-    Args:
-      sample: The first rows of a file.
-
-    Returns:
-      One profile per column, in the file's order.
-
-    Raises:
-      ValueError: The sample has no column.
-    """
-    if not sample.columns:
-        raise ValueError(f"{sample.path}: no column found in the first rows; is the file empty?")
-    return [profile_column(name, cells) for name, cells in sample.columns.items()]
+# The profile lists every class of such a label.
+MULTICLASS_MAX_CLASSES = MAX_LISTED_VALUES
 
 
 def _is_row_key(p: ColumnProfile) -> bool:

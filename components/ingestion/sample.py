@@ -20,7 +20,7 @@ import csv
 import json
 from collections.abc import Iterator
 
-from components.dataset.inference import DEFAULT_SAMPLE_ROWS, Sample
+from components.dataset.profiling import DEFAULT_SAMPLE_ROWS, Sample
 from components.dataset.source import SourceFormat
 from components.ingestion import files
 from components.ingestion.formats import csv as csv_format

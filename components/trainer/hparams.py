@@ -5,17 +5,9 @@ JSON), and `run_fn` rebuilds them with `HParams.from_dict`, so a run's
 hyperparameters are recorded in ML Metadata with the Trainer execution and
 are part of its cache key.
 
-Fields left at "auto" (or None where documented) are chosen by the preset,
-and the preset is chosen by the network (Hands-On ML, ch. 11):
-
-  shallow           He init, ReLU, no normalization, AdamW, LR cut on plateau.
-  deep              He init, Swish, batch norm before the activation, AdamW
-                    with weight decay, LR cut on plateau, early stopping.
-  self_normalizing  LeCun normal init, SELU, alpha dropout, Nesterov SGD, no
-                    batch norm, standardized inputs, a plain dense stack.
-  low_latency       Leaky ReLU, batch norm folded into the dense layers at export.
-  risk_sensitive    The deep recipe with MC dropout: the served model also has a
-                    signature returning the mean and spread of N dropout samples.
+Fields left at "auto" (or None where documented) are chosen by the preset
+(`presets.PRESETS`), and the preset is chosen by the network: "deep" for
+DEEP_NET_MIN_LAYERS hidden layers or more, "shallow" below.
 
 `resolve()` fills every "auto" and checks the combination; any field set
 explicitly overrides the preset.
@@ -28,13 +20,19 @@ import math
 from typing import Any
 
 from components.trainer.layer_choices import ACTIVATIONS, INITIALIZERS, initializer_for
+from components.trainer.presets import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LEARNING_RATE,
+    PRESET_CHOICES,
+    PRESETS,
+    check_combination,
+)
 
 # A net with this many hidden layers or more is "deep": the "auto" preset
 # picks `deep` for it and `shallow` below.
 DEEP_NET_MIN_LAYERS = 4
 AUTO = "auto"
 
-PRESETS = ("shallow", "deep", "self_normalizing", "low_latency", "risk_sensitive")
 OPTIMIZERS = (
     "sgd",
     "momentum",
@@ -51,64 +49,12 @@ DROPOUT_KINDS = ("dropout", "alpha_dropout")
 TRAINING_LOOPS = ("fit", "custom")
 BATCH_NORM_POSITIONS = ("before", "after")
 
-# Batch size and learning rate of a preset that names none.
-DEFAULT_BATCH_SIZE = 256
-DEFAULT_LEARNING_RATE = 1e-3
 # Fewest steps an epoch over the training rows should have when the batch size is the
 # preset's: on a few hundred rows a batch of 1024 is one step per epoch, and early stopping
 # (counted in epochs) ends training after a few dozen steps. Below it the batch halves, to
 # no less than MIN_BATCH_SIZE (`HParams.for_training_rows`).
 MIN_STEPS_PER_EPOCH = 8
 MIN_BATCH_SIZE = 32
-
-# What each preset sets for the fields left at "auto" / None.
-_PRESET_CHOICES: dict[str, dict[str, Any]] = {
-    "shallow": {
-        "activation": "relu",
-        "batch_norm": False,
-        "dropout_kind": "dropout",
-        "optimizer": "adamw",
-        "lr_schedule": "plateau",
-        # Four times the usual batch at eight times the usual rate: on the taxi data
-        # (benchmarks/trainer_presets.py, with `prior_output_bias`) it reaches eval
-        # accuracy 0.89 with AUC 0.94 in 0.17-0.24 of the steps of 256 at 1e-3 (six
-        # seeds), and a step of 1024 costs the CPU far less than four steps of 256.
-        "batch_size": 1024,
-        "learning_rate": 8e-3,
-    },
-    "deep": {
-        "activation": "swish",
-        "batch_norm": True,
-        "dropout_kind": "dropout",
-        "optimizer": "adamw",
-        "lr_schedule": "plateau",
-    },
-    "self_normalizing": {
-        "activation": "selu",
-        "batch_norm": False,
-        "dropout_kind": "alpha_dropout",
-        "optimizer": "nesterov",
-        "lr_schedule": "plateau",
-    },
-    "low_latency": {
-        "activation": "leaky_relu",
-        "batch_norm": True,
-        "dropout_kind": "dropout",
-        "optimizer": "adamw",
-        "lr_schedule": "plateau",
-        "fold_batch_norm": True,
-        "tflite_copies": True,
-    },
-    "risk_sensitive": {
-        "activation": "swish",
-        "batch_norm": True,
-        # Trained with ordinary dropout; the export adds the sampling signature.
-        "dropout_kind": "dropout",
-        "optimizer": "adamw",
-        "lr_schedule": "plateau",
-        "mc_dropout_samples": 30,
-    },
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -364,7 +310,7 @@ class HParams:
     @property
     def preset_batch_size(self) -> int:
         """The batch size of the preset (before `batch_size` or the training rows change it)."""
-        return _PRESET_CHOICES[self.resolved_preset].get("batch_size", DEFAULT_BATCH_SIZE)
+        return PRESET_CHOICES[self.resolved_preset].get("batch_size", DEFAULT_BATCH_SIZE)
 
     def for_training_rows(self, rows: int) -> HParams:
         """A copy whose batch gives an epoch over `rows` examples at least
@@ -393,7 +339,7 @@ class HParams:
             net with batch norm, say); the message names the field.
         """
         preset = self.resolved_preset
-        choices = _PRESET_CHOICES[preset]
+        choices = PRESET_CHOICES[preset]
         updates: dict[str, Any] = {"preset": preset}
         for name in ("activation", "dropout_kind", "optimizer", "lr_schedule"):
             if getattr(self, name) == AUTO:
@@ -417,45 +363,8 @@ class HParams:
             resolved = dataclasses.replace(
                 resolved, initializer=initializer_for(resolved.activation)
             )
-        resolved._check()
+        check_combination(resolved)
         return resolved
-
-    def _check(self) -> None:
-        """Refuses combinations that cannot work (on resolved hyperparameters)."""
-        if self.fold_batch_norm and self.batch_norm and self.batch_norm_position == "after":
-            raise ValueError(
-                "fold_batch_norm needs batch_norm_position='before': batch norm after the "
-                "activation cannot be folded into the dense layer before it."
-            )
-        if self.mc_dropout_samples and not self.dropout:
-            raise ValueError(
-                f"mc_dropout_samples={self.mc_dropout_samples} needs dropout > 0: without "
-                "dropout every sample is the same."
-            )
-        if self.preset != "self_normalizing":
-            return
-        # SELU keeps each layer's outputs at mean 0 / std 1 only in a plain dense
-        # stack of LeCun-initialized layers over standardized inputs (Klambauer
-        # et al., 2017); anything that changes the activations' statistics breaks it.
-        broken = {
-            "activation": (self.activation != "selu", "must be 'selu'"),
-            "initializer": (self.initializer != "lecun_normal", "must be 'lecun_normal'"),
-            "batch_norm": (self.batch_norm, "must be off"),
-            "residual": (self.residual, "must be off (skip connections)"),
-            "dropout_kind": (
-                self.dropout and self.dropout_kind != "alpha_dropout",
-                "must be 'alpha_dropout'",
-            ),
-            "l1": (self.l1 > 0, "must be 0"),
-            "l2": (self.l2 > 0, "must be 0"),
-            "max_norm": (self.max_norm is not None, "must be None"),
-        }
-        problems = [f"{name} {why}" for name, (bad, why) in broken.items() if bad]
-        if problems:
-            raise ValueError(
-                "The self_normalizing preset needs a plain SELU dense stack over standardized "
-                f"inputs, but {'; '.join(problems)}. Change those fields, or pick another preset."
-            )
 
     def to_dict(self) -> dict[str, Any]:
         """Returns a JSON-ready dict (tuples become lists)."""

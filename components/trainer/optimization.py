@@ -24,6 +24,15 @@ ONE_CYCLE_MIN_MOMENTUM = 0.85
 
 LearningRate = float | keras.optimizers.schedules.LearningRateSchedule
 
+# Schedule names `make_schedule` accepts.
+SCHEDULE_NAMES = ("constant", "plateau", "power", "exponential", "piecewise", "one_cycle")
+# Names whose rate is a plain float, so a callback (or nothing) may change it.
+FLOAT_RATE_NAMES = frozenset({"constant", "plateau"})
+# Steps of the default piecewise schedule, as fractions of the run; the rate
+# drops tenfold at each (the usual "divide by 10 at 50% and 75%").
+_PIECEWISE_BOUNDARY_FRACTIONS = (0.5, 0.75)
+_PIECEWISE_FACTOR = 0.1
+
 
 def make_learning_rate(hparams: HParams, steps_per_epoch: int) -> LearningRate:
     """Returns the optimizer's `learning_rate`: a float, or a per-step schedule.
@@ -37,8 +46,72 @@ def make_learning_rate(hparams: HParams, steps_per_epoch: int) -> LearningRate:
     total_steps = max(1, hparams.scheduled_epochs * steps_per_epoch)
     if hparams.lr_schedule == "one_cycle":
         peak = hparams.one_cycle_max_rate or hparams.learning_rate
-        return schedules.make_schedule("one_cycle", peak, total_steps)
-    return schedules.make_schedule(hparams.lr_schedule, hparams.learning_rate, total_steps)
+        return make_schedule("one_cycle", peak, total_steps)
+    return make_schedule(hparams.lr_schedule, hparams.learning_rate, total_steps)
+
+
+def make_schedule(
+    name: str, learning_rate: float, total_steps: int, **kwargs
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """Returns the learning rate named `name`, to pass as an optimizer's `learning_rate`.
+
+    Without keyword arguments, every decaying schedule ends the run about ten
+    times below `learning_rate`.
+
+    * "constant": `learning_rate`, a float.
+    * "plateau": `learning_rate`, a float: `ReduceLROnPlateau` is a callback
+      (see `optimization.make_callbacks`) that lowers the optimizer's rate
+      variable, which an optimizer only has for a float rate.
+    * "power": `schedules.PowerSchedule`; `decay_steps` defaults to `total_steps / 9`
+      (lr0 / 10 at the end for `power` 1), `power` to 1.0.
+    * "exponential": `schedules.ExponentialSchedule`; `decay_steps` defaults to
+      `total_steps` (lr0 / 10 at the end).
+    * "piecewise": `schedules.PiecewiseConstantSchedule` starting at `learning_rate` and
+      multiplied by `factor` (defaults to 0.1) at each of `boundaries`
+      (defaults to 50% and 75% of `total_steps`).
+    * "one_cycle": `schedules.OneCycle` peaking at `learning_rate`; `start_rate`,
+      `final_rate` and `annihilation_fraction` as there.
+
+    Args:
+      name: One of `SCHEDULE_NAMES`.
+      learning_rate: The initial rate (the peak for "one_cycle").
+      total_steps: Optimizer steps of the whole run (epochs x steps per epoch).
+      **kwargs: Options of the named schedule, listed above.
+
+    Returns:
+      A float or a `LearningRateSchedule`.
+
+    Raises:
+      ValueError: Unknown `name`, `total_steps` not positive, or a schedule
+        argument out of range.
+      TypeError: An option the named schedule does not take.
+    """
+    if name not in SCHEDULE_NAMES:
+        raise ValueError(
+            f"Unknown learning-rate schedule {name!r}; choose one of {', '.join(SCHEDULE_NAMES)}."
+        )
+    if total_steps <= 0:
+        raise ValueError(f"`total_steps` must be positive, got {total_steps}.")
+    if name in FLOAT_RATE_NAMES:
+        if kwargs:
+            raise TypeError(f"Schedule {name!r} takes no options, got {sorted(kwargs)}.")
+        return float(learning_rate)
+    if name == "power":
+        kwargs.setdefault("decay_steps", total_steps / 9)
+        return schedules.PowerSchedule(learning_rate, **kwargs)
+    if name == "exponential":
+        kwargs.setdefault("decay_steps", total_steps)
+        return schedules.ExponentialSchedule(learning_rate, **kwargs)
+    if name == "piecewise":
+        boundaries = kwargs.pop(
+            "boundaries", [round(total_steps * f) for f in _PIECEWISE_BOUNDARY_FRACTIONS]
+        )
+        factor = kwargs.pop("factor", _PIECEWISE_FACTOR)
+        if kwargs:
+            raise TypeError(f"Schedule 'piecewise' got unknown options {sorted(kwargs)}.")
+        values = [learning_rate * factor**i for i in range(len(boundaries) + 1)]
+        return schedules.PiecewiseConstantSchedule(boundaries, values)
+    return schedules.OneCycle(learning_rate, total_steps, **kwargs)
 
 
 def make_optimizer(hparams: HParams, learning_rate: LearningRate | None = None):

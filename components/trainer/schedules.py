@@ -13,10 +13,7 @@ resumed from a saved model or checkpoint continues at the saved step's rate.
   momentum cycle; `momentum.MomentumScheduler` applies a momentum schedule in training.
 * `FlatCosine`: flat, then down a half cosine (the tabm family's recipe).
 
-`make_schedule` builds one by name. "plateau" (`ReduceLROnPlateau`) is not a
-schedule but a callback, added by `optimization.make_callbacks`: it lowers the
-optimizer's rate variable, so it needs a plain float rate, which is what
-`make_schedule` returns for it.
+`optimization.make_schedule` builds one by name.
 """
 
 from __future__ import annotations
@@ -28,14 +25,6 @@ from itertools import pairwise
 import tensorflow as tf
 import tf_keras as keras
 
-# Schedule names `make_schedule` accepts.
-SCHEDULE_NAMES = ("constant", "plateau", "power", "exponential", "piecewise", "one_cycle")
-# Names whose rate is a plain float, so a callback (or nothing) may change it.
-FLOAT_RATE_NAMES = frozenset({"constant", "plateau"})
-# Steps of the default piecewise schedule, as fractions of the run; the rate
-# drops tenfold at each (the usual "divide by 10 at 50% and 75%").
-_PIECEWISE_BOUNDARY_FRACTIONS = (0.5, 0.75)
-_PIECEWISE_FACTOR = 0.1
 _ONE_CYCLE_ANNIHILATION_FRACTION = 0.1
 
 
@@ -345,66 +334,3 @@ class FlatCosine(keras.optimizers.schedules.LearningRateSchedule):
             "total_steps": self.total_steps,
             "flat_fraction": self.flat_fraction,
         }
-
-
-def make_schedule(
-    name: str, learning_rate: float, total_steps: int, **kwargs
-) -> float | keras.optimizers.schedules.LearningRateSchedule:
-    """Returns the learning rate named `name`, to pass as an optimizer's `learning_rate`.
-
-    Without keyword arguments, every decaying schedule ends the run about ten
-    times below `learning_rate`.
-
-    * "constant": `learning_rate`, a float.
-    * "plateau": `learning_rate`, a float: `ReduceLROnPlateau` is a callback
-      (see `optimization.make_callbacks`) that lowers the optimizer's rate
-      variable, which an optimizer only has for a float rate.
-    * "power": `PowerSchedule`; `decay_steps` defaults to `total_steps / 9`
-      (lr0 / 10 at the end for `power` 1), `power` to 1.0.
-    * "exponential": `ExponentialSchedule`; `decay_steps` defaults to
-      `total_steps` (lr0 / 10 at the end).
-    * "piecewise": `PiecewiseConstantSchedule` starting at `learning_rate` and
-      multiplied by `factor` (defaults to 0.1) at each of `boundaries`
-      (defaults to 50% and 75% of `total_steps`).
-    * "one_cycle": `OneCycle` peaking at `learning_rate`; `start_rate`,
-      `final_rate` and `annihilation_fraction` as there.
-
-    Args:
-      name: One of `SCHEDULE_NAMES`.
-      learning_rate: The initial rate (the peak for "one_cycle").
-      total_steps: Optimizer steps of the whole run (epochs x steps per epoch).
-      **kwargs: Options of the named schedule, listed above.
-
-    Returns:
-      A float or a `LearningRateSchedule`.
-
-    Raises:
-      ValueError: Unknown `name`, `total_steps` not positive, or a schedule
-        argument out of range.
-      TypeError: An option the named schedule does not take.
-    """
-    if name not in SCHEDULE_NAMES:
-        raise ValueError(
-            f"Unknown learning-rate schedule {name!r}; choose one of {', '.join(SCHEDULE_NAMES)}."
-        )
-    _check_positive(total_steps=total_steps)
-    if name in FLOAT_RATE_NAMES:
-        if kwargs:
-            raise TypeError(f"Schedule {name!r} takes no options, got {sorted(kwargs)}.")
-        return float(learning_rate)
-    if name == "power":
-        kwargs.setdefault("decay_steps", total_steps / 9)
-        return PowerSchedule(learning_rate, **kwargs)
-    if name == "exponential":
-        kwargs.setdefault("decay_steps", total_steps)
-        return ExponentialSchedule(learning_rate, **kwargs)
-    if name == "piecewise":
-        boundaries = kwargs.pop(
-            "boundaries", [round(total_steps * f) for f in _PIECEWISE_BOUNDARY_FRACTIONS]
-        )
-        factor = kwargs.pop("factor", _PIECEWISE_FACTOR)
-        if kwargs:
-            raise TypeError(f"Schedule 'piecewise' got unknown options {sorted(kwargs)}.")
-        values = [learning_rate * factor**i for i in range(len(boundaries) + 1)]
-        return PiecewiseConstantSchedule(boundaries, values)
-    return OneCycle(learning_rate, total_steps, **kwargs)

@@ -8,6 +8,7 @@ import pytest
 
 from components import dataset as S
 from components.dataset import inference as I
+from components.dataset import profiling as P
 from components.ingestion.sample import read_sample
 
 TAXI_CSV = Path(__file__).parents[4] / "data" / "taxi" / "data.csv"
@@ -46,8 +47,8 @@ def synthetic_csv(tmp_path_factory) -> Path:
 
 
 def test_numeric_profile_has_exact_statistics():
-    profile = I.profile_column("n", ["1", "2", "", "3", "10"])
-    assert profile == I.ColumnProfile(
+    profile = P.profile_column("n", ["1", "2", "", "3", "10"])
+    assert profile == P.ColumnProfile(
         name="n",
         rows=5,
         present=4,
@@ -63,12 +64,12 @@ def test_numeric_profile_has_exact_statistics():
         values=("1", "2", "3", "10"),
     )
     assert profile.distinct_ratio == 1.0
-    assert I.profile_column("f", ["0.5", "1e1", "-2"]).values == ("-2.0", "0.5", "10.0")
+    assert P.profile_column("f", ["0.5", "1e1", "-2"]).values == ("-2.0", "0.5", "10.0")
 
 
 def test_string_profile_counts_words():
-    profile = I.profile_column("s", ["a b", "A", "", "b c d", "a b"])
-    assert profile == I.ColumnProfile(
+    profile = P.profile_column("s", ["a b", "A", "", "b c d", "a b"])
+    assert profile == P.ColumnProfile(
         name="s",
         rows=5,
         present=4,
@@ -80,8 +81,8 @@ def test_string_profile_counts_words():
         values=("A", "a b", "b c d"),
     )
     # "1.2.3" or "nan" are not numbers: the column stays a string column.
-    assert not I.profile_column("v", ["1.2.3", "4"]).numeric
-    assert not I.profile_column("v", ["nan", "4"]).numeric
+    assert not P.profile_column("v", ["1.2.3", "4"]).numeric
+    assert not P.profile_column("v", ["nan", "4"]).numeric
 
 
 def test_synthetic_columns_get_exactly_the_expected_kinds(synthetic_csv):
@@ -126,8 +127,8 @@ def test_label_kind_follows_its_values(synthetic_csv, label, expected):
     assert label not in spec.feature_names
 
 
-def _column(values) -> I.ColumnProfile:
-    return I.profile_column("x", [str(v) for v in values])
+def _column(values) -> P.ColumnProfile:
+    return P.profile_column("x", [str(v) for v in values])
 
 
 PLE = S.NumericTransform.PIECEWISE_LINEAR
@@ -179,7 +180,7 @@ def test_ordered_integers_stay_numeric_with_buckets(values, expected, reason):
     ids=["skew-1.6", "skew-1.0", "skew-0.99", "negative"],
 )
 def test_log1p_from_skew_one_for_non_negative_numbers(minimum, skew, log1p):
-    profile = I.ColumnProfile(
+    profile = P.ColumnProfile(
         "x", rows=10, present=10, distinct=10, numeric=True, integral=False,
         minimum=minimum, maximum=40.0, mean=5.0, std=6.0, skew=skew,
     )  # fmt: skip
@@ -281,7 +282,7 @@ def test_init_text_explains_choices_and_loads_back(synthetic_csv, tmp_path):
 
 
 def test_sample_rows_limits_what_is_read(synthetic_csv):
-    profiles = I.read_profiles(read_sample(str(synthetic_csv), sample_rows=100))
+    profiles = P.read_profiles(read_sample(str(synthetic_csv), sample_rows=100))
     assert [p.rows for p in profiles] == [100] * 10
     assert profiles[0].maximum == 99.0
 

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 import tf_keras as keras
 
-from components.trainer import callbacks, schedules
+from components.trainer import callbacks, optimization, schedules
 from components.trainer import momentum as momentum_lib
 
 ONE_CYCLE = schedules.OneCycle(max_rate=1.0, total_steps=100)
@@ -145,7 +145,7 @@ def test_invalid_schedule_arguments_are_rejected(build, message):
     ],
 )
 def test_make_schedule(name, kwargs, points):
-    schedule = schedules.make_schedule(name, learning_rate=0.1, total_steps=90, **kwargs)
+    schedule = optimization.make_schedule(name, learning_rate=0.1, total_steps=90, **kwargs)
     if points is None:
         assert isinstance(schedule, float) and schedule == 0.1
         return
@@ -166,7 +166,7 @@ def test_make_schedule(name, kwargs, points):
 )
 def test_make_schedule_rejects_unknown_names_and_options(name, kwargs, error):
     with pytest.raises(error):
-        schedules.make_schedule(name, learning_rate=0.1, total_steps=90, **kwargs)
+        optimization.make_schedule(name, learning_rate=0.1, total_steps=90, **kwargs)
 
 
 class RateOfEachStep(keras.callbacks.Callback):
