@@ -86,31 +86,15 @@ def run_fn(fn_args) -> None:
     for why in plan.left_out.values():
         logger.info("--model %s: %s, so it is not a candidate.", plan.choice, why)
     trained: dict[str, Trained] = {}
-    candidates = []
+    seconds: dict[str, float] = {}
     for name in plan.families:
         keras.utils.set_random_seed(hparams.seed)
         started = time.monotonic()
         trained[name] = families.FAMILIES[name].load().train(context)
-        seconds = time.monotonic() - started
-        candidates.append(
-            selection.Candidate(
-                name,
-                trained[name].model,
-                selection.score(trained[name].model, eval_ds, head),
-                seconds,
-            )
-        )
-    if plan.ensemble:
-        members = {c.name: c.model for c in candidates}
-        averaged = selection.average(members, train_ds.element_spec[0], head)
-        candidates.append(
-            selection.Candidate(
-                families.ENSEMBLE,
-                averaged,
-                selection.score(averaged, eval_ds, head),
-                sum(c.seconds for c in candidates),
-            )
-        )
+        seconds[name] = time.monotonic() - started
+    candidates = selection.candidates(
+        trained, seconds, eval_ds, head, ensemble=families.ENSEMBLE if plan.ensemble else None
+    )
     if plan.select:
         chosen, reason = selection.choose(candidates, head)
     else:

@@ -70,11 +70,20 @@ class Trained:
         written to the Trainer's history file under the family's name.
       network: The trained network the DNN-only export options (folding, MC dropout,
         TFLite) work on; None for families that have none.
+      eval_model: The model the eval split scores when `model` was refitted on rows
+        that include the eval split's (its scores there would flatter it); None when
+        `model` never saw them.
     """
 
     model: keras.Model
     record: dict[str, Any]
     network: keras.Model | None = None
+    eval_model: keras.Model | None = None
+
+    @property
+    def scored_model(self) -> keras.Model:
+        """The model whose eval-split scores stand for this one in the choice."""
+        return self.model if self.eval_model is None else self.eval_model
 
 
 class ModelFamily(abc.ABC):

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
+from components.trainer.families.base import Trained
 from components.trainer.heads import Head
 from components.trainer.prediction_metrics import candidate_metrics
 
@@ -26,8 +27,11 @@ class Candidate:
 
     Attributes:
       name: A family's name, or "ensemble".
-      model: Keras model over `as_model_inputs(transformed)` (the serving contract).
-      eval_metrics: The head's metrics on the eval split, computed exactly.
+      model: Keras model over `as_model_inputs(transformed)` (the serving contract): what
+        is served if it is chosen.
+      eval_metrics: The head's metrics on the eval split, computed exactly, of the model
+        trained without the eval rows (`Trained.scored_model`: `model` itself, unless it
+        was refitted on train + eval).
       seconds: Wall seconds its training took (for an ensemble, its members').
     """
 
@@ -83,6 +87,42 @@ def average(models: dict[str, keras.Model], element_spec: dict, head: Head) -> k
     ]
     mean = keras.layers.Average(dtype="float32", name=head.prediction_key)(outputs)
     return keras.Model(inputs, mean, name="ensemble")
+
+
+def candidates(
+    trained: dict[str, Trained],
+    seconds: dict[str, float],
+    eval_ds: tf.data.Dataset,
+    head: Head,
+    ensemble: str | None = None,
+) -> list[Candidate]:
+    """The trained families as candidates scored on `eval_ds`, and their average if asked.
+
+    Each is scored by its `Trained.scored_model` (never a model fitted on the eval rows);
+    the average is served as the mean of the served models and scored as the mean of the
+    scored ones.
+
+    Args:
+      trained: Each family's trained model, by family name, in the plan's order.
+      seconds: Wall seconds of each family's training, by name.
+      eval_ds: The eval split's (features, label) batches.
+      head: The head the metrics are the head's of.
+      ensemble: The average's candidate name; None for no average.
+    """
+    result = [
+        Candidate(name, t.model, score(t.scored_model, eval_ds, head), seconds[name])
+        for name, t in trained.items()
+    ]
+    if ensemble is None:
+        return result
+    element_spec = eval_ds.element_spec[0]
+    served = average({name: t.model for name, t in trained.items()}, element_spec, head)
+    scored = served
+    if any(t.eval_model is not None for t in trained.values()):
+        members = {name: t.scored_model for name, t in trained.items()}
+        scored = average(members, element_spec, head)
+    result.append(Candidate(ensemble, served, score(scored, eval_ds, head), sum(seconds.values())))
+    return result
 
 
 def choose(candidates: list[Candidate], head: Head) -> tuple[Candidate, str]:

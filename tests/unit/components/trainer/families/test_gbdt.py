@@ -77,7 +77,8 @@ def test_the_trees_beat_the_trivial_model_with_the_heads_output(task, metric, ba
     labels, predicted = selection.predictions(trained.model, context.eval_ds)
     assert predicted.shape == (len(labels), context.head.units)
     assert trained.model.output_names == [context.head.prediction_key]
-    scores = selection.score(trained.model, context.eval_ds, context.head)
+    # Scored as the choice scores it: the early-stopped trees, which never saw eval's rows.
+    scores = selection.score(trained.scored_model, context.eval_ds, context.head)
     if task is S.Task.REGRESSION:
         # The mean's RMSE is the label's spread (about 7.5 here); the trees are far below.
         assert scores["rmse"] < 0.3 * float(np.std(labels))
@@ -92,6 +93,35 @@ def test_the_trees_beat_the_trivial_model_with_the_heads_output(task, metric, ba
     assert 1 <= record["num_trees"] <= gbdt.MAX_TREES
     assert record["validation_loss"] is not None and record["training_seconds"] > 0
     assert record["categorical_features"] == ["c_xf"]
+
+
+def _log_loss(model, dataset) -> float:
+    labels, predicted = selection.predictions(model, dataset)
+    p = np.clip(predicted[:, 0], 1e-7, 1 - 1e-7)
+    return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
+
+
+def test_on_a_small_split_the_served_trees_are_refitted_on_train_and_eval(tmp_path):
+    context = _context(S.Task.BINARY, tmp_path)  # 1,500 training rows, 400 eval rows
+    trained = gbdt.FAMILY.train(context)
+    refit = trained.record["refit"]
+    assert refit["rows"] == 1900 and refit["num_trees"] == trained.record["num_trees"]
+    assert trained.eval_model is not None and trained.scored_model is trained.eval_model
+    # The refit learned the eval rows: it fits them better than the trees that did not.
+    # (A refit on train alone, same seed and trees, is the early-stopped model again.)
+    served, early = (
+        _log_loss(trained.model, context.eval_ds),
+        _log_loss(trained.eval_model, context.eval_ds),
+    )
+    assert served < 0.95 * early, (served, early)
+    assert trained.model.output_names == trained.eval_model.output_names
+
+
+def test_on_a_larger_split_the_early_stopped_trees_are_served(tmp_path, monkeypatch):
+    monkeypatch.setattr(gbdt, "REFIT_MAX_TRAIN_ROWS", 1500)  # the split has 1,500 rows
+    trained = gbdt.FAMILY.train(_context(S.Task.BINARY, tmp_path))
+    assert trained.record["refit"] is None
+    assert trained.eval_model is None and trained.scored_model is trained.model
 
 
 def test_binary_output_is_the_probability_of_the_positive_class(tmp_path):

@@ -8,6 +8,7 @@ import tf_keras as keras
 
 from components.dataset import Task
 from components.trainer.families import selection
+from components.trainer.families.base import Trained
 from components.trainer.heads import Head
 
 BINARY, REGRESSION = Head(Task.BINARY), Head(Task.REGRESSION)
@@ -115,3 +116,35 @@ def test_the_choice_reads_the_eval_split_only():
         ),
     ]
     assert selection.choose(candidates, REGRESSION)[0].name == "a"
+
+
+def test_candidates_are_scored_by_the_models_that_never_saw_the_eval_rows():
+    """A family refitted on train + eval is served as refitted but scored as it was before:
+    here the served "a" is exact on eval (it learned those rows), the scored one is not."""
+    eval_ds = _dataset([1.0, 2.0, 3.0], [1.0, 2.0, 3.0])
+    served_a, scored_a, b = _scaled(1.0, "a"), _scaled(2.0, "a_early"), _scaled(1.5, "b")
+    trained = {
+        "a": Trained(model=served_a, record={}, eval_model=scored_a),
+        "b": Trained(model=b, record={}),
+    }
+    candidates = selection.candidates(
+        trained, {"a": 2.0, "b": 3.0}, eval_ds, REGRESSION, ensemble="ensemble"
+    )
+    assert [c.name for c in candidates] == ["a", "b", "ensemble"]
+    a, _, ensemble = candidates
+    norm = np.sqrt(14 / 3)  # RMS of the eval x: 1, 2, 3
+    assert a.model is served_a and a.seconds == 2.0
+    assert a.eval_metrics["rmse"] == pytest.approx(norm)  # 2x against x, not 0
+    assert candidates[1].eval_metrics["rmse"] == pytest.approx(0.5 * norm)
+    # Served: the mean of the served models (1.25 x); scored: of the scored ones (1.75 x).
+    x = np.array([[4.0]], np.float32)
+    np.testing.assert_allclose(ensemble.model({"x": x}).numpy(), 1.25 * x, rtol=1e-6)
+    assert ensemble.eval_metrics["rmse"] == pytest.approx(0.75 * norm)
+    assert ensemble.seconds == 5.0
+
+
+def test_candidates_without_an_ensemble_are_the_families_alone():
+    eval_ds = _dataset([1.0, 2.0], [1.0, 2.0])
+    trained = {"a": Trained(model=_scaled(1.0, "a"), record={})}
+    (only,) = selection.candidates(trained, {"a": 1.0}, eval_ds, REGRESSION)
+    assert only.name == "a" and only.eval_metrics["rmse"] == pytest.approx(0.0)
