@@ -99,6 +99,7 @@ def run_fn(fn_args) -> None:
         chosen, reason = selection.choose(candidates, head)
     else:
         chosen, reason = candidates[-1], f"--model {plan.choice}"
+    reason += selection.refit_note(chosen, trained)
     logger.info("Serving %s (%s).", chosen.name, reason)
 
     export.export_serving_model(

@@ -92,7 +92,11 @@ def test_penguins_multiclass_runs_end_to_end(cli, tmp_path):
         assert candidate["trainer_seconds"] > 0
     assert chosen["chosen"] in chosen["candidates"]
     assert chosen["reason"].startswith(f"{chosen['chosen']}: highest eval accuracy")
-    assert chosen["records"]["gbdt"]["num_trees"] >= 1
+    trees = chosen["records"]["gbdt"]
+    assert trees["num_trees"] >= 1
+    # 344 rows, so a small training split: the served trees are refitted on train + eval.
+    assert trees["refit"]["num_trees"] == trees["num_trees"]
+    assert 250 < trees["refit"]["rows"] < 344
     # The candidates not served are exported beside, with the same contract.
     for name, candidate in chosen["candidates"].items():
         if name != chosen["chosen"]:

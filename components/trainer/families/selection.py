@@ -163,5 +163,18 @@ def choose(candidates: list[Candidate], head: Head) -> tuple[Candidate, str]:
     return best, reason
 
 
+def refit_note(chosen: Candidate, trained: dict[str, Trained]) -> str:
+    """What the reason for choosing `chosen` should add when the served model holds a family
+    refitted on train + eval after its eval scores were taken ("" when none was)."""
+    members = [chosen.name] if chosen.name in trained else list(trained)
+    refitted = [name for name in members if trained[name].eval_model is not None]
+    if not refitted:
+        return ""
+    return (
+        f"; served with {', '.join(refitted)} refitted on train + eval, "
+        "scored on eval before the refit"
+    )
+
+
 def _fmt(value: float | None) -> str:
     return "undefined" if value is None else f"{value:.4f}"

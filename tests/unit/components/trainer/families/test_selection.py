@@ -148,3 +148,12 @@ def test_candidates_without_an_ensemble_are_the_families_alone():
     trained = {"a": Trained(model=_scaled(1.0, "a"), record={})}
     (only,) = selection.candidates(trained, {"a": 1.0}, eval_ds, REGRESSION)
     assert only.name == "a" and only.eval_metrics["rmse"] == pytest.approx(0.0)
+
+
+def test_the_reason_says_when_the_served_model_was_refitted_after_its_eval_scores():
+    refitted = Trained(model=_scaled(1.0, "a"), record={}, eval_model=_scaled(2.0, "a0"))
+    trained = {"gbdt": refitted, "dnn": Trained(model=_scaled(1.0, "b"), record={})}
+    note = selection.refit_note(_candidate("gbdt"), trained)
+    assert note == "; served with gbdt refitted on train + eval, scored on eval before the refit"
+    assert selection.refit_note(_candidate("ensemble"), trained) == note  # gbdt is a member
+    assert selection.refit_note(_candidate("dnn"), trained) == ""
