@@ -95,13 +95,16 @@ class GradientBoostedTrees(ModelFamily):
 
         model = _wrap(trees, context)
         inspector = trees.make_inspector()
-        refit = _refit(context, task, int(inspector.num_trees())) if _small(context) else None
+        # Boosting iterations: one tree each, or one per class for several classes.
+        iterations = int(inspector.num_trees()) // int(inspector.num_trees_per_iter)
+        refit = _refit(context, task, iterations) if _small(context) else None
         logs = inspector.training_logs()
         validation_loss = float(logs[-1].evaluation.loss) if logs else None
         record = {
             "family": "gbdt",
             "library": f"tensorflow_decision_forests {tfdf.__version__}",
             "num_trees": int(inspector.num_trees()),
+            "iterations": iterations,
             "max_trees": MAX_TREES,
             "shrinkage": SHRINKAGE,
             "max_depth": MAX_DEPTH,
@@ -162,12 +165,13 @@ def _small(context: TrainingContext) -> bool:
     return _rows(context.train_ds) < REFIT_MAX_TRAIN_ROWS
 
 
-def _refit(context: TrainingContext, task, num_trees: int) -> tuple[keras.Model, dict]:
-    """The learner fitted on train + eval with the early-stopped model's `num_trees` (no
-    validation data, so no early stopping), wrapped; and its record."""
+def _refit(context: TrainingContext, task, iterations: int) -> tuple[keras.Model, dict]:
+    """The learner fitted on train + eval for the early-stopped model's boosting
+    `iterations` (no validation data, so no early stopping), wrapped; and its record."""
     cast = _label_for(context.head.task)
     started = time.monotonic()
-    trees = _learner(context, task, num_trees, early_stopping="NONE")
+    # TF-DF's `num_trees` counts iterations (a multiclass iteration grows a tree per class).
+    trees = _learner(context, task, iterations, early_stopping="NONE")
     trees.fit(context.train_ds.concatenate(context.eval_ds).map(cast))
     seconds = time.monotonic() - started
     record = {

@@ -106,6 +106,7 @@ def test_on_a_small_split_the_served_trees_are_refitted_on_train_and_eval(tmp_pa
     trained = gbdt.FAMILY.train(context)
     refit = trained.record["refit"]
     assert refit["rows"] == 1900 and refit["num_trees"] == trained.record["num_trees"]
+    assert trained.record["iterations"] == trained.record["num_trees"]  # a tree per iteration
     assert trained.eval_model is not None and trained.scored_model is trained.eval_model
     # The refit learned the eval rows: it fits them better than the trees that did not.
     # (A refit on train alone, same seed and trees, is the early-stopped model again.)
@@ -115,6 +116,15 @@ def test_on_a_small_split_the_served_trees_are_refitted_on_train_and_eval(tmp_pa
     )
     assert served < 0.95 * early, (served, early)
     assert trained.model.output_names == trained.eval_model.output_names
+
+
+def test_a_multiclass_refit_runs_as_many_iterations_not_trees(tmp_path):
+    # Three classes: each boosting iteration grows three trees, and TF-DF's `num_trees`
+    # counts iterations, so the refit must ask for trees / 3 of them.
+    trained = gbdt.FAMILY.train(_context(S.Task.MULTICLASS, tmp_path))
+    record = trained.record
+    assert record["num_trees"] == 3 * record["iterations"]
+    assert record["refit"]["num_trees"] == record["num_trees"]
 
 
 def test_on_a_larger_split_the_early_stopped_trees_are_served(tmp_path, monkeypatch):
