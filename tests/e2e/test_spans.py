@@ -7,12 +7,19 @@ import numpy as np
 import pytest
 import tf_keras as keras
 
+from components.trainer import warm_start
 from pipeline.run_artifacts import RunArtifacts
 
 pytestmark = pytest.mark.e2e
 
 # Small training budget: this test is about spans, not accuracy.
-FAST = ("--span-window", "2", "--max-epochs", "4", "--min-auc", "0.5", "--min-accuracy", "0.5")
+# `--model ensemble`: run 1's served model always holds the deep network whose layers run 2
+# starts from (under `auto`, whichever candidate won on eval would be served: the trees
+# alone leave nothing to warm-start, and the check below would depend on that choice).
+FAST = (
+    "--span-window", "2", "--max-epochs", "4", "--min-auc", "0.5", "--min-accuracy", "0.5",
+    "--model", "ensemble",
+)  # fmt: skip
 
 
 def _span(artifact):
@@ -52,7 +59,9 @@ def test_second_run_ingests_the_new_span_and_trains_on_both(tmp_path, cli):
     assert warm["base_model"] == str(Path(base.uri) / "Format-Serving")
     assert "hidden_0" in warm["reused_layers"]
     run_1_model = keras.models.load_model(warm["base_model"], compile=False)
-    run_1_kernel = run_1_model.get_layer("hidden_0").get_weights()[0]
+    network = warm_start.deep_network_in(run_1_model)  # the ensemble's deep member
+    assert network is not None and network is not run_1_model
+    run_1_kernel = network.get_layer("hidden_0").get_weights()[0]
     assert warm["first_layer_kernel_sum_at_start"] == pytest.approx(
         float(np.sum(run_1_kernel)), rel=1e-6
     )
