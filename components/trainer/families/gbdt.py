@@ -7,8 +7,8 @@ CATEGORICAL so the learner splits on sets of ids rather than on their arbitrary 
 The eval split is the validation data for early stopping, as it is for the deep
 network. On a small training split (fewer than `REFIT_MAX_TRAIN_ROWS` rows) the eval rows
 are too many to leave out of the model served: once early stopping has chosen the number of
-trees, the same learner is fitted again on train + eval with that many trees, and that refit
-is served. The early-stopped model is what the eval split scores (`Trained.eval_model`), so
+boosting iterations, the same learner is fitted again on train + eval for that many, and that
+refit is served. The early-stopped model is what the eval split scores (`Trained.eval_model`), so
 choosing between candidates never reads a model that saw its eval rows, and the test split
 stays out of both fits. Trees cannot be warm-started from the live model: each span trains
 from scratch, and the record says so. None of the DNN-only export options apply
@@ -47,8 +47,9 @@ EARLY_STOPPING_LOOK_AHEAD = 30
 CATEGORICAL_ALGORITHM = "CART"
 # Training rows below which the served trees are refitted on train + eval (see above):
 # there, each eval row left out is a larger share of the data (on concrete's 732 training
-# rows and 139 eval rows, 16%), and a second fit costs a second or two of YDF training.
-# Above it the learning curve is flatter, and the second fit would cost seconds on every run.
+# rows and 139 eval rows, 16%). The second fit cost 6-21 s of a loaded machine on the quality
+# suite's small sets (README); above this size the learning curve is flatter and every run
+# would pay it.
 REFIT_MAX_TRAIN_ROWS = 5_000
 WRAPPER_NAME = "deepline_gbdt"
 TREES_NAME = "gradient_boosted_trees"
@@ -81,15 +82,9 @@ class GradientBoostedTrees(ModelFamily):
 
     def train(self, context: TrainingContext) -> Trained:
         serving_ops.register()  # quiet: TF-DF's C++ info lines stay off the console
-        head = context.head
-        task = (
-            tfdf.keras.Task.REGRESSION
-            if head.task is Task.REGRESSION
-            else (tfdf.keras.Task.CLASSIFICATION)
-        )
-        cast = _label_for(head.task)
+        cast = _label_for(context.head.task)
         started = time.monotonic()
-        trees = _learner(context, task, MAX_TREES, early_stopping="LOSS_INCREASE")
+        trees = _learner(context, MAX_TREES, early_stopping="LOSS_INCREASE")
         trees.fit(context.train_ds.map(cast), validation_data=context.eval_ds.map(cast))
         seconds = time.monotonic() - started
 
@@ -97,7 +92,9 @@ class GradientBoostedTrees(ModelFamily):
         inspector = trees.make_inspector()
         # Boosting iterations: one tree each, or one per class for several classes.
         iterations = int(inspector.num_trees()) // int(inspector.num_trees_per_iter)
-        refit = _refit(context, task, iterations) if _small(context) else None
+        train_rows = _rows(context.train_ds)
+        small = train_rows < REFIT_MAX_TRAIN_ROWS
+        refit = _refit(context, iterations, train_rows) if small else None
         logs = inspector.training_logs()
         validation_loss = float(logs[-1].evaluation.loss) if logs else None
         record = {
@@ -135,10 +132,11 @@ class GradientBoostedTrees(ModelFamily):
         return Trained(model=refit[0], record=record, network=None, eval_model=model)
 
 
-def _learner(context: TrainingContext, task, num_trees: int, early_stopping: str):
+def _learner(context: TrainingContext, num_trees: int, early_stopping: str):
     """TF-DF's gradient-boosted trees as configured above, over the transformed features."""
+    regression = context.head.task is Task.REGRESSION
     return tfdf.keras.GradientBoostedTreesModel(
-        task=task,
+        task=tfdf.keras.Task.REGRESSION if regression else tfdf.keras.Task.CLASSIFICATION,
         features=feature_usages(context),
         exclude_non_specified_features=True,
         num_trees=num_trees,
@@ -160,25 +158,21 @@ def _rows(dataset: tf.data.Dataset) -> int:
     return sum(int(tf.shape(label)[0]) for _, label in dataset)
 
 
-def _small(context: TrainingContext) -> bool:
-    """Whether the training split is small enough for the served trees to be refitted."""
-    return _rows(context.train_ds) < REFIT_MAX_TRAIN_ROWS
-
-
-def _refit(context: TrainingContext, task, iterations: int) -> tuple[keras.Model, dict]:
-    """The learner fitted on train + eval for the early-stopped model's boosting
-    `iterations` (no validation data, so no early stopping), wrapped; and its record."""
+def _refit(context: TrainingContext, iterations: int, train_rows: int) -> tuple[keras.Model, dict]:
+    """The learner fitted on train + eval (`train_rows` + the eval split's) for the
+    early-stopped model's boosting `iterations` (no validation data, so no early stopping),
+    wrapped; and its record."""
     cast = _label_for(context.head.task)
     started = time.monotonic()
     # TF-DF's `num_trees` counts iterations (a multiclass iteration grows a tree per class).
-    trees = _learner(context, task, iterations, early_stopping="NONE")
+    trees = _learner(context, iterations, early_stopping="NONE")
     trees.fit(context.train_ds.concatenate(context.eval_ds).map(cast))
     seconds = time.monotonic() - started
     record = {
-        "rows": _rows(context.train_ds) + _rows(context.eval_ds),
+        "rows": train_rows + _rows(context.eval_ds),
         "num_trees": int(trees.make_inspector().num_trees()),
         "training_seconds": round(seconds, 2),
-        "note": "served: refitted on train + eval with the early-stopped number of trees; "
+        "note": "served: refitted on train + eval for the early-stopped number of iterations; "
         "the eval scores are the early-stopped model's",
     }
     logger.info(
