@@ -6,10 +6,11 @@ the file with each contender in its own child process, measuring wall time
 of the resident set sizes of the child and all its descendants (Beam
 workers included), polled with psutil every 50 ms. Contenders:
 
-- deepline local: `components.ingestion.ingest(..., runner="local")`, what
-  `deepline ingest --runner local` runs (one process per core);
-- deepline beam: the same ingestion as a Beam pipeline on the DirectRunner,
-  `multi_processing` on every core;
+- deepline local: the `deepline ingest --runner local` command as a user types it
+  (`python -m pipeline.cli`, its start-up and argument checks included; one process
+  per core);
+- deepline beam: `deepline ingest --runner beam`, the same ingestion as a Beam pipeline
+  on the DirectRunner, `multi_processing` on every core;
 - tfx CsvExampleGen: TFX 1.16's executor with the Beam options the pipeline
   uses (DirectRunner, `multi_processing`, every core).
 
@@ -33,9 +34,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from measure import ingest_command, measure, taxi_csv
+from measure import measure, taxi_csv
 
 ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "data" / "taxi" / "spec.yaml"
 
 # CsvExampleGen's executor on one CSV file, with the pipeline's Beam options
 # (imported here: pipeline.config imports TensorFlow, seconds the parent need not spend).
@@ -81,11 +83,19 @@ def _folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def deepline_ingest(csv: Path, output: Path, runner: str, workers: int) -> list[str]:
+    """`deepline ingest` with the taxi spec, its summary printed as one JSON line."""
+    command = [sys.executable, "-m", "pipeline.cli", "ingest", str(csv), "--spec", str(SPEC)]
+    options = ["--output", str(output), "--runner", runner, "--workers", str(workers)]
+    return [*command, *options, "--log-format", "json"]
+
+
 def run_ours(csv: Path, output: Path, runner: str, workers: int) -> dict:
-    result = measure(ingest_command(csv, output, runner, workers))
+    result = measure(deepline_ingest(csv, output, runner, workers))
     if result["returncode"] != 0:
-        raise RuntimeError(f"ingestion ({runner}) failed:\n{result['stderr'][-3000:]}")
-    summary = json.loads(result["stdout"])
+        raise RuntimeError(f"deepline ingest ({runner}) failed:\n{result['stderr'][-3000:]}")
+    lines = [json.loads(line) for line in result["stdout"].splitlines() if line.startswith("{")]
+    summary = next(line for line in lines if line.get("event") == "ingestion_summary")
     result["rows"] = summary["rows_written"]
     result["note"] = f"{summary['rows_quarantined']} quarantined, {summary['shards']} shards/split"
     return result

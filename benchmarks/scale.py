@@ -70,11 +70,12 @@ def _test_metrics(output: Path) -> dict:
     return {k: overall.get(k) for k in ("binary_accuracy", "auc", "example_count")}
 
 
-def run_pipeline(csv: Path, output: Path, extra: list[str]) -> dict:
-    """Runs `deepline run` on `csv`; returns per-component seconds and peak memory."""
+def run_pipeline(csv: Path, output: Path, extra: list[str], spec: Path = SPEC) -> dict:
+    """Runs `deepline run` on `csv` with `spec` (default: the taxi spec); returns
+    per-component seconds and peak memory."""
     import psutil
 
-    command = [sys.executable, "-m", "pipeline.cli", "run", "--spec", str(SPEC), "--data", str(csv)]
+    command = [sys.executable, "-m", "pipeline.cli", "run", "--spec", str(spec), "--data", str(csv)]
     command += ["--output", str(output), "--log-format", "json", *extra]
     components: dict[str, dict] = {}
     current: list[str | None] = [None]

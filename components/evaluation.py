@@ -161,6 +161,10 @@ def make_eval_config(spec: DatasetSpec, thresholds: BlessingThresholds) -> tfma.
                 prediction_key=Head.for_spec(spec).prediction_key,
                 label_key=spec.label_key,
                 preprocessing_function_names=[TRANSFORM_SIGNATURE],
+                # The signatures are all TFMA calls: loaded as a plain SavedModel, not
+                # rebuilt layer by layer as a Keras model (4.6 of 49 s, and 120 MB, on
+                # 738 test rows; the same metrics: README, "Where the seconds go").
+                model_type=tfma.TF_GENERIC,
             )
         ],
         metrics_specs=[tfma.MetricsSpec(metrics=metrics)],

@@ -9,8 +9,10 @@ process it starts (Beam's multi-processing workers inherit it from here).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from importlib import metadata
 
 REQUIRED_ENVIRONMENT = {"TF_USE_LEGACY_KERAS": "1"}
 # TensorFlow's C++ start-up chatter (e.g. CUDA plugin registration on a CPU
@@ -20,12 +22,14 @@ QUIET_ENVIRONMENT = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore::Fut
 
 
 def configure_environment() -> None:
-    """Sets the environment every Deepline process needs.
+    """Sets the environment every Deepline process needs, and answers the installed-packages
+    question once (`scan_installed_packages_once`).
 
     Raises:
       RuntimeError: TensorFlow was imported before with another Keras mode,
         too late to change it.
     """
+    scan_installed_packages_once()
     for key, value in QUIET_ENVIRONMENT.items():
         os.environ.setdefault(key, value)
     changed = {k for k, v in REQUIRED_ENVIRONMENT.items() if os.environ.get(k) != v}
@@ -34,4 +38,20 @@ def configure_environment() -> None:
         raise RuntimeError(
             f"TensorFlow was imported before {sorted(changed)} could be set; "
             "call pipeline.runtime.configure_environment() first."
+        )
+
+
+def scan_installed_packages_once() -> None:
+    """Keeps the first answer of `importlib.metadata.packages_distributions()` for the process.
+
+    google-api-core 2.29 (imported with TFX's Google Cloud extensions, which every TFX import
+    loads) asks it once per Google package it checks the Python version for, 15 times, and
+    each call reads the metadata of every installed distribution: about 2 s of each
+    `deepline` command's start-up on the reference machine (`import tfx.v1`, 14.4 s against
+    12.4 s). The answer cannot change while nothing installs into the running process. The
+    mapping is shared between callers: they read it (google-api-core does).
+    """
+    if not hasattr(metadata.packages_distributions, "cache_info"):
+        metadata.packages_distributions = functools.lru_cache(maxsize=None)(
+            metadata.packages_distributions
         )

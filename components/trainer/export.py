@@ -131,3 +131,29 @@ def holds_trees(model: keras.Model) -> bool:
         if type(layer).__module__.startswith("tensorflow_decision_forests"):
             return True
     return False
+
+
+def layer_table(model: keras.Model, prefix: str = "") -> list[dict]:
+    """One row per layer of `model` (name, kind, output shape, weights, trainable), as in
+    `model.summary()`; the layers of a model nested in it (the members of an ensemble) are
+    listed in its place, named `<member>/<layer>`. The Trainer records it for the report,
+    which would otherwise load the whole model back to read it."""
+    rows = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model) and layer.layers:
+            rows.extend(layer_table(layer, f"{prefix}{layer.name}/"))
+            continue
+        try:
+            shape = str(layer.output_shape)
+        except AttributeError:  # layers with several outputs
+            shape = "multiple"
+        rows.append(
+            {
+                "name": f"{prefix}{layer.name}",
+                "kind": type(layer).__name__,
+                "output_shape": shape,
+                "params": int(layer.count_params()),
+                "trainable": bool(layer.trainable),
+            }
+        )
+    return rows

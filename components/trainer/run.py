@@ -155,6 +155,7 @@ def _write_history(run_dir, plan, trained, candidates, chosen, reason, exported)
         },
         "records": {name: t.record for name, t in trained.items() if name != first},
     }
+    record["layers"] = export.layer_table(chosen.model)  # the served model's, for the report
     tf.io.gfile.makedirs(run_dir)
     with tf.io.gfile.GFile(os.path.join(run_dir, HISTORY_FILE), "w") as f:
         json.dump(record, f, indent=2)

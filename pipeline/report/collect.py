@@ -172,43 +172,33 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 
 def collect_layers(run: RunArtifacts) -> tuple[report_model.LayerRow, ...]:
-    """Layer table of the trained Keras model."""
+    """Layer table of the served model, as the Trainer recorded it (`export.layer_table`).
+
+    A run from before the Trainer recorded it: the table is read from the model itself.
+    """
+    artifact = run.output("Trainer", "ModelRun")
+    path = os.path.join(artifact.uri, HISTORY_FILE) if artifact else ""
+    rows = None
+    if path and os.path.exists(path):
+        with open(path) as f:
+            rows = json.load(f).get("layers")
+    if rows is None:
+        rows = _layers_of_served_model(run)
+    return tuple(report_model.LayerRow(**row) for row in rows)
+
+
+def _layers_of_served_model(run: RunArtifacts) -> list[dict]:
     import tf_keras as keras
+
+    from components import serving_ops
+    from components.trainer.export import layer_table
 
     artifact = run.output("Trainer", "Model")
     path = os.path.join(artifact.uri, "Format-Serving") if artifact else ""
     if not path or not os.path.exists(path):
-        return ()
-    from components import serving_ops
-
+        return []
     serving_ops.register()  # the served model may hold TF-DF trees
-    return layer_rows(keras.models.load_model(path, compile=False))
-
-
-def layer_rows(model, prefix: str = "") -> tuple[report_model.LayerRow, ...]:
-    """One row per layer of `model`; the layers of a model nested in it (the members of an
-    ensemble) are listed in its place, named `<member>/<layer>`."""
-    import tf_keras as keras
-
-    rows = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model) and layer.layers:
-            rows.extend(layer_rows(layer, f"{prefix}{layer.name}/"))
-            continue
-        try:
-            shape = str(layer.output_shape)
-        except AttributeError:  # layers with several outputs
-            shape = "multiple"
-        rows.append(
-            report_model.LayerRow(
-                name=f"{prefix}{layer.name}",
-                kind=type(layer).__name__,
-                output_shape=shape,
-                params=int(layer.count_params()),
-                trainable=bool(layer.trainable),
-            )
-        )
-    return tuple(rows)
+    return layer_table(keras.models.load_model(path, compile=False))
 
 
 def collect_model_choice(model: dict | None) -> report_model.ModelChoice | None:

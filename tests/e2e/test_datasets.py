@@ -13,7 +13,11 @@ import random
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras as keras
 import yaml
+
+from components import serving_ops
+from components.trainer import export
 
 pytestmark = pytest.mark.e2e
 
@@ -102,6 +106,15 @@ def test_penguins_multiclass_runs_end_to_end(cli, tmp_path):
         if name != chosen["chosen"]:
             others = _serve(candidate["export"], [gentoo, unseen])["probabilities"]
             assert others.shape == (2, 3) and others[0].argmax() == 2, name
+    # The report's layer table, recorded by the Trainer from the model it served: the same
+    # rows as the exported model's own, read back (where Keras revives TF Transform's layer
+    # under its registered name, "TensorFlowTransform>TransformFeaturesLayer").
+    (served,) = (tmp_path / "pipeline" / "Trainer" / "model").glob("*/Format-Serving")
+    serving_ops.register()
+    layers = export.layer_table(keras.models.load_model(str(served), compile=False))
+    for row in layers:
+        row["kind"] = row["kind"].rpartition(">")[2]
+    assert json.loads(history_file.read_text())["layers"] == layers
 
 
 def test_imdb_small_text_runs_end_to_end_and_serves_raw_reviews(cli, tmp_path):

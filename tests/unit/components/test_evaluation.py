@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.evaluators import metrics_validator
 from tensorflow_model_analysis.metrics import metric_types
 
@@ -69,6 +70,8 @@ def test_slices_and_label_come_from_the_spec():
     assert slices == [[], ["payment_type"], ["company"]]
     assert config.model_specs[0].label_key == "big_tipper_xf"
     assert list(config.model_specs[0].preprocessing_function_names) == ["transform_features"]
+    # Its signatures only, not a Keras model rebuilt: the trees' and the ensemble's too.
+    assert config.model_specs[0].model_type == tfma.TF_GENERIC
 
 
 def _validate(spec, metrics: dict, thresholds: BlessingThresholds) -> list:

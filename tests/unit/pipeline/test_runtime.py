@@ -41,3 +41,18 @@ def test_too_late_is_an_error_not_a_silent_keras_3():
     )
     assert proc.returncode != 0
     assert "TensorFlow was imported before" in proc.stderr
+
+
+def test_installed_packages_are_scanned_once_per_process():
+    proc = _python(
+        "from importlib import metadata; from pipeline import runtime;"
+        "runtime.configure_environment(); runtime.configure_environment();"
+        "first = metadata.packages_distributions(); again = metadata.packages_distributions();"
+        "print(first is again, metadata.packages_distributions.cache_info().misses,"
+        " 'google' in first)",
+        {},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # Scanned once, though asked twice and set up twice; and a real scan (google-api-core's
+    # own `google` namespace is in it).
+    assert proc.stdout.split() == ["True", "1", "True"]

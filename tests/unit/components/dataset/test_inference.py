@@ -257,6 +257,26 @@ def test_taxi_columns_get_sensible_kinds():
     assert spec.split == S.SplitSpec()
 
 
+def test_at_most_three_slices_those_with_the_fewest_values(tmp_path):
+    # Five sliceable string columns of 6, 2, 4, 3 and 4 values: the three with the fewest
+    # (2, 3 and the first of the two 4s) are drafted as slices, in column order.
+    counts = {"s6": 6, "s2": 2, "s4a": 4, "s3": 3, "s4b": 4}
+    path = tmp_path / "many.csv"
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*counts, "y"])
+        for i in range(240):
+            writer.writerow([f"{name}_{i % k}" for name, k in counts.items()] + [i % 2])
+    assert I.SLICE_MAX_COLUMNS == 3
+    assert I.infer_spec(read_sample(str(path)), label="y").slices == ("s2", "s4a", "s3")
+    text = I.init_spec_text(read_sample(str(path)), label="y")
+    header = text.split("\n\n")[0].splitlines()
+    not_a_slice = "; not a slice (3 columns with fewer values are)"
+    assert "#   s6: 6 distinct strings → vocabulary, top_k 20, one-hot" + not_a_slice in header
+    assert "#   s4b: 4 distinct strings → vocabulary, top_k 10, one-hot" + not_a_slice in header
+    assert "#   s3: 3 distinct strings → vocabulary, top_k 10, one-hot; slice" in header
+
+
 def test_taxi_multiclass_label_lists_its_classes():
     label = I.infer_spec(read_sample(str(TAXI_CSV)), label="payment_type").label
     assert label.classes == (
