@@ -27,11 +27,7 @@ import tempfile
 from pathlib import Path
 
 from measure import ROOT, measure
-
-MODES = {
-    "multi_processing": ["--direct_running_mode=multi_processing", "--direct_num_workers=0"],
-    "in_memory": ["--direct_running_mode=in_memory", "--direct_num_workers=1"],
-}
+from transform import MODES  # the pipeline's two DirectRunner modes, as Transform's bench runs them
 
 
 def _latest(pattern: str) -> str:
