@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 from measure import ROOT, measure
+from scale import rows_read
 from transform import MODES  # the pipeline's two DirectRunner modes, as Transform's bench runs them
 
 
@@ -85,15 +86,6 @@ def run_evaluator(run: str, spec_file: str, output: str, beam_args: list[str]) -
     )
 
 
-def _test_rows(run: Path) -> int:
-    summaries = glob.glob(str(run / "pipeline" / "CsvExampleGen" / "examples" / "*" / "*.json"))
-    for summary in summaries:
-        splits = json.loads(Path(summary).read_text()).get("rows_per_split")
-        if splits:
-            return splits["test"]
-    raise SystemExit(f"no ingestion summary under {run}/pipeline/CsvExampleGen")
-
-
 def main() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -113,7 +105,9 @@ def main() -> int:
         parser.error("--run DIR is required")
     if args.profile and args.mode != "in_memory":
         parser.error("--profile sees only the child process: use --mode in_memory")
-    rows = _test_rows(args.run)
+    rows = rows_read(args.run)["Evaluator"]  # the test split, from the ingestion summary
+    if not rows:
+        raise SystemExit(f"no ingestion summary with a test split under {args.run}/pipeline")
     with tempfile.TemporaryDirectory(prefix="deepline-evaluator-bench-") as scratch:
         if args.keep:
             args.keep.mkdir(parents=True)  # fails on an existing folder: no mixed outputs

@@ -39,7 +39,7 @@ from measure import POLL_SECONDS, ROOT, children_cpu_seconds, environment, taxi_
 SPEC = ROOT / "data" / "taxi" / "spec.yaml"
 
 
-def _rows_read(output: Path) -> dict[str, int]:
+def rows_read(output: Path) -> dict[str, int]:
     """Rows each Beam component reads, from the ingestion summary of the run."""
     summaries = glob.glob(str(output / "pipeline" / "CsvExampleGen" / "examples" / "*" / "*.json"))
     summary = next((json.loads(Path(s).read_text()) for s in summaries if "summary" in s), {})
@@ -125,7 +125,7 @@ def run_pipeline(csv: Path, output: Path, extra: list[str], spec: Path = SPEC) -
     if child.returncode not in (0, 4):  # 4: finished, model not blessed
         tail = "".join(log_lines[-60:])
         raise SystemExit(f"deepline run failed ({child.returncode}):\n{tail}")
-    rows = _rows_read(output)
+    rows = rows_read(output)
     for name, numbers in components.items():
         if name in rows and numbers.get("seconds"):
             numbers["rows"] = rows[name]
